@@ -1,0 +1,210 @@
+"""The command line (``run_scenario.py`` and the ``cogsim`` console script are the same program).
+
+Exit codes: 0 success, 2 bad input (a message naming file, key path, value and what is allowed),
+1 a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .calendrier import ANNEES, ORGANISMES
+from .catalogue import load_catalogue
+from .errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCENARIO = ROOT / "scenarios" / "cog_2018_2022.toml"
+LABELS = {
+    "fr": {"title": "ETPMA moyen par organisme et par année", "org": "organisme",
+           "rg": "régime général", "total": "total", "band": "bande 90 % (total)",
+           "written": "Résultats écrits dans", "ok": "valide", "warn": "avertissement",
+           "reps": "réplications"},
+    "en": {"title": "Mean ETPMA by organisme and year", "org": "organisme",
+           "rg": "régime général", "total": "total", "band": "90 % band (total)",
+           "written": "Results written to", "ok": "valid", "warn": "warning",
+           "reps": "replicates"},
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with a clear message, no traceback
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not allowed (allowed: an integer >= 1)")
+    return v
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not allowed (allowed: an integer >= 0)")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="cogsim", description="cogsim: workforce and management-budget model of the "
+                "French social-security funds (COG 2018-2022). Without a command: runs the default "
+                "scenario and prints a summary.")
+    p.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the printed labels")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    r = sub.add_parser("run", help="run one scenario and write results/<run-id>/")
+    r.add_argument("scenario", type=Path)
+    r.add_argument("--out", type=Path, help="results folder (default results/<run-id>/)")
+    r.add_argument("--replicates", type=_positive_int, help="number of stochastic replicates")
+    r.add_argument("--seed", type=_seed, help="root seed of the random streams")
+    r.add_argument("--deterministic", action="store_true", help="expected values instead of draws")
+    r.add_argument("--lang", choices=["fr", "en"], default=None, help=argparse.SUPPRESS)
+    c = sub.add_parser("check", help="validate scenario files; every problem listed")
+    c.add_argument("scenarios", type=Path, nargs="+")
+    d = sub.add_parser("describe", help="every parameter: baseline value, scenario value, unit, source")
+    d.add_argument("scenario", type=Path)
+    d.add_argument("--changed", action="store_true", help="only the parameters the scenario changes")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    lang = getattr(args, "lang", None) or "fr"
+    try:
+        if args.command is None:
+            return _cmd_run(DEFAULT_SCENARIO, None, None, None, False, lang, summary=True)
+        if args.command == "run":
+            return _cmd_run(args.scenario, args.out, args.replicates, args.seed, args.deterministic, lang,
+                            summary=True)
+        if args.command == "check":
+            return _cmd_check(args.scenarios, lang)
+        if args.command == "describe":
+            return _cmd_describe(args.scenario, args.changed)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    return 1
+
+
+def _cmd_run(path, out, replicates, seed, deterministic, lang, summary) -> int:
+    from .run import run_scenario
+
+    res = run_scenario(path, out=out, replicates=replicates, seed=seed, deterministic=deterministic,
+                       results_dir=ROOT / "results" if path == DEFAULT_SCENARIO and out is None else "results")
+    for w in res.scenario.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if summary:
+        print(summary_table(res.dataset, lang))
+        print(f"\n{LABELS[lang]['written']} {res.out}")
+    return 0
+
+
+def summary_table(ds, lang: str = "fr") -> str:
+    """ETPMA by organisme × year (mean over replicates), with régime général and total rows."""
+    from .resultats import with_aggregates
+
+    L = LABELS[lang]
+    da = with_aggregates(ds["etpma"], ds)
+    mean = da.mean("replicate") if "replicate" in da.dims else da
+    n_rep = ds.sizes.get("replicate", 1)
+    head = f"{L['title']} — {ds.attrs.get('title', '')} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
+    lines = [head, ""]
+    lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
+    names = list(ORGANISMES) + ["regime_general", "total"]
+    for name in names:
+        label = L["rg"] if name == "regime_general" else L["total"] if name == "total" else name
+        vals = mean.sel(organisme=name).values
+        lines.append(f"{label:<16}" + "".join(f"{_fmt(v):>9}" for v in vals))
+    if n_rep > 1:
+        tot = da.sel(organisme="total")
+        lo, hi = tot.quantile(0.05, "replicate").values, tot.quantile(0.95, "replicate").values
+        lines.append(f"{L['band']:<16}" + "".join(f"{_fmt(a) + '-' + _fmt(b)[-3:]:>9}" if False else
+                                                  f"{'±' + _fmt((b - a) / 2):>9}" for a, b in zip(lo, hi)))
+    return "\n".join(lines)
+
+
+def _fmt(v: float) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, np.floating) and np.isnan(v)):
+        return "-"
+    return f"{v:,.0f}".replace(",", " ")
+
+
+def _cmd_check(paths: list[Path], lang: str) -> int:
+    from .scenario import check_scenarios
+
+    errors, warnings = check_scenarios(paths)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    for e in errors:
+        print(f"error: {e}", file=sys.stderr)
+    if errors:
+        return 2
+    for p in paths:
+        print(f"{p}: {LABELS[lang]['ok']}")
+    return 0
+
+
+def _cmd_describe(path: Path, changed_only: bool) -> int:
+    from .scenario import _jsonable, load_scenario
+
+    sc = load_scenario(path)
+    cat = load_catalogue()
+    rows = []
+    for p in cat.values():
+        for rpath in p.paths():
+            base = _compact(_jsonable(sc.baseline[rpath]))
+            val = _compact(_jsonable(sc.parametres[rpath]))
+            changed = base != val
+            if changed_only and not changed:
+                continue
+            rows.append((("* " if changed else "  ") + rpath, base, val, p.unit,
+                         ("estimated; " if p.estimated else "") + " ".join(p.source.split())))
+    print(f"{sc.header.get('title', sc.name)} ({path}); baseline: {sc.header.get('baseline') or 'catalogue'}")
+    print("* = changed by the scenario chain\n")
+    for rpath, base, val, unit, source in rows:
+        print(rpath)
+        print(f"    baseline: {base}")
+        print(f"    scenario: {val}")
+        print(f"    unit:     {unit}")
+        print(f"    source:   {source}")
+    return 0
+
+
+def _compact(v) -> str:
+    """A by-year dict as runs of equal values ("2013-2017: 0.53; 2018-2022: 0.5")."""
+    if isinstance(v, dict) and v and all(k.isdigit() and len(k) == 4 for k in v):
+        items = list(v.items())
+        runs = []
+        start, cur = items[0]
+        prev = start
+        for k, x in items[1:]:
+            if x != cur:
+                runs.append((start, prev, cur))
+                start, cur = k, x
+            prev = k
+        runs.append((start, prev, cur))
+        if len(runs) == 1:
+            return f"{runs[0][2]:g}" if isinstance(runs[0][2], float) else str(runs[0][2])
+        return "; ".join(f"{a}-{b}: {x:g}" if a != b else f"{a}: {x:g}" for a, b, x in runs)
+    return str(v)
+
+
+def entry_point() -> None:
+    sys.exit(main())

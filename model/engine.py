@@ -1,0 +1,540 @@
+"""The staffing engine: one SimPy Environment simulates a whole batch (replicates, later grid points).
+
+SimPy owns the calendar: a monthly tick process and one process per dated event (the ex-RSI
+transfers, each mutualisation wave, each hiring freeze). numpy owns the arithmetic: the state is a
+pair of arrays, persons and ETP, of shape (batch, organisme, contrat, age), so one step moves every
+replicate at once.
+
+Timing within a month ``t`` (the first day of the month): dated events first, then the month's
+departures (people leave on the 1st and are absent that month), then recruitment (present from the
+1st), then the month is recorded. ETPMA is the mean over the twelve months of the ETP present, so a
+full-timer hired on 1 July counts 6/12 = 0.5 and a 4/5 part-timer present all year 0.8, as in the
+footnote of section 5.2.2 of the source document.
+
+Randomness (stochastic mode)
+    For each organisme and flow, the number of leavers in a month is binomial with the headcount and
+    the headcount-weighted monthly hazard; it is then allocated to ages by systematic sampling in
+    proportion to the expected leavers of each age (never more than a cell holds). The expectation is
+    exact for every cell; the variance of the total exceeds the exact sum-of-binomials variance by
+    ``sum_a n_a (p_a - p̄)²``, below 1 % here. Hire counts are stochastically rounded (unbiased), entrant
+    ages drawn by systematic sampling on the age profile. Every flow of every replicate has its own
+    stream: ``SeedSequence(seed, spawn_key=(replicate, flow))``, so replicate r sees the same numbers
+    whatever the batch size, and two scenarios share their random numbers (common random numbers).
+    Deterministic mode runs the same code with every draw replaced by its expectation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import simpy
+from scipy import special
+
+from .calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, date_du_mois, mois_depuis_debut
+from .etat_initial import EtatInitial
+from .errors import InputError, Problem
+from .scenario import Parametres
+
+Mode = Literal["stochastic", "deterministic"]
+FLOWS = ("retraite", "autres_departs", "fins_cdd", "recrutement", "ages_entrants", "transferts", "allocation")
+O = len(ORGANISMES)
+A = len(AGES)
+CDI, CDD = 0, 1
+RSI = ORGANISMES.index("rsi")
+# monthly flow records (persons, and their ETP where it matters for the identities)
+FLUX = ("departs_retraite", "departs_autres", "fins_cdd", "recrutements", "recrutements_cdd",
+        "transferts_entrants", "transferts_sortants")
+
+
+@dataclass
+class Trajectoire:
+    """What a batch run produces: monthly stocks and flows by (month, batch, organisme).
+
+    ``etp_cdi``/``etp_cdd``/``effectif``: ETP and persons present during month t, after its events.
+    ``flux[name]`` / ``flux_etp[name]``: persons / ETP of each flow in month t (``departs_autres``
+    includes the CDD endings, also given alone as ``fins_cdd``; ``recrutements`` includes
+    ``recrutements_cdd``). ``age_somme``/``plus_50``: sum of exact ages and persons aged ≥ 50 in
+    December of each year (year, batch, organisme). ``trace``: the event log of replicate 0 when
+    asked for: (time in months, event, organisme, value).
+    """
+
+    mode: Mode
+    seed: int
+    replicates: int
+    etp_cdi: np.ndarray
+    etp_cdd: np.ndarray
+    effectif: np.ndarray
+    flux: dict[str, np.ndarray]
+    flux_etp: dict[str, np.ndarray]
+    age_somme: np.ndarray
+    plus_50: np.ndarray
+    gain_mutualisation: np.ndarray
+    cout_transition: np.ndarray
+    effectif_initial: np.ndarray
+    etp_initial: np.ndarray
+    trace: list[tuple[float, str, str, float]] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- random numbers
+EXACT_UP_TO = 20.0  # expected count up to which the binomial inversion is exact
+
+
+def binomial_inverse(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Quantile of Binomial(n, p) at ``u``, elementwise: the smallest k with F(k) >= u.
+
+    Exact (chop-down search of the CDF) where the expected count ``n p`` is at most 20; above, the
+    Cornish-Fisher corrected normal quantile with continuity correction, whose CDF error is below
+    0.2 % there. Monotone in ``u``, so two scenarios fed the same uniforms get coupled draws
+    (common random numbers).
+    """
+    n, p, u = np.broadcast_arrays(np.asarray(n, float), np.asarray(p, float), np.asarray(u, float))
+    lam = n * p
+    out = np.zeros(n.shape)
+    big = lam > EXACT_UP_TO
+    if big.any():
+        nb, pb, ub = n[big], p[big], u[big]
+        sd = np.sqrt(nb * pb * (1.0 - pb))
+        z = special.ndtri(np.clip(ub, 1e-12, 1 - 1e-12))
+        w = z + (1.0 - 2.0 * pb) / sd * (z * z - 1.0) / 6.0
+        out[big] = np.clip(np.ceil(nb * pb - 0.5 + sd * w), 0.0, nb)
+    idx = np.flatnonzero(~big & (lam > 0))
+    if idx.size:
+        nn, pp, uu = n.ravel()[idx], p.ravel()[idx], u.ravel()[idx]
+        pmf = np.exp(nn * np.log1p(-np.minimum(pp, 1 - 1e-16)))
+        cdf = pmf.copy()
+        ratio = pp / np.maximum(1.0 - pp, 1e-16)
+        k = np.zeros(idx.size)
+        act = np.flatnonzero((uu > cdf) & (nn > 0))
+        while act.size:
+            k[act] += 1.0
+            ka = k[act]
+            pmf[act] *= (nn[act] - ka + 1.0) / ka * ratio[act]
+            cdf[act] += pmf[act]
+            act = act[(uu[act] > cdf[act]) & (ka < nn[act])]
+        flat = out.ravel()
+        flat[idx] = k
+        out = flat.reshape(n.shape)
+    return out
+
+
+class _Tirages:
+    """Draws of the stochastic mode; ``_Esperances`` replaces each draw by its expectation."""
+
+    def __init__(self, seed: int, replicates: int):
+        self.gens = {f: [np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(r, i))))
+                         for r in range(replicates)] for i, f in enumerate(FLOWS)}
+        self.R = replicates
+
+    def binomial(self, flow: str, n: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Binomial(n, p) by inversion of the uniforms ``u`` drawn from the flow's stream."""
+        return binomial_inverse(u, n, np.clip(p, 0.0, 1.0))
+
+    def uniforms(self, flow: str, shape: tuple[int, ...]) -> np.ndarray:
+        """Uniforms on [0, 1) of shape (R, *shape), one stream per replicate."""
+        out = np.empty((self.R, *shape))
+        for r, g in enumerate(self.gens[flow]):
+            out[r] = g.random(shape)
+        return out
+
+    def round(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Stochastic rounding: floor(x + u), unbiased for u uniform."""
+        return np.floor(x + u)
+
+    def allocate(self, total: np.ndarray, weights: np.ndarray, capacity: np.ndarray | None,
+                 u: np.ndarray) -> np.ndarray:
+        """Split whole ``total`` (..., ) over the last axis of ``weights`` by systematic sampling,
+        never above ``capacity``."""
+        return _systematic(total, weights, capacity, u)
+
+
+class _Esperances(_Tirages):
+    def __init__(self, seed: int, replicates: int):
+        self.R = replicates
+
+    def binomial(self, flow, n, p, u):
+        return n * np.clip(p, 0.0, 1.0)
+
+    def uniforms(self, flow, shape):
+        return np.zeros((self.R, *shape))
+
+    def round(self, x, u):
+        return x
+
+    def allocate(self, total, weights, capacity, u):
+        s = weights.sum(-1, keepdims=True)
+        share = np.divide(weights, s, out=np.zeros_like(weights), where=s > 0)
+        out = total[..., None] * share
+        if capacity is not None:
+            out = np.minimum(out, capacity)
+        return out
+
+
+def _systematic(total, weights, capacity, u):
+    """Systematic sampling of whole ``total`` over the last axis in proportion to ``weights``; cells
+    over ``capacity`` give their excess to the cells that still have room."""
+    part = _systematic_pass(total, weights, u)
+    if capacity is None:
+        return part
+    over = part > capacity
+    if not over.any():
+        return part
+    part = np.minimum(part, capacity)
+    for _ in range(8):
+        remaining = total - part.sum(-1)
+        if not np.any(remaining > 0.5):
+            break
+        room = capacity - part
+        part += np.minimum(_systematic_pass(np.maximum(remaining, 0.0), room, u), room)
+    return part
+
+
+def _systematic_pass(total, weights, u):
+    cum = np.cumsum(weights, -1)
+    s = cum[..., -1].copy()
+    np.divide(cum, s[..., None], out=cum, where=s[..., None] > 0)
+    cum *= total[..., None]
+    cum += u[..., None]
+    np.floor(cum, out=cum)
+    cum[..., -1] = np.where(s > 0, np.floor(total + u), 0.0)
+    cum[..., 1:] -= cum[..., :-1].copy()
+    return cum
+
+
+# ----------------------------------------------------------------------------- the batch state
+class _Etat:
+    """The mutable state of one batch during a run (private to the engine)."""
+
+    def __init__(self, par: Parametres, etat0: EtatInitial, mode: Mode, replicates: int, seed: int,
+                 trace: bool):
+        R = replicates
+        self.par = par
+        self.mode = mode
+        self.R = R
+        self.tirages = (_Tirages if mode == "stochastic" else _Esperances)(seed, R)
+        self.n = np.broadcast_to(etat0.effectif, (R, *etat0.effectif.shape)).copy()
+        self.e = np.broadcast_to(etat0.etp, (R, *etat0.etp.shape)).copy()
+        T = N_MOIS
+        z = lambda: np.zeros((T, R, O))  # noqa: E731
+        self.traj = Trajectoire(
+            mode=mode, seed=seed, replicates=R, etp_cdi=z(), etp_cdd=z(), effectif=z(),
+            flux={k: z() for k in FLUX}, flux_etp={k: z() for k in FLUX},
+            age_somme=np.zeros((len(ANNEES), R, O)), plus_50=np.zeros((len(ANNEES), R, O)),
+            gain_mutualisation=z(), cout_transition=z(),
+            effectif_initial=etat0.effectif.copy(), etp_initial=etat0.etp.copy())
+        self.tracing = trace
+        # recruitment state
+        self.departs_cdi = np.zeros((T, R, O))  # CDI leavers by month, for the recruitment delay
+        self.restitution = np.zeros((R, O))  # ETP still to give back through mutualisations
+        self.gel = np.zeros(O, dtype=int)  # 0 none, 1 CDI frozen, 2 CDI and CDD frozen
+        self.ferme = np.zeros(O, dtype=bool)  # organismes closed (the ex-RSI after its transfer)
+        self.cum_etp = np.zeros((R, O))  # ETP-months so far this year, for the plafond
+        # parameters in array form
+        self.tau = par.par_organisme("taux_remplacement")
+        self.tau_cdd = par.par_organisme("taux_renouvellement_cdd")
+        self.supp = par.par_organisme("recrutements_supplementaires")
+        self.plafond = par.par_organisme("plafond_emplois")
+        self.delai = par.par_organisme("delai_recrutement").astype(int)
+        self.autres = par.par_organisme("taux_autres_departs")
+        self.p_cdd = 1.0 - np.exp(-1.0 / par.par_organisme("duree_moyenne_cdd"))
+        self.q_ent = par["recrutement.quotite_entrants"]
+        ages = np.array(AGES, float)
+        k, v = par.table("departs.profil_age_autres_departs")
+        self.profil_autres = np.interp(ages, k, v)
+        self.age_limite = par["departs.age_limite"]
+        self.profil_cdi = _profil_entrants(par["recrutement.age_moyen_entrants"],
+                                           par["recrutement.ecart_type_age_entrants"], par)
+        self.profil_cdd = _profil_entrants(par["recrutement.age_moyen_entrants_cdd"],
+                                           par["recrutement.ecart_type_age_entrants"], par)
+        self.u_bloc: np.ndarray | None = None
+
+    def log(self, t: float, what: str, org: str, value: float) -> None:
+        if self.tracing:
+            self.traj.trace.append((t, what, org, float(value)))
+
+    # -- rates of a year
+    def taux_annee(self, y: int) -> None:
+        year = ANNEES[y]
+        ages = np.array(AGES, float)
+        kc, vc = self.par.table("departs.age_legal_par_generation")
+        legal = np.interp(year - ages, kc, vc)
+        kh, vh = self.par.table("departs.hazard_retraite")
+        h = np.interp(ages - legal, kh, vh, left=0.0, right=vh[-1])
+        h = np.where(ages >= self.age_limite, 1.0, h)
+        self.p_ret = 1.0 - (1.0 - np.clip(h, 0.0, 1.0)) ** (1.0 / 12.0)  # (A,)
+        self.ret_lo = int(np.argmax(self.p_ret > 0)) if np.any(self.p_ret > 0) else A
+        h_aut = np.clip(self.autres[:, y][:, None] * self.profil_autres[None, :], 0.0, 1.0)
+        self.p_aut = 1.0 - (1.0 - h_aut) ** (1.0 / 12.0)  # (O, A)
+        # one year of allocation/rounding uniforms per replicate: 4 departure slots, 4 hiring slots
+        self.u_bloc = self.tirages.uniforms("allocation", (12, 3, O))
+        self.u_dep = np.stack([self.tirages.uniforms(f, (12, O))
+                               for f in ("retraite", "autres_departs", "fins_cdd")], axis=2)
+        self.u_rec = self.tirages.uniforms("recrutement", (12, 2, O))
+        self.u_age = self.tirages.uniforms("ages_entrants", (12, 2, O))
+
+    # -- flows
+    def vieillir(self, t: int) -> None:
+        """1 January: everybody is one year older; those reaching the age limit retire."""
+        n, e = self.n, self.e
+        last_n, last_e = n[..., -1].copy(), e[..., -1].copy()
+        n[..., 1:] = n[..., :-1].copy()
+        e[..., 1:] = e[..., :-1].copy()
+        n[..., 0] = 0.0
+        e[..., 0] = 0.0
+        lim = self.age_limite - AGES[0]
+        out_n = n[..., lim:].sum(-1) + last_n
+        out_e = e[..., lim:].sum(-1) + last_e
+        n[..., lim:] = 0.0
+        e[..., lim:] = 0.0
+        self.traj.flux["departs_retraite"][t] += out_n.sum(-1)
+        self.traj.flux_etp["departs_retraite"][t] += out_e.sum(-1)
+        self.departs_cdi[t] += out_n[:, :, CDI]
+
+    def _sortir(self, t: int, c: int, p: np.ndarray, lo: int, flow: str, slot: int) -> tuple[np.ndarray, np.ndarray]:
+        """Remove leavers of contract c with monthly hazard p (O, A[lo:]) or (A[lo:],)."""
+        n = self.n[:, :, c, lo:]
+        e = self.e[:, :, c, lo:]
+        expected = n * p
+        N = n.sum(-1)
+        lam = expected.sum(-1)
+        pbar = np.divide(lam, N, out=np.zeros_like(lam), where=N > 0)
+        X = self.tirages.binomial(flow, N, pbar, self.u_dep[:, t % 12, slot, :])
+        u = self.u_bloc[:, t % 12, slot, :]
+        k = self.tirages.allocate(X, expected, n, u)
+        de = k * e
+        np.divide(de, n, out=de, where=n > 0)
+        n -= k
+        e -= de
+        return k.sum(-1), de.sum(-1)
+
+    def departs(self, t: int) -> None:
+        tr = self.traj
+        lo = self.ret_lo
+        kr, er = self._sortir(t, CDI, self.p_ret[lo:], lo, "retraite", 0)
+        ka, ea = self._sortir(t, CDI, self.p_aut, 0, "autres_departs", 1)
+        kc, ec = self._sortir(t, CDD, self.p_cdd[:, None], 0, "fins_cdd", 2)
+        tr.flux["departs_retraite"][t] += kr
+        tr.flux_etp["departs_retraite"][t] += er
+        tr.flux["departs_autres"][t] += ka + kc
+        tr.flux_etp["departs_autres"][t] += ea + ec
+        tr.flux["fins_cdd"][t] += kc
+        tr.flux_etp["fins_cdd"][t] += ec
+        self.departs_cdi[t] += kr + ka
+        if self.tracing:
+            for o, org in enumerate(ORGANISMES):
+                if kr[0, o]:
+                    self.log(t, "depart_retraite", org, kr[0, o])
+                if ka[0, o]:
+                    self.log(t, "autre_depart", org, ka[0, o])
+                if kc[0, o]:
+                    self.log(t, "fin_cdd", org, kc[0, o])
+
+    def recruter(self, t: int) -> None:
+        y, m = divmod(t, 12)
+        tr = self.traj
+        src = np.maximum(t - self.delai, 0)  # (O,) month whose departures are replaced now
+        base = self.tau[:, y] * self.departs_cdi[src, :, np.arange(O)].T + self.supp[:, y] / 12.0
+        # mutualisation: give back ETP by not hiring
+        rendu = np.minimum(self.restitution, base * self.q_ent)
+        self.restitution -= rendu
+        tr.gain_mutualisation[t] += rendu
+        voulu_cdi = base - rendu / self.q_ent
+        voulu_cdd = self.tau_cdd[:, y] * tr.flux["fins_cdd"][t]
+        voulu_cdi = np.where(self.gel >= 1, 0.0, voulu_cdi)
+        voulu_cdd = np.where(self.gel >= 2, 0.0, voulu_cdd)
+        voulu_cdi = np.where(self.ferme, 0.0, voulu_cdi)
+        voulu_cdd = np.where(self.ferme, 0.0, voulu_cdd)
+        h_cdi = self.tirages.round(voulu_cdi, self.u_rec[:, m, 0, :])
+        h_cdd = self.tirages.round(voulu_cdd, self.u_rec[:, m, 1, :])
+        # plafond d'emplois: the year's ETPMA, if the current staff stayed to December, stays below it
+        plafond = self.plafond[:, y]
+        if np.any(np.isfinite(plafond)):
+            present = self.e.sum((-1, -2))
+            projete = (self.cum_etp + present * (12 - m)) / 12.0
+            marge = (plafond - projete) * 12.0 / ((12 - m) * self.q_ent)
+            marge = np.maximum(np.where(np.isfinite(plafond), marge, np.inf), 0.0)
+            if self.mode == "stochastic":
+                marge = np.floor(marge)
+            h_cdi = np.minimum(h_cdi, marge)
+            h_cdd = np.minimum(h_cdd, marge - h_cdi)
+        for c, h, profil, slot in ((CDI, h_cdi, self.profil_cdi, 0), (CDD, h_cdd, self.profil_cdd, 1)):
+            k = self.tirages.allocate(h, np.broadcast_to(profil, (*h.shape, A)), None, self.u_age[:, m, slot, :])
+            self.n[:, :, c] += k
+            self.e[:, :, c] += k * self.q_ent
+        tot = h_cdi + h_cdd
+        tr.flux["recrutements"][t] += tot
+        tr.flux_etp["recrutements"][t] += tot * self.q_ent
+        tr.flux["recrutements_cdd"][t] += h_cdd
+        tr.flux_etp["recrutements_cdd"][t] += h_cdd * self.q_ent
+        if self.tracing:
+            for o, org in enumerate(ORGANISMES):
+                if h_cdi[0, o]:
+                    self.log(t, "recrutement_cdi", org, h_cdi[0, o])
+                if h_cdd[0, o]:
+                    self.log(t, "recrutement_cdd", org, h_cdd[0, o])
+
+    def enregistrer(self, t: int) -> None:
+        y, m = divmod(t, 12)
+        tr = self.traj
+        e_c = self.e.sum(-1)  # (R, O, C)
+        tr.etp_cdi[t] = e_c[:, :, CDI]
+        tr.etp_cdd[t] = e_c[:, :, CDD]
+        tr.effectif[t] = self.n.sum((-1, -2))
+        self.cum_etp += e_c.sum(-1)
+        if m == 11:
+            ages = np.array(AGES, float) + 0.5  # mean exact age at 31 December
+            nn = self.n.sum(-2)
+            tr.age_somme[y] = (nn * ages).sum(-1)
+            tr.plus_50[y] = nn[..., np.array(AGES) >= 50].sum(-1)
+            self.cum_etp[:] = 0.0
+
+    # -- transfers
+    def transferer(self, t: int, source: int, parts: dict[str, float], effectif: float | None,
+                   contrats: tuple[int, ...], label: str) -> None:
+        """Move staff of ``source`` to the organismes of ``parts``; all of it when ``effectif`` is None.
+        Transferred staff keep their age and quotité."""
+        tr = self.traj
+        dests = [ORGANISMES.index(d) for d in parts]
+        shares = np.array([parts[d] for d in parts])
+        u = self.tirages.uniforms("transferts", (len(contrats) + 1, A))
+        C = np.array(contrats)
+        n_src = self.n[:, source][:, C]  # (R, C', A)
+        e_src = self.e[:, source][:, C]
+        if effectif is None:
+            k = n_src.copy()
+        else:
+            total = np.minimum(np.full(self.R, float(effectif)), n_src.sum((-1, -2)))
+            flat = self.tirages.allocate(total, n_src.reshape(self.R, -1), n_src.reshape(self.R, -1),
+                                         u[:, 0, 0])
+            k = flat.reshape(n_src.shape)
+        ratio = np.divide(e_src, n_src, out=np.zeros_like(e_src), where=n_src > 0)
+        # split each cell's movers across destinations
+        parts_k = self.tirages.allocate(k, np.broadcast_to(shares, (*k.shape, len(dests))), None, u[:, 1:, :])
+        moved_n = np.zeros(self.R)
+        moved_e = np.zeros(self.R)
+        for j, d in enumerate(dests):
+            kd = parts_k[..., j]
+            ed = kd * ratio
+            if effectif is None and j == len(dests) - 1:
+                ed = e_src - sum(parts_k[..., i] * ratio for i in range(j))  # exact: the source ends at zero
+            self.n[:, d][:, C] += kd
+            self.e[:, d][:, C] += ed
+            tr.flux["transferts_entrants"][t, :, d] += kd.sum((-1, -2))
+            tr.flux_etp["transferts_entrants"][t, :, d] += ed.sum((-1, -2))
+            moved_n += kd.sum((-1, -2))
+            moved_e += ed.sum((-1, -2))
+            self.log(t, label, ORGANISMES[d], kd[0].sum())
+        if effectif is None:
+            self.n[:, source][:, C] = 0.0
+            self.e[:, source][:, C] = 0.0
+        else:
+            self.n[:, source][:, C] -= k
+            self.e[:, source][:, C] -= k * ratio
+        tr.flux["transferts_sortants"][t, :, source] += moved_n
+        tr.flux_etp["transferts_sortants"][t, :, source] += moved_e
+
+
+def _profil_entrants(mean: float, sd: float, par: Parametres) -> np.ndarray:
+    ages = np.array(AGES, float)
+    lo, hi = par["recrutement.age_min_entrants"], par["recrutement.age_max_entrants"]
+    w = np.where((ages >= lo) & (ages <= hi), np.exp(-0.5 * ((ages - mean) / sd) ** 2), 0.0)
+    return w / w.sum()
+
+
+# ----------------------------------------------------------------------------- SimPy processes
+def _tick(env: simpy.Environment, s: _Etat):
+    """The monthly clock: month-close after the dated events of the month."""
+    for t in range(N_MOIS):
+        if env.now < t:
+            yield env.timeout(t - env.now)
+        yield env.timeout(0)  # let the events dated this month go first
+        if t % 12 == 0:
+            s.taux_annee(t // 12)
+            s.vieillir(t)
+            s.log(t, "vieillissement", "", 1)
+        s.departs(t)
+        s.recruter(t)
+        s.enregistrer(t)
+
+
+def _transfert_rsi(env: simpy.Environment, s: _Etat, par: Parametres):
+    t_gie = mois_depuis_debut(par["transfert_rsi.date_gie"])
+    t_bulk = mois_depuis_debut(par["transfert_rsi.date_principale"])
+    yield env.timeout(t_gie)
+    gie = dict(par["transfert_rsi.repartition_gie"])
+    s.transferer(t_gie, RSI, gie, par["transfert_rsi.effectif_gie"], (CDI,), "transfert_gie")
+    yield env.timeout(t_bulk - t_gie)
+    s.transferer(t_bulk, RSI, dict(par["transfert_rsi.repartition"]), None, (CDI, CDD), "transfert_principal")
+    s.ferme[RSI] = True
+    s.log(t_bulk, "fermeture", "rsi", 0)
+
+
+def _mutualisation(env: simpy.Environment, s: _Etat, vague):
+    o = ORGANISMES.index(vague["organisme"])
+    t0 = mois_depuis_debut(vague["debut"])
+    M = int(vague["montee_en_charge_mois"])
+    yield env.timeout(t0)
+    reference = s.e[:, o].sum((-1, -2)).copy()  # ETP at the start of the wave
+    gain_mensuel = vague["gain_productivite"] * vague["part_effectifs"] * reference / M
+    cout_mensuel = vague["cout_transition"] / M
+    s.log(env.now, "debut_mutualisation", vague["organisme"], vague["part_effectifs"])
+    for i in range(M):
+        if env.now >= N_MOIS:
+            return
+        s.restitution[:, o] += gain_mensuel
+        s.traj.cout_transition[int(env.now), :, o] += cout_mensuel
+        if i < M - 1:
+            yield env.timeout(1)
+    s.log(env.now, "fin_montee_en_charge", vague["organisme"], vague["part_effectifs"])
+
+
+def _gel(env: simpy.Environment, s: _Etat, gel):
+    o = ORGANISMES.index(gel["organisme"])
+    t0, t1 = mois_depuis_debut(gel["debut"]), mois_depuis_debut(gel["fin"])
+    yield env.timeout(t0)
+    s.gel[o] = 2 if gel["contrats"] == "tous" else 1
+    s.log(env.now, "debut_gel", gel["organisme"], s.gel[o])
+    if t1 < N_MOIS:
+        yield env.timeout(t1 - t0)
+        s.gel[o] = 0
+        s.log(env.now, "fin_gel", gel["organisme"], 0)
+
+
+def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: int = 0,
+             mode: Mode = "stochastic", trace: bool = False) -> Trajectoire:
+    """Simulate 2013-2022 month by month for a batch of ``replicates``.
+
+    Parameters
+    ----------
+    par : resolved parameters (``Scenario.parametres``).
+    etat0 : the state at 31 December 2012.
+    replicates : batch size; in deterministic mode every replicate is the same expected path.
+    seed : root of the random streams.
+    mode : "stochastic" (binomial draws) or "deterministic" (expected values).
+    trace : record the event log of replicate 0 (for tests and debugging).
+
+    Returns
+    -------
+    Trajectoire
+        Monthly stocks and flows, shape (month, replicate, organisme).
+    """
+    if mode == "stochastic" and not np.allclose(etat0.effectif, np.round(etat0.effectif)):
+        raise InputError([Problem(etat0.source, "effectif", "fractional persons",
+                                  "the stochastic mode needs whole persons",
+                                  "integers, or --deterministic")])
+    env = simpy.Environment()
+    s = _Etat(par, etat0, mode, replicates, seed, trace)
+    # dated events are created before the tick so that they run first within a month
+    env.process(_transfert_rsi(env, s, par))
+    for vague in par["mutualisations"]:
+        env.process(_mutualisation(env, s, vague))
+    for gel in par["gels_recrutement"]:
+        env.process(_gel(env, s, gel))
+    env.process(_tick(env, s))
+    env.run(until=N_MOIS)
+    return s.traj
+
+
+__all__ = ["simulate", "Trajectoire", "FLOWS", "FLUX", "date_du_mois", "dt"]

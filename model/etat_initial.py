@@ -1,0 +1,195 @@
+"""Initial state at 31 December 2012: persons and ETP by organisme × contract × single year of age.
+
+No published pyramid exists by organisme, so by default it is reconstructed (and flagged estimated):
+
+* the CDI pyramid is a mixture of two normal densities over ages 20-64: the large cohorts recruited in
+  the 1970s-1980s (mean 56, sd 4) and the later recruits (sd 8.5, mean solved for); the weight and the
+  mean of the second component are solved so that the pyramid has the catalogue's mean exact age
+  (``etat_initial.age_moyen_cdi``) and share aged 50 or more (``etat_initial.part_plus_50_cdi``);
+* the CDD pyramid is a normal density (sd 8) over ages 18-64 with mean ``etat_initial.age_moyen_cdd``;
+* every organisme gets the same shapes, scaled to its headcount (``effectif_initial``), its CDD share
+  and its mean quotité.
+
+Ages are ages attained in the year (2012 - birth year), so the exact age at 31 December is the age
+plus half a year on average.
+
+A user may supply a CSV instead (``etat_initial.fichier``) with columns
+``organisme,contrat,age,effectif,etp``: one row per organisme × contract × age, persons and ETP (sum of
+quotités) at 31 December 2012.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize, stats
+
+from .calendrier import AGES, AGE_MIN, CONTRATS, ORGANISMES
+from .errors import MISSING, InputError, Problem
+from .scenario import Parametres
+
+MU_ANCIENS, SD_ANCIENS, SD_RECENTS = 56.0, 4.0, 8.5  # shape assumptions of the reconstruction
+SD_CDD = 8.0
+CDI_AGES = (20, 64)
+CDD_AGES = (18, 64)
+
+
+@dataclass(frozen=True)
+class EtatInitial:
+    """Persons and ETP at 31 December 2012, arrays of shape (organisme, contrat, age).
+
+    ``source`` says where it comes from; ``estimated`` is True for the reconstruction.
+    """
+
+    effectif: np.ndarray
+    etp: np.ndarray
+    source: str
+    estimated: bool
+
+
+def _pyramid(mean: float, sd: float, lo: int, hi: int) -> np.ndarray:
+    ages = np.array(AGES, float)
+    w = np.where((ages >= lo) & (ages <= hi), stats.norm.pdf(ages, mean, sd), 0.0)
+    return w / w.sum()
+
+
+def pyramide_cdi(age_moyen: float, part_plus_50: float) -> np.ndarray:
+    """CDI age distribution (sums to 1 over ``AGES``) with the given mean exact age and share ≥ 50."""
+    ages = np.array(AGES, float)
+    old = _pyramid(MU_ANCIENS, SD_ANCIENS, *CDI_AGES)
+
+    def mix(x):
+        w, mu = x
+        return w * old + (1 - w) * _pyramid(mu, SD_RECENTS, *CDI_AGES)
+
+    def resid(x):
+        d = mix(x)
+        return [(d * (ages + 0.5)).sum() - age_moyen, d[ages >= 50].sum() - part_plus_50]
+
+    sol = optimize.least_squares(resid, x0=[0.35, 40.0], bounds=([0.0, 22.0], [1.0, 55.0]))
+    return mix(sol.x)
+
+
+def _whole_persons(x: np.ndarray) -> np.ndarray:
+    """Round each row to whole persons keeping the row total (largest-remainder method)."""
+    out = np.floor(x)
+    short = np.rint(x.sum(-1) - out.sum(-1)).astype(int)
+    order = np.argsort(-(x - out), axis=-1, kind="stable")
+    for i in np.ndindex(x.shape[:-1]):
+        out[i][order[i][: short[i]]] += 1
+    return out
+
+
+def reconstruct(par: Parametres) -> EtatInitial:
+    """The estimated initial state from the catalogue/scenario parameters."""
+    cdi = pyramide_cdi(par["etat_initial.age_moyen_cdi"], par["etat_initial.part_plus_50_cdi"])
+    cdd = _pyramid(par["etat_initial.age_moyen_cdd"] - 0.5, SD_CDD, *CDD_AGES)
+    total = par.par_organisme("effectif_initial")
+    part_cdd = par.par_organisme("part_cdd_initiale")
+    q_cdi = par.par_organisme("quotite_moyenne_cdi")
+    q_cdd = par["etat_initial.quotite_moyenne_cdd"]
+    n = np.zeros((len(ORGANISMES), len(CONTRATS), len(AGES)))
+    n[:, 0] = _whole_persons((total * (1 - part_cdd))[:, None] * cdi)
+    n[:, 1] = _whole_persons((total * part_cdd)[:, None] * cdd)
+    e = n.copy()
+    e[:, 0] *= q_cdi[:, None]
+    e[:, 1] *= q_cdd
+    return EtatInitial(n, e, "reconstructed (model/etat_initial.py; estimated)", True)
+
+
+def read_csv(path: str | Path) -> EtatInitial:
+    """Read a user-supplied initial state. Raises InputError naming file, row and column."""
+    path = Path(path)
+    shown = str(path)
+    problems: list[Problem] = []
+    n = np.zeros((len(ORGANISMES), len(CONTRATS), len(AGES)))
+    e = np.zeros_like(n)
+    required = ["organisme", "contrat", "age", "effectif", "etp"]
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError([Problem(shown, "header", ",".join(reader.fieldnames or []),
+                                          f"missing column(s) {', '.join(missing)}", ",".join(required))])
+            seen = set()
+            for i, row in enumerate(reader, start=2):
+                where = f"row {i}"
+                org, con = row["organisme"].strip(), row["contrat"].strip()
+                ok = True
+                if org not in ORGANISMES:
+                    problems.append(Problem(shown, f"{where}, column organisme", org, "unknown organisme",
+                                            ", ".join(ORGANISMES)))
+                    ok = False
+                if con not in CONTRATS:
+                    problems.append(Problem(shown, f"{where}, column contrat", con, "unknown contract",
+                                            ", ".join(CONTRATS)))
+                    ok = False
+                try:
+                    age = int(row["age"])
+                    if not AGES[0] <= age <= AGES[-1]:
+                        raise ValueError
+                except ValueError:
+                    problems.append(Problem(shown, f"{where}, column age", row["age"], "bad age",
+                                            f"an integer from {AGES[0]} to {AGES[-1]}"))
+                    ok = False
+                vals = {}
+                for col in ("effectif", "etp"):
+                    try:
+                        x = float(row[col])
+                        if not math.isfinite(x) or x < 0:
+                            raise ValueError
+                        vals[col] = x
+                    except (TypeError, ValueError):
+                        problems.append(Problem(shown, f"{where}, column {col}", row[col], "bad number",
+                                                "a finite number >= 0"))
+                        ok = False
+                if not ok:
+                    continue
+                if vals["etp"] > vals["effectif"] + 1e-9:
+                    problems.append(Problem(shown, f"{where}, column etp", row["etp"], "more ETP than persons",
+                                            f"<= effectif = {row['effectif']}"))
+                    continue
+                key = (org, con, age)
+                if key in seen:
+                    problems.append(Problem(shown, where, f"{org},{con},{age}", "duplicate row",
+                                            "one row per organisme, contrat and age"))
+                    continue
+                seen.add(key)
+                o, c, a = ORGANISMES.index(org), CONTRATS.index(con), age - AGE_MIN
+                n[o, c, a], e[o, c, a] = vals["effectif"], vals["etp"]
+    except FileNotFoundError:
+        raise InputError([Problem(shown, "", MISSING, "file not found", "an existing CSV file")]) from None
+    except UnicodeDecodeError:
+        raise InputError([Problem(shown, "", MISSING, "not UTF-8 text", "a UTF-8 CSV file")]) from None
+    if problems:
+        raise InputError(problems)
+    return EtatInitial(n, e, f"user file {shown}", False)
+
+
+def write_csv(etat: EtatInitial, path: str | Path) -> None:
+    """Write an initial state in the format ``read_csv`` reads (a template for users)."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["organisme", "contrat", "age", "effectif", "etp"])
+        for o, org in enumerate(ORGANISMES):
+            for c, con in enumerate(CONTRATS):
+                for a, age in enumerate(AGES):
+                    if etat.effectif[o, c, a] > 0:
+                        w.writerow([org, con, age, f"{etat.effectif[o, c, a]:.6f}", f"{etat.etp[o, c, a]:.6f}"])
+
+
+def etat_initial(par: Parametres, base_dir: Path | None = None) -> EtatInitial:
+    """The initial state a run uses: the user's CSV if ``etat_initial.fichier`` is set, else the
+    reconstruction."""
+    fichier = par["etat_initial.fichier"]
+    if fichier:
+        p = Path(fichier)
+        if not p.is_absolute() and base_dir is not None:
+            p = base_dir / p
+        return read_csv(p)
+    return reconstruct(par)

@@ -1,0 +1,151 @@
+"""Yearly results as a self-describing xarray Dataset, and their aggregates.
+
+Every variable carries ``units``, ``long_name``, ``long_name_fr`` and ``aggregation`` (how the
+régime général and total rows are formed: ``sum``, ``weighted_mean:<weight>`` or
+``ratio:<numerator>/<denominator>``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .calendrier import ANNEES, ORGANISMES, REGIME_GENERAL
+from .engine import Trajectoire
+from .scenario import Parametres
+
+# name: (units, long_name, long_name_fr, aggregation)
+VARIABLES: dict[str, tuple[str, str, str, str]] = {
+    "etpma": ("ETPMA", "Annual mean full-time equivalent staff (CDI + CDD)",
+              "Équivalent temps plein moyen annuel (CDI + CDD)", "sum"),
+    "etpma_cdi": ("ETPMA", "Annual mean full-time equivalent staff on CDI",
+                  "ETPMA en CDI", "sum"),
+    "etpma_cdd": ("ETPMA", "Annual mean full-time equivalent staff on CDD",
+                  "ETPMA en CDD", "sum"),
+    "effectif_31dec": ("personnes", "Headcount at 31 December (CDI + CDD)",
+                       "Effectif au 31 décembre (CDI + CDD)", "sum"),
+    "etp_31dec": ("ETP", "Full-time equivalent staff at 31 December",
+                  "ETP au 31 décembre", "sum"),
+    "departs_retraite": ("personnes/an", "Retirements during the year",
+                         "Départs en retraite de l'année", "sum"),
+    "departs_autres": ("personnes/an", "Other exits during the year (incl. CDD endings)",
+                       "Autres départs de l'année (y compris fins de CDD)", "sum"),
+    "fins_cdd": ("personnes/an", "CDD contracts ending during the year",
+                 "Fins de CDD de l'année", "sum"),
+    "recrutements": ("personnes/an", "Hires during the year (CDI + CDD)",
+                     "Recrutements de l'année (CDI + CDD)", "sum"),
+    "recrutements_cdd": ("personnes/an", "CDD hires during the year",
+                         "Recrutements en CDD de l'année", "sum"),
+    "transferts_entrants": ("personnes/an", "Staff transferred in during the year",
+                            "Transferts entrants de l'année", "sum"),
+    "transferts_sortants": ("personnes/an", "Staff transferred out during the year",
+                            "Transferts sortants de l'année", "sum"),
+    "age_moyen": ("annees", "Mean exact age at 31 December",
+                  "Âge moyen au 31 décembre", "weighted_mean:effectif_31dec"),
+    "part_plus_50": ("1", "Share of staff aged 50 or more at 31 December",
+                     "Part des agents de 50 ans ou plus au 31 décembre", "weighted_mean:effectif_31dec"),
+    "plafond_emplois": ("ETPMA", "Ceiling on ETPMA (plafond d'emplois); NaN = none",
+                        "Plafond d'emplois (ETPMA) ; NaN = aucun", "sum"),
+    "saturation": ("1", "Saturation of the ceiling: ETPMA / plafond d'emplois",
+                   "Saturation du plafond : ETPMA / plafond d'emplois", "ratio:etpma/plafond_emplois"),
+    "gain_mutualisation": ("ETP/an", "ETP given back through mutualisations (hires forgone)",
+                           "ETP restitués par les mutualisations (recrutements non effectués)", "sum"),
+    "cout_transition_mutualisation": ("MEUR/an", "Transition cost of mutualisations",
+                                      "Coût de transition des mutualisations", "sum"),
+}
+
+AGGREGATS = {"regime_general": REGIME_GENERAL, "total": ORGANISMES}
+
+
+def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | None = None) -> xr.Dataset:
+    """Yearly Dataset, dims (year, organisme, replicate), from a batch trajectory."""
+    Y = len(ANNEES)
+
+    def yearly(x: np.ndarray) -> np.ndarray:  # (T, R, O) -> (Y, 12, R, O)
+        return x.reshape(Y, 12, *x.shape[1:])
+
+    def to_yor(x: np.ndarray) -> np.ndarray:  # (Y, R, O) -> (Y, O, R)
+        return np.transpose(x, (0, 2, 1))
+
+    etp_total = traj.etp_cdi + traj.etp_cdd
+    data: dict[str, np.ndarray] = {
+        "etpma": yearly(etp_total).mean(1),
+        "etpma_cdi": yearly(traj.etp_cdi).mean(1),
+        "etpma_cdd": yearly(traj.etp_cdd).mean(1),
+        "effectif_31dec": yearly(traj.effectif)[:, 11],
+        "etp_31dec": yearly(etp_total)[:, 11],
+    }
+    for k in ("departs_retraite", "departs_autres", "fins_cdd", "recrutements", "recrutements_cdd",
+              "transferts_entrants", "transferts_sortants"):
+        data[k] = yearly(traj.flux[k]).sum(1)
+    n31 = data["effectif_31dec"]
+    data["age_moyen"] = np.divide(traj.age_somme, n31, out=np.full_like(n31, np.nan), where=n31 > 0)
+    data["part_plus_50"] = np.divide(traj.plus_50, n31, out=np.full_like(n31, np.nan), where=n31 > 0)
+    data["gain_mutualisation"] = yearly(traj.gain_mutualisation).sum(1)
+    data["cout_transition_mutualisation"] = yearly(traj.cout_transition).sum(1)
+    plafond = par.par_organisme("plafond_emplois").T  # (Y, O)
+    plafond = np.where(np.isfinite(plafond), plafond, np.nan)
+    coords = {"year": list(ANNEES), "organisme": list(ORGANISMES), "replicate": np.arange(traj.replicates)}
+    ds = xr.Dataset(coords=coords)
+    for k, v in data.items():
+        ds[k] = (("year", "organisme", "replicate"), to_yor(v))
+    ds["plafond_emplois"] = (("year", "organisme"), plafond)
+    ds["saturation"] = ds["etpma"] / ds["plafond_emplois"]
+    for k in ds.data_vars:
+        units, ln, ln_fr, agg = VARIABLES[k]
+        ds[k].attrs = {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg}
+    ds["year"].attrs = {"units": "1", "long_name": "Calendar year", "long_name_fr": "Année civile"}
+    ds["organisme"].attrs = {"long_name": "National network (caisse nationale)", "long_name_fr": "Organisme"}
+    ds["replicate"].attrs = {"long_name": "Stochastic replicate", "long_name_fr": "Réplication stochastique"}
+    ds.attrs = dict(attrs or {})
+    return ds[list(VARIABLES)]
+
+
+def with_aggregates(da: xr.DataArray, ds: xr.Dataset) -> xr.DataArray:
+    """``da`` with two more organisme rows: ``regime_general`` and ``total``, per its aggregation."""
+    agg = da.attrs["aggregation"]
+    rows = []
+    for name, members in AGGREGATS.items():
+        sub = lambda v: ds[v].sel(organisme=list(members))  # noqa: E731
+        if agg == "sum":
+            x = da.sel(organisme=list(members)).sum("organisme", min_count=1)
+        elif agg.startswith("weighted_mean:"):
+            w = sub(agg.split(":", 1)[1])
+            x = (da.sel(organisme=list(members)) * w).sum("organisme") / w.sum("organisme")
+        elif agg.startswith("ratio:"):
+            num, den = agg.split(":", 1)[1].split("/")
+            d = sub(den)
+            x = sub(num).sum("organisme") / d.sum("organisme", min_count=1)
+            x = x.where(d.notnull().all("organisme"))
+        else:
+            raise ValueError(agg)
+        rows.append(x.expand_dims(organisme=[name]))
+    out = xr.concat([da] + rows, dim="organisme", coords="minimal", compat="override")
+    out.attrs = da.attrs
+    return out
+
+
+def tidy_frame(ds: xr.Dataset):
+    """A tidy pandas DataFrame: one row per variable × organisme (incl. aggregates) × year, with the
+    value (one replicate) or mean and 5/50/95 % quantiles over replicates."""
+    import pandas as pd
+
+    frames = []
+    n_rep = ds.sizes["replicate"]
+    for name in ds.data_vars:
+        da = with_aggregates(ds[name], ds)
+        if "replicate" not in da.dims:
+            da = da.expand_dims(replicate=ds["replicate"].values)
+        if n_rep == 1:
+            stats = {"value": da.isel(replicate=0)}
+        else:
+            q = da.quantile([0.05, 0.5, 0.95], dim="replicate")
+            stats = {"mean": da.mean("replicate"), "p05": q.sel(quantile=0.05, drop=True),
+                     "p50": q.sel(quantile=0.5, drop=True), "p95": q.sel(quantile=0.95, drop=True)}
+        df = xr.Dataset(stats).to_dataframe().reset_index()
+        df.insert(0, "variable", name)
+        df.insert(3, "unit", da.attrs["units"])
+        frames.append(df[["variable", "organisme", "year", "unit", *stats]])
+    return pd.concat(frames, ignore_index=True)

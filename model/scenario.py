@@ -1,0 +1,654 @@
+"""Scenario files: load, validate (every problem at once), chain baselines, resolve parameters.
+
+A scenario file is TOML: a ``[scenario]`` header (title, author, reference, baseline, description) and
+only the changes against its baseline. ``baseline = "other.toml"`` (relative to the file) chains
+scenarios; with no baseline the catalogue defaults are the baseline. For a parameter that varies by
+year, a scalar sets every year and a table ``{2018 = 0.5, 2020 = 0.4}`` sets the value from each listed
+year until the next listed year (and to 2022 after the last one); years before the first listed year
+keep the baseline's values.
+
+Examples
+--------
+>>> from model.scenario import load_scenario
+>>> sc = load_scenario("scenarios/cog_2018_2022.toml")            # doctest: +SKIP
+>>> sc.parametres["organismes.cnaf.taux_remplacement"]            # doctest: +SKIP
+array([1.05, 0.95, 0.8 , 0.8 , 0.8 , 0.6 , 0.6 , 0.6 , 0.6 , 0.6 ])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterator
+
+import numpy as np
+
+from .calendrier import ANNEES, DERNIERE_ANNEE, ORGANISMES, PREMIERE_ANNEE, date_du_mois, N_MOIS
+from .catalogue import Parameter, load_catalogue, lookup, organisme_names, section_names, top_level_names
+from .errors import MISSING, InputError, Problem
+
+HEADER_KEYS = ("title", "author", "reference", "baseline", "description")
+TOUS = "tous"  # organismes.tous.X sets X for every organisme (specific organismes override it)
+DATE_MIN = date_du_mois(0)
+DATE_MAX = date_du_mois(N_MOIS - 1)
+
+
+# ----------------------------------------------------------------------------- resolved parameters
+class Parametres(Mapping):
+    """An immutable, fully resolved parameter set: resolved path -> value.
+
+    Values: Python scalars (float, int, str, ``datetime.date``); read-only ``numpy`` arrays over
+    ``ANNEES`` for parameters that vary by year; tuples of ``(key, value)`` pairs for tables;
+    read-only mappings for shares; tuples of read-only mappings for event lists.
+    """
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values = dict(values)
+
+    def __getitem__(self, path: str) -> Any:
+        return self._values[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def par_organisme(self, name: str) -> np.ndarray:
+        """Values of an organisme parameter stacked over ``ORGANISMES``: shape (organisme,) or
+        (organisme, year) for parameters that vary by year."""
+        return np.stack([np.asarray(self._values[f"organismes.{o}.{name}"], dtype=float) for o in ORGANISMES])
+
+    def table(self, path: str) -> tuple[np.ndarray, np.ndarray]:
+        """Keys and values of a table parameter, sorted by key."""
+        pairs = self._values[path]
+        return np.array([k for k, _ in pairs], float), np.array([v for _, v in pairs], float)
+
+    def with_values(self, changes: Mapping[str, Any]) -> "Parametres":
+        """A new parameter set with ``changes`` applied (values already resolved)."""
+        new = dict(self._values)
+        new.update(changes)
+        return Parametres(new)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable copy (for ``manifest.json``)."""
+        return {k: _jsonable(v) for k, v in self._values.items()}
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return {str(y): _jsonable(float(x)) for y, x in zip(ANNEES, v)}
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, tuple):
+        if v and isinstance(v[0], tuple):  # table pairs
+            return {_fmt_key(k): _jsonable(x) for k, x in v}
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def _fmt_key(k: float) -> str:
+    return str(int(k)) if float(k).is_integer() else str(k)
+
+
+# ----------------------------------------------------------------------------- the scenario
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded, validated scenario.
+
+    Attributes
+    ----------
+    file : the scenario file.
+    header : the ``[scenario]`` table.
+    chain : the files read, from the root baseline to this file.
+    parametres : the fully resolved parameters.
+    baseline : the parameters of the baseline (catalogue defaults, or the named baseline file).
+    warnings : soft-bound warnings, recorded with the results.
+    hashes : sha256 of every file read.
+    """
+
+    file: Path
+    header: Mapping[str, str]
+    chain: tuple[Path, ...]
+    parametres: Parametres
+    baseline: Parametres
+    warnings: tuple[Problem, ...]
+    hashes: Mapping[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.file.stem
+
+
+def default_parametres() -> Parametres:
+    """The catalogue defaults, resolved."""
+    values: dict[str, Any] = {}
+    for p in load_catalogue().values():
+        if p.by_organisme:
+            d = p.default
+            for o in ORGANISMES:
+                v = d[o] if isinstance(d, dict) and o in d else d
+                values[f"organismes.{o}.{p.name}"] = _resolve_value(p, v, None)
+        else:
+            values[p.path] = _resolve_value(p, p.default, None)
+    return Parametres(values)
+
+
+def _resolve_value(p: Parameter, v: Any, previous: Any) -> Any:
+    """Turn a validated raw value into its resolved form, on top of ``previous`` for by-year values."""
+    if p.by_year:
+        base = np.full(len(ANNEES), np.nan) if previous is None else np.array(previous, dtype=float)
+        if isinstance(v, dict):
+            items = sorted((int(k), float(x)) for k, x in v.items())
+            for i, (year, x) in enumerate(items):
+                end = items[i + 1][0] if i + 1 < len(items) else DERNIERE_ANNEE + 1
+                base[year - PREMIERE_ANNEE:end - PREMIERE_ANNEE] = x
+        else:
+            base[:] = float(v)
+        base.setflags(write=False)
+        return base
+    if p.type == "float":
+        return float(v)
+    if p.type == "int":
+        return int(v)
+    if p.type == "date":
+        return v if isinstance(v, dt.date) else dt.date.fromisoformat(v)
+    if p.type == "table":
+        return tuple(sorted((float(k), float(x)) for k, x in v.items()))
+    if p.type == "shares":
+        return MappingProxyType({k: float(v.get(k, 0.0)) for k in p.keys})
+    if p.type == "events":
+        merged = {e[p.key]: e for e in (previous or ())}
+        for e in v:
+            e = {k: (dt.date.fromisoformat(x) if p.fields[k]["type"] == "date" and isinstance(x, str) else x)
+                 for k, x in e.items()}
+            merged[e[p.key]] = MappingProxyType(e)
+        return tuple(merged.values())
+    return v
+
+
+# ----------------------------------------------------------------------------- reading files
+def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(Problem(shown, "", MISSING, "file not found", "an existing TOML file"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(shown, "", MISSING, f"cannot read the file ({exc.strerror})", "a readable TOML file"))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(shown, "", MISSING, f"not UTF-8 text (byte {exc.start})", "a UTF-8 TOML file"))
+        return None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(_toml_problem(shown, text, str(exc)))
+        return None
+
+
+_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _toml_problem(shown: str, text: str, msg: str) -> Problem:
+    """Turn a tomllib message into a Problem; duplicate keys get their key path."""
+    m = _LINE.search(msg)
+    line_no = int(m.group(1)) if m else 0
+    if ("Cannot overwrite a value" in msg or "twice" in msg) and line_no:
+        path = _key_path_at(text, line_no)
+        return Problem(shown, path, MISSING, f"duplicate key (line {line_no})", "each key once")
+    where = f"line {line_no}" if line_no else "?"
+    return Problem(shown, "", MISSING, f"invalid TOML at {where}: {_LINE.sub('', msg).strip()}",
+                   "TOML syntax (https://toml.io)")
+
+
+def _key_path_at(text: str, line_no: int) -> str:
+    lines = text.splitlines()
+    table = ""
+    for line in lines[: line_no - 1]:
+        s = line.strip()
+        if s.startswith("[") and not s.startswith("[["):
+            table = s.strip("[]").strip()
+        elif s.startswith("[["):
+            table = s.strip("[]").strip()
+    line = lines[line_no - 1].strip() if line_no - 1 < len(lines) else ""
+    if line.startswith("["):
+        return line.strip("[]").strip()
+    key = line.split("=", 1)[0].strip().strip('"')
+    return f"{table}.{key}" if table else key
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- validation
+class _Validator:
+    """Checks one scenario file's raw dict against the catalogue, collecting problems."""
+
+    def __init__(self, shown: str, problems: list[Problem]):
+        self.shown = shown
+        self.problems = problems
+
+    def err(self, path: str, value: Any, message: str, allowed: str = "") -> None:
+        self.problems.append(Problem(self.shown, path, value, message, allowed))
+
+    def warn(self, path: str, value: Any, message: str, allowed: str = "") -> None:
+        self.problems.append(Problem(self.shown, path, value, message, allowed, "warning"))
+
+    def unknown(self, path: str, value: Any, name: str, candidates: list[str]) -> None:
+        close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+        hint = f"unknown key; did you mean '{close[0]}'?" if close else "unknown key"
+        self.err(path, value, hint, ", ".join(sorted(candidates)))
+
+    # -- the whole file: returns [(parameter, resolved path or None for organismes.tous, raw value)]
+    def check_file(self, raw: dict) -> tuple[dict, list[tuple[Parameter, str, Any]]]:
+        header = raw.get("scenario", MISSING)
+        changes: list[tuple[Parameter, str, Any]] = []
+        if header is MISSING:
+            self.err("scenario", MISSING, "missing header table [scenario]", "a [scenario] table with a title")
+            header = {}
+        elif not isinstance(header, dict):
+            self.err("scenario", header, "wrong type", "a table")
+            header = {}
+        else:
+            for k, v in header.items():
+                if k not in HEADER_KEYS:
+                    self.unknown(f"scenario.{k}", v, k, list(HEADER_KEYS))
+                elif not isinstance(v, str):
+                    self.err(f"scenario.{k}", v, "wrong type", "a string")
+            if not isinstance(header.get("title"), str) or not header.get("title", "").strip():
+                if "title" not in header:
+                    self.err("scenario.title", MISSING, "missing title", "a non-empty string")
+        for top, value in raw.items():
+            if top == "scenario":
+                continue
+            if top == "organismes":
+                self._check_organismes(value, changes)
+                continue
+            p = load_catalogue().get(top)
+            if p is not None and p.type == "events":
+                self._check_events(p, top, value, changes)
+                continue
+            if top not in top_level_names() or top == "organismes":
+                self.unknown(top, value if not isinstance(value, dict) else MISSING, top,
+                             [n for n in top_level_names()] + ["scenario"])
+                continue
+            if not isinstance(value, dict):
+                self.err(top, value, "wrong type", "a table of parameters")
+                continue
+            names = section_names(top)
+            for name, v in value.items():
+                path = f"{top}.{name}"
+                p = load_catalogue().get(path)
+                if p is None:
+                    self.unknown(path, v if not isinstance(v, dict) else MISSING, name, names)
+                elif self.check_value(p, path, v):
+                    changes.append((p, path, v))
+        return header, changes
+
+    def _check_organismes(self, value: Any, changes: list) -> None:
+        if not isinstance(value, dict):
+            self.err("organismes", value, "wrong type", "a table of organismes")
+            return
+        names = organisme_names()
+        # organismes.tous first, so that specific organismes override it
+        for org in sorted(value, key=lambda o: o != TOUS):
+            table = value[org]
+            if org not in ORGANISMES and org != TOUS:
+                close = difflib.get_close_matches(org, list(ORGANISMES), n=1)
+                hint = f"unknown organisme; did you mean '{close[0]}'?" if close else "unknown organisme"
+                self.err(f"organismes.{org}", MISSING, hint, ", ".join(ORGANISMES + (TOUS,)))
+                continue
+            if not isinstance(table, dict):
+                self.err(f"organismes.{org}", table, "wrong type", "a table of parameters")
+                continue
+            for name, v in table.items():
+                path = f"organismes.{org}.{name}"
+                p = load_catalogue().get(f"organismes.*.{name}")
+                if p is None:
+                    self.unknown(path, v if not isinstance(v, dict) else MISSING, name, names)
+                elif self.check_value(p, path, v):
+                    targets = ORGANISMES if org == TOUS else (org,)
+                    for o in targets:
+                        changes.append((p, f"organismes.{o}.{name}", v))
+
+    def _check_events(self, p: Parameter, path: str, value: Any, changes: list) -> None:
+        if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+            self.err(path, value if not isinstance(value, list) else MISSING, "wrong type",
+                     f"an array of tables [[{path}]]")
+            return
+        ok = True
+        seen: set = set()
+        for i, e in enumerate(value):
+            where = f"{path}[{i}]"
+            for fname, spec in p.fields.items():
+                if fname not in e:
+                    self.err(f"{where}.{fname}", MISSING, "missing field", spec.get("title", fname))
+                    ok = False
+            for fname, v in e.items():
+                spec = p.fields.get(fname)
+                if spec is None:
+                    self.unknown(f"{where}.{fname}", v, fname, list(p.fields))
+                    ok = False
+                    continue
+                ok &= self._check_field(f"{where}.{fname}", v, spec)
+            k = e.get(p.key)
+            if k in seen:
+                self.err(f"{where}.{p.key}", k, "duplicate key", f"a {p.key} used once in [[{path}]]")
+                ok = False
+            seen.add(k)
+            if "debut" in e and "fin" in e and ok:
+                d0, d1 = _as_date(e["debut"]), _as_date(e["fin"])
+                if d0 and d1 and d1 <= d0:
+                    self.err(f"{where}.fin", e["fin"], "ends before it starts", f"a date after debut = {e['debut']}")
+                    ok = False
+        if ok:
+            changes.append((p, path, value))
+
+    def _check_field(self, path: str, v: Any, spec: dict) -> bool:
+        t = spec["type"]
+        if t == "organisme":
+            if v not in ORGANISMES:
+                self.err(path, v, "unknown organisme", ", ".join(ORGANISMES))
+                return False
+            return True
+        if t == "str":
+            if not isinstance(v, str):
+                self.err(path, v, "wrong type", "a string")
+                return False
+            if "choices" in spec and v not in spec["choices"]:
+                self.err(path, v, "not an allowed value", ", ".join(repr(c) for c in spec["choices"]))
+                return False
+            return True
+        if t == "date":
+            return self._check_date(path, v, DATE_MIN, DATE_MAX)
+        return self._check_number(path, v, t, spec.get("min"), spec.get("max"),
+                                  spec.get("warn_min"), spec.get("warn_max"))
+
+    # -- one value
+    def check_value(self, p: Parameter, path: str, v: Any) -> bool:
+        if p.by_year and isinstance(v, dict):
+            if not v:
+                self.err(path, v, "empty table", "at least one year")
+                return False
+            ok = True
+            for k, x in v.items():
+                try:
+                    year = int(k)
+                except ValueError:
+                    self.err(f"{path}.{k}", x, "bad year", f"a year from {PREMIERE_ANNEE} to {DERNIERE_ANNEE}")
+                    ok = False
+                    continue
+                if not PREMIERE_ANNEE <= year <= DERNIERE_ANNEE:
+                    self.err(f"{path}.{k}", x, "bad year", f"a year from {PREMIERE_ANNEE} to {DERNIERE_ANNEE}")
+                    ok = False
+                    continue
+                ok &= self._check_scalar(p, f"{path}.{k}", x)
+            return ok
+        return self._check_scalar(p, path, v)
+
+    def _check_scalar(self, p: Parameter, path: str, v: Any) -> bool:
+        t = p.type
+        if t in ("float", "int"):
+            lo = p.min if not isinstance(p.min, str) else None
+            hi = p.max if not isinstance(p.max, str) else None
+            return self._check_number(path, v, t, lo, hi, p.warn_min, p.warn_max, p.by_year)
+        if t == "str":
+            if not isinstance(v, str):
+                self.err(path, v, "wrong type", p.allowed())
+                return False
+            if p.choices and v not in p.choices:
+                self.err(path, v, "not an allowed value", p.allowed())
+                return False
+            return True
+        if t == "bool":
+            if not isinstance(v, bool):
+                self.err(path, v, "wrong type", "true or false")
+                return False
+            return True
+        if t == "date":
+            return self._check_date(path, v, DATE_MIN, DATE_MAX)
+        if t == "table":
+            if not isinstance(v, dict) or not v:
+                self.err(path, v, "wrong type", "a non-empty table {key = number}")
+                return False
+            ok = True
+            for k, x in v.items():
+                try:
+                    key = float(k)
+                except ValueError:
+                    self.err(f"{path}.{k}", x, "key is not a number", f"numbers in [{p.key_min}, {p.key_max}]")
+                    ok = False
+                    continue
+                if not p.key_min <= key <= p.key_max:
+                    self.err(f"{path}.{k}", x, "key out of range", f"[{p.key_min}, {p.key_max}]")
+                    ok = False
+                ok &= self._check_number(f"{path}.{k}", x, "float", p.min, p.max, p.warn_min, p.warn_max)
+            return ok
+        if t == "shares":
+            if not isinstance(v, dict):
+                self.err(path, v, "wrong type", p.allowed())
+                return False
+            ok = True
+            for k, x in v.items():
+                if k not in p.keys:
+                    close = difflib.get_close_matches(k, list(p.keys), n=1)
+                    hint = f"unknown key; did you mean '{close[0]}'?" if close else "unknown key"
+                    self.err(f"{path}.{k}", x, hint, ", ".join(p.keys))
+                    ok = False
+                else:
+                    ok &= self._check_number(f"{path}.{k}", x, "float", 0.0, 1.0, None, None)
+            if ok:
+                total = sum(float(x) for x in v.values())
+                if abs(total - 1.0) > 1e-6:
+                    self.err(path, v, f"shares sum to {total:g}", "shares summing to 1")
+                    ok = False
+            return ok
+        raise AssertionError(t)
+
+    def _check_number(self, path, v, t, lo, hi, wlo, whi, by_year=False) -> bool:
+        allowed = _range_text(t, lo, hi) + (" (or a table {year = value})" if by_year else "")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (t == "int" and not isinstance(v, int)):
+            self.err(path, v, "wrong type", allowed)
+            return False
+        if isinstance(v, float) and math.isnan(v):
+            self.err(path, v, "not a number", allowed)
+            return False
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            self.err(path, v, "out of range", allowed)
+            return False
+        if (wlo is not None and v < wlo) or (whi is not None and v > whi):
+            self.warn(path, v, "outside the usual range", _range_text(t, wlo, whi))
+        return True
+
+    def _check_date(self, path: str, v: Any, lo: dt.date, hi: dt.date) -> bool:
+        d = _as_date(v)
+        allowed = f"a date YYYY-MM-01 from {lo} to {hi}"
+        if d is None:
+            self.err(path, v, "wrong type", allowed)
+            return False
+        if d.day != 1:
+            self.err(path, v, "not the first day of a month (the clock is monthly)", allowed)
+            return False
+        if not lo <= d <= hi:
+            self.err(path, v, "out of range", allowed)
+            return False
+        return True
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if isinstance(v, dt.datetime):
+        return None
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError:
+            return None
+    return None
+
+
+def _range_text(t: str, lo, hi) -> str:
+    kind = "an integer" if t == "int" else "a number"
+    lo_s = None if lo is None else ("-inf" if lo == -math.inf else f"{lo:g}")
+    hi_s = None if hi is None else ("inf" if hi == math.inf else f"{hi:g}")
+    if lo_s is not None and hi_s is not None:
+        return f"{kind} in [{lo_s}, {hi_s}]"
+    if lo_s is not None:
+        return f"{kind} >= {lo_s}"
+    if hi_s is not None:
+        return f"{kind} <= {hi_s}"
+    return kind
+
+
+# ----------------------------------------------------------------------------- cross-parameter bounds
+def _cross_checks(values: Mapping[str, Any], shown: str, problems: list[Problem]) -> None:
+    cat = load_catalogue()
+    for p in cat.values():
+        for side in ("min", "max"):
+            other = getattr(p, side)
+            if not isinstance(other, str):
+                continue
+            for path in p.paths():
+                v = values[path]
+                o_path = other.replace("*", path.split(".")[1]) if "*" in other else other
+                o = values[o_path]
+                va, oa = (np.asarray(v), np.asarray(o)) if not isinstance(v, dt.date) else (v, o)
+                bad = np.any(va < oa) if side == "min" else np.any(va > oa)
+                if bad:
+                    rel = ">=" if side == "min" else "<="
+                    problems.append(Problem(shown, path, _jsonable(v), "violates a cross-parameter bound",
+                                            f"{rel} {o_path} = {_jsonable(o)}"))
+    for e_path in ("mutualisations", "gels_recrutement"):
+        for i, e in enumerate(values[e_path]):
+            if e_path == "mutualisations" and values["transfert_rsi.date_principale"] <= e["debut"] \
+                    and e["organisme"] == "rsi":
+                problems.append(Problem(shown, f"{e_path}[{i}].debut", e["debut"],
+                                        "the ex-RSI has no staff after the bulk transfer",
+                                        f"a date before transfert_rsi.date_principale = "
+                                        f"{values['transfert_rsi.date_principale']}"))
+
+
+# ----------------------------------------------------------------------------- loading
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
+                  overrides_source: str = "command line") -> Scenario:
+    """Load, validate and resolve a scenario file and its baseline chain.
+
+    Parameters
+    ----------
+    path : the scenario TOML file.
+    overrides : extra ``{path: raw value}`` changes applied last (command-line options), validated
+        like file values and reported under ``overrides_source``.
+
+    Raises
+    ------
+    InputError
+        With every problem found in every file of the chain.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    chain: list[tuple[Path, dict, list]] = []
+    seen: list[Path] = []
+    current: Path | None = path
+    referrer: tuple[str, str] | None = None
+    while current is not None:
+        shown = _shown(current)
+        resolved = current.resolve()
+        if resolved in seen:
+            cycle = " -> ".join(_shown(s) for s in seen + [resolved])
+            problems.append(Problem(referrer[0], "scenario.baseline", referrer[1], f"circular baseline ({cycle})",
+                                    "a chain of baselines without a loop"))
+            break
+        seen.append(resolved)
+        if referrer is not None and not current.exists():
+            problems.append(Problem(referrer[0], "scenario.baseline", referrer[1], "baseline file not found",
+                                    f"an existing file relative to {Path(referrer[0]).parent or '.'}"))
+            break
+        raw = _read_toml(current, shown, problems)
+        if raw is None:
+            break
+        v = _Validator(shown, problems)
+        header, changes = v.check_file(raw)
+        chain.append((current, header, changes))
+        base = header.get("baseline") if isinstance(header.get("baseline"), str) else None
+        if base:
+            referrer = (shown, base)
+            current = current.parent / base
+        else:
+            current = None
+    override_changes: list = []
+    if overrides:
+        v = _Validator(overrides_source, problems)
+        for opath, value in overrides.items():
+            p = lookup(opath)
+            if p is None:
+                v.unknown(opath, value, opath, [q for p in load_catalogue().values() for q in p.paths()])
+            elif v.check_value(p, opath, value):
+                override_changes.append((p, opath, value))
+
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InputError(problems)
+
+    files = list(reversed(chain))  # root baseline first, this scenario last
+    values = dict(default_parametres())
+    baseline_values = dict(values)
+    for i, (_f, _header, changes) in enumerate(files):
+        if i == len(files) - 1:
+            baseline_values = dict(values)
+        for p, cpath, raw in changes:
+            values[cpath] = _resolve_value(p, raw, values[cpath])
+    for p, cpath, raw in override_changes:
+        values[cpath] = _resolve_value(p, raw, values[cpath])
+    _cross_checks(values, _shown(path), problems)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InputError(problems)
+    header = chain[0][1]
+    hashes = {_shown(f): file_hash(f) for f, _, _ in files}
+    return Scenario(
+        file=path,
+        header=MappingProxyType(dict(header)),
+        chain=tuple(f for f, _, _ in files),
+        parametres=Parametres(values),
+        baseline=Parametres(baseline_values),
+        warnings=tuple(p for p in problems if p.severity == "warning"),
+        hashes=MappingProxyType(hashes),
+    )
+
+
+def _shown(path: Path) -> str:
+    """A path as the user should read it: relative to the working directory when possible."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def check_scenarios(paths: list[str | Path]) -> tuple[list[Problem], list[Problem]]:
+    """Validate several files; returns (errors, warnings) over all of them."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for p in paths:
+        try:
+            sc = load_scenario(p)
+            warnings.extend(sc.warnings)
+        except InputError as exc:
+            errors.extend(exc.problems)
+    return errors, warnings
