@@ -24,7 +24,7 @@ LABELS = {
     "fr": {"title": "ETPMA moyen par organisme et par année", "org": "organisme",
            "rg": "régime général", "total": "total", "band": "bande 90 % (total)",
            "written": "Résultats écrits dans", "ok": "valide", "warn": "avertissement",
-           "reps": "réplications"},
+           "reps": "réplication(s)"},
     "en": {"title": "Mean ETPMA by organisme and year", "org": "organisme",
            "rg": "régime général", "total": "total", "band": "90 % band (total)",
            "written": "Results written to", "ok": "valid", "warn": "warning",
@@ -201,9 +201,13 @@ def _compact(v) -> str:
             prev = k
         runs.append((start, prev, cur))
         if len(runs) == 1:
-            return f"{runs[0][2]:g}" if isinstance(runs[0][2], float) else str(runs[0][2])
-        return "; ".join(f"{a}-{b}: {x:g}" if a != b else f"{a}: {x:g}" for a, b, x in runs)
+            return _num(runs[0][2])
+        return "; ".join(f"{a}-{b}: {_num(x)}" if a != b else f"{a}: {_num(x)}" for a, b, x in runs)
     return str(v)
+
+
+def _num(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
 
 
 def entry_point() -> None:

@@ -31,7 +31,6 @@ from typing import Literal
 
 import numpy as np
 import simpy
-from scipy import special
 
 from .calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, date_du_mois, mois_depuis_debut
 from .etat_initial import EtatInitial
@@ -82,6 +81,34 @@ class Trajectoire:
 EXACT_UP_TO = 20.0  # expected count up to which the binomial inversion is exact
 
 
+_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02,
+      -3.066479806614716e01, 2.506628277459239e00)
+_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01,
+      -1.328068155288572e01)
+_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00,
+      4.374664141464968e00, 2.938163982698783e00)
+_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+
+
+def normal_quantile(p: np.ndarray) -> np.ndarray:
+    """Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9), for
+    0 < p < 1. Avoids importing scipy.special on the command line's hot path."""
+    p = np.asarray(p, float)
+    out = np.empty_like(p)
+    lo = p < 0.02425
+    hi = p > 1 - 0.02425
+    mid = ~(lo | hi)
+    q = p[mid] - 0.5
+    r = q * q
+    out[mid] = (((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q / \
+        (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1)
+    for mask, sign, pp in ((lo, 1.0, p[lo]), (hi, -1.0, 1.0 - p[hi])):
+        q = np.sqrt(-2 * np.log(pp))
+        out[mask] = sign * (((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / \
+            ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1)
+    return out
+
+
 def binomial_inverse(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Quantile of Binomial(n, p) at ``u``, elementwise: the smallest k with F(k) >= u.
 
@@ -97,25 +124,24 @@ def binomial_inverse(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     if big.any():
         nb, pb, ub = n[big], p[big], u[big]
         sd = np.sqrt(nb * pb * (1.0 - pb))
-        z = special.ndtri(np.clip(ub, 1e-12, 1 - 1e-12))
+        z = normal_quantile(np.clip(ub, 1e-12, 1 - 1e-12))
         w = z + (1.0 - 2.0 * pb) / sd * (z * z - 1.0) / 6.0
         out[big] = np.clip(np.ceil(nb * pb - 0.5 + sd * w), 0.0, nb)
     idx = np.flatnonzero(~big & (lam > 0))
     if idx.size:
         nn, pp, uu = n.ravel()[idx], p.ravel()[idx], u.ravel()[idx]
-        pmf = np.exp(nn * np.log1p(-np.minimum(pp, 1 - 1e-16)))
-        cdf = pmf.copy()
-        ratio = pp / np.maximum(1.0 - pp, 1e-16)
-        k = np.zeros(idx.size)
-        act = np.flatnonzero((uu > cdf) & (nn > 0))
-        while act.size:
-            k[act] += 1.0
-            ka = k[act]
-            pmf[act] *= (nn[act] - ka + 1.0) / ka * ratio[act]
-            cdf[act] += pmf[act]
-            act = act[(uu[act] > cdf[act]) & (ka < nn[act])]
+        # CDF table over k = 0..K for all cells at once; beyond K the tail is below 1e-15
+        K = int(np.ceil(lam.ravel()[idx].max() + 10.0 * np.sqrt(lam.ravel()[idx].max()) + 12.0))
+        j = np.arange(1, K + 1, dtype=float)
+        steps = np.maximum(nn[:, None] - j + 1.0, 0.0) / j * (pp / np.maximum(1.0 - pp, 1e-16))[:, None]
+        pmf = np.empty((idx.size, K + 1))
+        pmf[:, 0] = np.exp(nn * np.log1p(-np.minimum(pp, 1 - 1e-16)))
+        pmf[:, 1:] = steps
+        np.cumprod(pmf, axis=1, out=pmf)
+        cdf = np.cumsum(pmf, axis=1)
+        k = (cdf < uu[:, None]).sum(1).astype(float)
         flat = out.ravel()
-        flat[idx] = k
+        flat[idx] = np.minimum(k, nn)
         out = flat.reshape(n.shape)
     return out
 
@@ -150,6 +176,14 @@ class _Tirages:
         return _systematic(total, weights, capacity, u)
 
 
+    def allocate_profile(self, total: np.ndarray, profile: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """``allocate`` for weights that are one shared profile (sums to 1) over the last axis."""
+        cum = np.floor(total[..., None] * np.cumsum(profile) + u[..., None])
+        cum[..., -1] = np.floor(total + u)
+        cum[..., 1:] -= cum[..., :-1].copy()
+        return cum
+
+
 class _Esperances(_Tirages):
     def __init__(self, seed: int, replicates: int):
         self.R = replicates
@@ -162,6 +196,9 @@ class _Esperances(_Tirages):
 
     def round(self, x, u):
         return x
+
+    def allocate_profile(self, total, profile, u):
+        return total[..., None] * profile
 
     def allocate(self, total, weights, capacity, u):
         s = weights.sum(-1, keepdims=True)
@@ -360,7 +397,7 @@ class _Etat:
             h_cdi = np.minimum(h_cdi, marge)
             h_cdd = np.minimum(h_cdd, marge - h_cdi)
         for c, h, profil, slot in ((CDI, h_cdi, self.profil_cdi, 0), (CDD, h_cdd, self.profil_cdd, 1)):
-            k = self.tirages.allocate(h, np.broadcast_to(profil, (*h.shape, A)), None, self.u_age[:, m, slot, :])
+            k = self.tirages.allocate_profile(h, profil, self.u_age[:, m, slot, :])
             self.n[:, :, c] += k
             self.e[:, :, c] += k * self.q_ent
         tot = h_cdi + h_cdd

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import optimize, stats
 
 from .calendrier import AGES, AGE_MIN, CONTRATS, ORGANISMES
 from .errors import MISSING, InputError, Problem
@@ -53,7 +52,7 @@ class EtatInitial:
 
 def _pyramid(mean: float, sd: float, lo: int, hi: int) -> np.ndarray:
     ages = np.array(AGES, float)
-    w = np.where((ages >= lo) & (ages <= hi), stats.norm.pdf(ages, mean, sd), 0.0)
+    w = np.where((ages >= lo) & (ages <= hi), np.exp(-0.5 * ((ages - mean) / sd) ** 2), 0.0)
     return w / w.sum()
 
 
@@ -62,16 +61,23 @@ def pyramide_cdi(age_moyen: float, part_plus_50: float) -> np.ndarray:
     ages = np.array(AGES, float)
     old = _pyramid(MU_ANCIENS, SD_ANCIENS, *CDI_AGES)
 
-    def mix(x):
-        w, mu = x
-        return w * old + (1 - w) * _pyramid(mu, SD_RECENTS, *CDI_AGES)
+    exact = ages + 0.5
+    m_old = (old * exact).sum()
 
-    def resid(x):
-        d = mix(x)
-        return [(d * (ages + 0.5)).sum() - age_moyen, d[ages >= 50].sum() - part_plus_50]
+    def fit(mu: float) -> tuple[float, np.ndarray]:
+        """For a mean ``mu`` of the recent recruits, the weight that gives the mean age, and the mix."""
+        new = _pyramid(mu, SD_RECENTS, *CDI_AGES)
+        m_new = (new * exact).sum()
+        w = float(np.clip((age_moyen - m_new) / (m_old - m_new), 0.0, 1.0))
+        return w, w * old + (1 - w) * new
 
-    sol = optimize.least_squares(resid, x0=[0.35, 40.0], bounds=([0.0, 22.0], [1.0, 55.0]))
-    return mix(sol.x)
+    # the share aged 50+ decreases as the recent recruits get younger at a given mean: bisect on mu
+    lo, hi = 22.0, 55.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        share = fit(mid)[1][ages >= 50].sum()
+        lo, hi = (mid, hi) if share > part_plus_50 else (lo, mid)
+    return fit(0.5 * (lo + hi))[1]
 
 
 def _whole_persons(x: np.ndarray) -> np.ndarray:

@@ -103,28 +103,46 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     return ds[list(VARIABLES)]
 
 
+def _values(ds: xr.Dataset, name: str) -> np.ndarray:
+    """A variable as a (year, organisme, replicate) numpy array (parameters broadcast over replicates)."""
+    return ds[name].transpose("year", "organisme", ...).broadcast_like(ds["etpma"]).transpose(
+        "year", "organisme", "replicate").values
+
+
+def aggregate_values(ds: xr.Dataset, name: str) -> np.ndarray:
+    """(year, organisme + régime général + total, replicate) values of ``name``, aggregated per its
+    ``aggregation`` attribute."""
+    agg = ds[name].attrs["aggregation"]
+    x = _values(ds, name)
+    orgs = list(ds["organisme"].values)
+    rows = [x]
+    for members in AGGREGATS.values():
+        idx = [orgs.index(o) for o in members]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if agg == "sum":
+                sub = x[:, idx]
+                r = np.where(np.isnan(sub).all(1), np.nan, np.nansum(sub, 1))
+            elif agg.startswith("weighted_mean:"):
+                w = _values(ds, agg.split(":", 1)[1])[:, idx]
+                r = np.nansum(x[:, idx] * w, 1) / w.sum(1)
+            elif agg.startswith("ratio:"):
+                # members with no staff are ignored; one with staff but no denominator makes it undefined
+                num, den = (_values(ds, v)[:, idx] for v in agg.split(":", 1)[1].split("/"))
+                undefined = ((num > 0) & np.isnan(den)).any(1)
+                r = np.where(undefined, np.nan, np.nansum(num, 1) / np.nansum(den, 1))
+            else:
+                raise ValueError(agg)
+        rows.append(r[:, None])
+    return np.concatenate(rows, axis=1)
+
+
 def with_aggregates(da: xr.DataArray, ds: xr.Dataset) -> xr.DataArray:
-    """``da`` with two more organisme rows: ``regime_general`` and ``total``, per its aggregation."""
-    agg = da.attrs["aggregation"]
-    rows = []
-    for name, members in AGGREGATS.items():
-        sub = lambda v: ds[v].sel(organisme=list(members))  # noqa: E731
-        if agg == "sum":
-            x = da.sel(organisme=list(members)).sum("organisme", min_count=1)
-        elif agg.startswith("weighted_mean:"):
-            w = sub(agg.split(":", 1)[1])
-            x = (da.sel(organisme=list(members)) * w).sum("organisme") / w.sum("organisme")
-        elif agg.startswith("ratio:"):
-            num, den = agg.split(":", 1)[1].split("/")
-            d = sub(den)
-            x = sub(num).sum("organisme") / d.sum("organisme", min_count=1)
-            x = x.where(d.notnull().all("organisme"))
-        else:
-            raise ValueError(agg)
-        rows.append(x.expand_dims(organisme=[name]))
-    out = xr.concat([da] + rows, dim="organisme", coords="minimal", compat="override")
-    out.attrs = da.attrs
-    return out
+    """``da`` (a variable of ``ds``) with two more organisme rows: ``regime_general`` and ``total``."""
+    values = aggregate_values(ds, da.name)
+    coords = {"year": ds["year"].values, "organisme": list(ds["organisme"].values) + list(AGGREGATS),
+              "replicate": ds["replicate"].values}
+    return xr.DataArray(values, coords=coords, dims=("year", "organisme", "replicate"), attrs=da.attrs,
+                        name=da.name)
 
 
 def tidy_frame(ds: xr.Dataset):
@@ -132,20 +150,26 @@ def tidy_frame(ds: xr.Dataset):
     value (one replicate) or mean and 5/50/95 % quantiles over replicates."""
     import pandas as pd
 
-    frames = []
+    years = ds["year"].values
+    orgs = list(ds["organisme"].values) + list(AGGREGATS)
     n_rep = ds.sizes["replicate"]
+    frames = []
     for name in ds.data_vars:
-        da = with_aggregates(ds[name], ds)
-        if "replicate" not in da.dims:
-            da = da.expand_dims(replicate=ds["replicate"].values)
+        v = aggregate_values(ds, name)  # (Y, O+2, R)
+        cols: dict[str, np.ndarray] = {}
         if n_rep == 1:
-            stats = {"value": da.isel(replicate=0)}
+            cols["value"] = v[..., 0]
         else:
-            q = da.quantile([0.05, 0.5, 0.95], dim="replicate")
-            stats = {"mean": da.mean("replicate"), "p05": q.sel(quantile=0.05, drop=True),
-                     "p50": q.sel(quantile=0.5, drop=True), "p95": q.sel(quantile=0.95, drop=True)}
-        df = xr.Dataset(stats).to_dataframe().reset_index()
-        df.insert(0, "variable", name)
-        df.insert(3, "unit", da.attrs["units"])
-        frames.append(df[["variable", "organisme", "year", "unit", *stats]])
+            cols["mean"] = v.mean(-1)
+            q = np.quantile(v, [0.05, 0.5, 0.95], axis=-1)
+            cols.update(p05=q[0], p50=q[1], p95=q[2])
+        Y, Og = v.shape[:2]
+        df = pd.DataFrame({
+            "variable": name,
+            "organisme": np.tile(orgs, Y),
+            "year": np.repeat(years, Og),
+            "unit": ds[name].attrs["units"],
+            **{k: c.reshape(-1) for k, c in cols.items()},
+        })
+        frames.append(df)
     return pd.concat(frames, ignore_index=True)
