@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--replicates", type=_positive_int, help="number of stochastic replicates")
     r.add_argument("--seed", type=_seed, help="root seed of the random streams")
     r.add_argument("--deterministic", action="store_true", help="expected values instead of draws")
-    r.add_argument("--lang", choices=["fr", "en"], default=None, help=argparse.SUPPRESS)
+    for sp in (r,):
+        sp.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS,
+                        help="language of the printed labels")
     c = sub.add_parser("check", help="validate scenario files; every problem listed")
     c.add_argument("scenarios", type=Path, nargs="+")
     d = sub.add_parser("describe", help="every parameter: baseline value, scenario value, unit, source")

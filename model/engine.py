@@ -265,7 +265,8 @@ class _Etat:
         # recruitment state
         self.departs_cdi = np.zeros((T, R, O))  # CDI leavers by month, for the recruitment delay
         self.restitution = np.zeros((R, O))  # ETP still to give back through mutualisations
-        self.gel = np.zeros(O, dtype=int)  # 0 none, 1 CDI frozen, 2 CDI and CDD frozen
+        self.gels_cdi = np.zeros(O, dtype=int)  # number of active freezes of CDI hires
+        self.gels_tous = np.zeros(O, dtype=int)  # number of active freezes of CDI and CDD hires
         self.ferme = np.zeros(O, dtype=bool)  # organismes closed (the ex-RSI after its transfer)
         self.cum_etp = np.zeros((R, O))  # ETP-months so far this year, for the plafond
         # parameters in array form
@@ -379,8 +380,8 @@ class _Etat:
         tr.gain_mutualisation[t] += rendu
         voulu_cdi = base - rendu / self.q_ent
         voulu_cdd = self.tau_cdd[:, y] * tr.flux["fins_cdd"][t]
-        voulu_cdi = np.where(self.gel >= 1, 0.0, voulu_cdi)
-        voulu_cdd = np.where(self.gel >= 2, 0.0, voulu_cdd)
+        voulu_cdi = np.where(self.gels_cdi + self.gels_tous > 0, 0.0, voulu_cdi)
+        voulu_cdd = np.where(self.gels_tous > 0, 0.0, voulu_cdd)
         voulu_cdi = np.where(self.ferme, 0.0, voulu_cdi)
         voulu_cdd = np.where(self.ferme, 0.0, voulu_cdd)
         h_cdi = self.tirages.round(voulu_cdi, self.u_rec[:, m, 0, :])
@@ -530,12 +531,13 @@ def _mutualisation(env: simpy.Environment, s: _Etat, vague):
 def _gel(env: simpy.Environment, s: _Etat, gel):
     o = ORGANISMES.index(gel["organisme"])
     t0, t1 = mois_depuis_debut(gel["debut"]), mois_depuis_debut(gel["fin"])
+    compteur = s.gels_tous if gel["contrats"] == "tous" else s.gels_cdi
     yield env.timeout(t0)
-    s.gel[o] = 2 if gel["contrats"] == "tous" else 1
-    s.log(env.now, "debut_gel", gel["organisme"], s.gel[o])
+    compteur[o] += 1
+    s.log(env.now, "debut_gel", gel["organisme"], 2 if gel["contrats"] == "tous" else 1)
     if t1 < N_MOIS:
         yield env.timeout(t1 - t0)
-        s.gel[o] = 0
+        compteur[o] -= 1
         s.log(env.now, "fin_gel", gel["organisme"], 0)
 
 

@@ -104,7 +104,7 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
         "cogsim_version": __version__,
         "git_commit": manifest["code"]["commit"] or "unknown",
         "etat_initial": etat0.source,
-        "warnings": len(sc.warnings),
+        "warnings": [str(w) for w in sc.warnings],
         "Conventions": "CF-1.8 (units as COG documents write them)",
     }
     t2 = time.perf_counter()

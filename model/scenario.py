@@ -271,9 +271,10 @@ class _Validator:
                     self.unknown(f"scenario.{k}", v, k, list(HEADER_KEYS))
                 elif not isinstance(v, str):
                     self.err(f"scenario.{k}", v, "wrong type", "a string")
-            if not isinstance(header.get("title"), str) or not header.get("title", "").strip():
-                if "title" not in header:
-                    self.err("scenario.title", MISSING, "missing title", "a non-empty string")
+            if "title" not in header:
+                self.err("scenario.title", MISSING, "missing title", "a non-empty string")
+            elif isinstance(header["title"], str) and not header["title"].strip():
+                self.err("scenario.title", header["title"], "empty title", "a non-empty string")
         for top, value in raw.items():
             if top == "scenario":
                 continue
