@@ -95,13 +95,24 @@ class CatalogueError(Exception):
     """The catalogue file itself is malformed (a bug in the package data, exit code 1)."""
 
 
+def catalogue_files() -> list[Path]:
+    """``catalogue.toml`` then the ``catalogue_*.toml`` files beside it (one per model layer)."""
+    return [CATALOGUE_FILE] + sorted(CATALOGUE_FILE.parent.glob("catalogue_*.toml"))
+
+
 @functools.cache
-def load_catalogue(path: Path = CATALOGUE_FILE) -> dict[str, Parameter]:
-    """Read ``catalogue.toml`` and return the parameters by declared path."""
-    with open(path, "rb") as f:
-        raw = tomllib.load(f)
+def load_catalogue() -> dict[str, Parameter]:
+    """Read the catalogue files and return the parameters by declared path."""
     params: dict[str, Parameter] = {}
-    for entry in raw["parametre"]:
+    for path in catalogue_files():
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+        _add_entries(path, raw, params)
+    return params
+
+
+def _add_entries(path: Path, raw: dict, params: dict[str, Parameter]) -> None:
+    for entry in raw.get("parametre", []):
         entry = dict(entry)
         if entry.get("type") not in TYPES:
             raise CatalogueError(f"{path}: {entry.get('path')}: unknown type {entry.get('type')!r}")
@@ -112,7 +123,6 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> dict[str, Parameter]:
         if p.path in params:
             raise CatalogueError(f"{path}: parameter {p.path} declared twice")
         params[p.path] = p
-    return params
 
 
 def lookup(path: str) -> Parameter | None:

@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
-from .catalogue import CATALOGUE_FILE
+from .catalogue import catalogue_files
 from .engine import simulate
 from .etat_initial import etat_initial
 from .resultats import build_dataset
@@ -72,7 +72,8 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
     timings["simulate_s"] = time.perf_counter() - t1
 
     inputs = {str(f): h for f, h in sc.hashes.items()}
-    inputs[str(CATALOGUE_FILE.name)] = file_hash(CATALOGUE_FILE)
+    for cat_file in catalogue_files():
+        inputs[cat_file.name] = file_hash(cat_file)
     if par["etat_initial.fichier"]:
         p = Path(par["etat_initial.fichier"])
         p = p if p.is_absolute() else Path(path).parent / p
