@@ -86,7 +86,7 @@ def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
 def write_results(ds: xr.Dataset, manifest: dict[str, Any], target: Path) -> Path:
     """Write ``results.nc``, ``results.csv`` and ``manifest.json`` to ``target`` atomically."""
     with atomic_dir(target) as tmp:
-        _netcdf_safe(ds).to_netcdf(tmp / "results.nc", engine="h5netcdf")
+        _netcdf_safe(ds).to_netcdf(tmp / "results.nc", engine="netcdf4")
         tidy_frame(ds).to_csv(tmp / "results.csv", index=False, float_format="%.6g")
         with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
             json.dump(manifest, f, ensure_ascii=False, indent=2, default=str)
