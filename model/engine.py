@@ -34,6 +34,7 @@ import simpy
 
 from .calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, date_du_mois, mois_depuis_debut
 from .etat_initial import EtatInitial
+from .masse_salariale import facteurs_rmpp, gvt_mensuel, indice_initial, valeur_point
 from .errors import InputError, Problem
 from .scenario import Parametres
 
@@ -56,8 +57,10 @@ class Trajectoire:
     ``flux[name]`` / ``flux_etp[name]``: persons / ETP of each flow in month t (``departs_autres``
     includes the CDD endings, also given alone as ``fins_cdd``; ``recrutements`` includes
     ``recrutements_cdd``). ``age_somme``/``plus_50``: sum of exact ages and persons aged ≥ 50 in
-    December of each year (year, batch, organisme). ``trace``: the event log of replicate 0 when
-    asked for: (time in months, event, organisme, value).
+    December of each year (year, batch, organisme). ``indice_etp``: Σ pay index × ETP present in
+    month t (EUR/yr at the January 2013 point). ``rmpp_num``/``rmpp_den``: pay in y and in y−1 of the
+    CDI agents present all of both years (year, batch, organisme; EUR, NaN for 2013). ``trace``: the
+    event log of replicate 0 when asked for: (time in months, event, organisme, value).
     """
 
     mode: Mode
@@ -74,6 +77,9 @@ class Trajectoire:
     cout_transition: np.ndarray
     effectif_initial: np.ndarray
     etp_initial: np.ndarray
+    indice_etp: np.ndarray
+    rmpp_num: np.ndarray
+    rmpp_den: np.ndarray
     trace: list[tuple[float, str, str, float]] = field(default_factory=list)
 
 
@@ -252,7 +258,10 @@ class _Etat:
         self.R = R
         self.tirages = (_Tirages if mode == "stochastic" else _Esperances)(seed, R)
         self.n = np.broadcast_to(etat0.effectif, (R, *etat0.effectif.shape)).copy()
-        self.e = np.broadcast_to(etat0.etp, (R, *etat0.etp.shape)).copy()
+        # ETP and pay-index mass move with the persons: one stacked array, two views
+        self.q = np.empty((2, *self.n.shape))
+        self.e, self.pts = self.q[0], self.q[1]
+        self.e[...] = etat0.etp[None]
         T = N_MOIS
         z = lambda: np.zeros((T, R, O))  # noqa: E731
         self.traj = Trajectoire(
@@ -260,7 +269,16 @@ class _Etat:
             flux={k: z() for k in FLUX}, flux_etp={k: z() for k in FLUX},
             age_somme=np.zeros((len(ANNEES), R, O)), plus_50=np.zeros((len(ANNEES), R, O)),
             gain_mutualisation=z(), cout_transition=z(),
-            effectif_initial=etat0.effectif.copy(), etp_initial=etat0.etp.copy())
+            effectif_initial=etat0.effectif.copy(), etp_initial=etat0.etp.copy(), indice_etp=z(),
+            rmpp_num=np.full((len(ANNEES), R, O), np.nan), rmpp_den=np.full((len(ANNEES), R, O), np.nan))
+        # pay: index mass per cell (Σ persons' index, EUR/yr at full time at the January 2013 point)
+        self.pts[...] = self.n * indice_initial(par, etat0.etp)[None]
+        self.gm = gvt_mensuel(par)  # (Y, O, A)
+        self.v = valeur_point(par)
+        moyen = par.par_organisme("salaire_moyen_initial")
+        self.idx_ent = np.stack([moyen * par["remuneration.ratio_salaire_entrant"],
+                                 moyen * par["remuneration.ratio_salaire_cdd"]], axis=1)  # (O, C)
+        self.cohortes: dict[int, dict[str, np.ndarray]] = {}  # RMPP populations by starting year
         self.tracing = trace
         # recruitment state
         self.departs_cdi = np.zeros((T, R, O))  # CDI leavers by month, for the recruitment delay
@@ -317,15 +335,25 @@ class _Etat:
         """1 January: everybody is one year older; those reaching the age limit retire."""
         n, e = self.n, self.e
         last_n, last_e = n[..., -1].copy(), e[..., -1].copy()
-        n[..., 1:] = n[..., :-1].copy()
-        e[..., 1:] = e[..., :-1].copy()
-        n[..., 0] = 0.0
-        e[..., 0] = 0.0
         lim = self.age_limite - AGES[0]
+        for x in (n, e, self.pts):
+            x[..., 1:] = x[..., :-1].copy()
+            x[..., 0] = 0.0
         out_n = n[..., lim:].sum(-1) + last_n
         out_e = e[..., lim:].sum(-1) + last_e
-        n[..., lim:] = 0.0
-        e[..., lim:] = 0.0
+        for x in (n, e, self.pts):
+            x[..., lim:] = 0.0
+        for coh in self.cohortes.values():
+            for x in coh.values():
+                x[..., 1:] = x[..., :-1].copy()
+                x[..., 0] = 0.0
+                x[..., lim:] = 0.0
+        y = t // 12
+        if y + 1 < len(ANNEES):  # the RMPP population of year y + 1: the CDI staff of 1 January y
+            f1, f2 = facteurs_rmpp(self.v, self.gm, y)
+            cdi_n = n[:, :, CDI]
+            idx = np.divide(self.pts[:, :, CDI], cdi_n, out=np.zeros_like(cdi_n), where=cdi_n > 0)
+            self.cohortes[y] = {"n": cdi_n.copy(), "w1": idx * f1, "w2": idx * f2}
         self.traj.flux["departs_retraite"][t] += out_n.sum(-1)
         self.traj.flux_etp["departs_retraite"][t] += out_e.sum(-1)
         self.departs_cdi[t] += out_n[:, :, CDI]
@@ -333,7 +361,7 @@ class _Etat:
     def _sortir(self, t: int, c: int, p: np.ndarray, lo: int, flow: str, slot: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove leavers of contract c with monthly hazard p (O, A[lo:]) or (A[lo:],)."""
         n = self.n[:, :, c, lo:]
-        e = self.e[:, :, c, lo:]
+        q = self.q[:, :, :, c, lo:]
         expected = n * p
         N = n.sum(-1)
         lam = expected.sum(-1)
@@ -341,17 +369,20 @@ class _Etat:
         X = self.tirages.binomial(flow, N, pbar, self.u_dep[:, t % 12, slot, :])
         u = self.u_bloc[:, t % 12, slot, :]
         k = self.tirages.allocate(X, expected, n, u)
-        de = k * e
-        np.divide(de, n, out=de, where=n > 0)
+        dq = k * q  # leavers take their cell's mean quotité and pay index
+        np.divide(dq, n, out=dq, where=n > 0)
         n -= k
-        e -= de
-        return k.sum(-1), de.sum(-1)
+        q -= dq
+        return k.sum(-1), dq[0].sum(-1)
 
     def departs(self, t: int) -> None:
         tr = self.traj
         lo = self.ret_lo
+        avant = self.n[:, :, CDI].copy() if self.cohortes else None
         kr, er = self._sortir(t, CDI, self.p_ret[lo:], lo, "retraite", 0)
         ka, ea = self._sortir(t, CDI, self.p_aut, 0, "autres_departs", 1)
+        if avant is not None:
+            self._survie(avant, self.n[:, :, CDI], slice(None))
         kc, ec = self._sortir(t, CDD, self.p_cdd[:, None], 0, "fins_cdd", 2)
         tr.flux["departs_retraite"][t] += kr
         tr.flux_etp["departs_retraite"][t] += er
@@ -368,6 +399,12 @@ class _Etat:
                     self.log(t, "autre_depart", org, ka[0, o])
                 if kc[0, o]:
                     self.log(t, "fin_cdd", org, kc[0, o])
+
+    def _survie(self, avant: np.ndarray, apres: np.ndarray, orgs) -> None:
+        """Remove from the RMPP populations the share of each CDI cell that just left."""
+        frac = np.divide(apres, avant, out=np.ones_like(avant), where=avant > 0)
+        for coh in self.cohortes.values():
+            coh["n"][:, orgs] *= frac
 
     def recruter(self, t: int) -> None:
         y, m = divmod(t, 12)
@@ -401,6 +438,7 @@ class _Etat:
             k = self.tirages.allocate_profile(h, profil, self.u_age[:, m, slot, :])
             self.n[:, :, c] += k
             self.e[:, :, c] += k * self.q_ent
+            self.pts[:, :, c] += k * self.idx_ent[:, c][None, :, None]
         tot = h_cdi + h_cdd
         tr.flux["recrutements"][t] += tot
         tr.flux_etp["recrutements"][t] += tot * self.q_ent
@@ -413,9 +451,15 @@ class _Etat:
                 if h_cdd[0, o]:
                     self.log(t, "recrutement_cdd", org, h_cdd[0, o])
 
+    def gvt(self, t: int) -> None:
+        """Individual progressions of the month (CDI staff)."""
+        self.pts[:, :, CDI] *= self.gm[t // 12][None]
+
     def enregistrer(self, t: int) -> None:
         y, m = divmod(t, 12)
         tr = self.traj
+        idx = np.divide(self.pts, self.n, out=np.zeros_like(self.pts), where=self.n > 0)
+        tr.indice_etp[t] = (idx * self.e).sum((-1, -2))
         e_c = self.e.sum(-1)  # (R, O, C)
         tr.etp_cdi[t] = e_c[:, :, CDI]
         tr.etp_cdd[t] = e_c[:, :, CDD]
@@ -427,6 +471,10 @@ class _Etat:
             tr.age_somme[y] = (nn * ages).sum(-1)
             tr.plus_50[y] = nn[..., np.array(AGES) >= 50].sum(-1)
             self.cum_etp[:] = 0.0
+            coh = self.cohortes.pop(y - 1, None)
+            if coh is not None:
+                tr.rmpp_num[y] = (coh["n"] * coh["w2"]).sum(-1)
+                tr.rmpp_den[y] = (coh["n"] * coh["w1"]).sum(-1)
 
     # -- transfers
     def transferer(self, t: int, source: int, parts: dict[str, float], effectif: float | None,
@@ -440,6 +488,7 @@ class _Etat:
         C = np.array(contrats)
         n_src = self.n[:, source][:, C]  # (R, C', A)
         e_src = self.e[:, source][:, C]
+        p_src = self.pts[:, source][:, C]
         if effectif is None:
             k = n_src.copy()
         else:
@@ -448,6 +497,13 @@ class _Etat:
                                          u[:, 0, 0])
             k = flat.reshape(n_src.shape)
         ratio = np.divide(e_src, n_src, out=np.zeros_like(e_src), where=n_src > 0)
+        ratio_p = np.divide(p_src, n_src, out=np.zeros_like(p_src), where=n_src > 0)
+        if CDI in contrats and self.cohortes:  # transferred agents leave the RMPP populations
+            ci = contrats.index(CDI)
+            reste = n_src[:, ci] - k[:, ci]
+            frac = np.divide(reste, n_src[:, ci], out=np.ones_like(reste), where=n_src[:, ci] > 0)
+            for coh in self.cohortes.values():
+                coh["n"][:, source] *= frac
         # split each cell's movers across destinations
         parts_k = self.tirages.allocate(k, np.broadcast_to(shares, (*k.shape, len(dests))), None, u[:, 1:, :])
         moved_n = np.zeros(self.R)
@@ -459,6 +515,7 @@ class _Etat:
                 ed = e_src - sum(parts_k[..., i] * ratio for i in range(j))  # exact: the source ends at zero
             self.n[:, d][:, C] += kd
             self.e[:, d][:, C] += ed
+            self.pts[:, d][:, C] += kd * ratio_p
             tr.flux["transferts_entrants"][t, :, d] += kd.sum((-1, -2))
             tr.flux_etp["transferts_entrants"][t, :, d] += ed.sum((-1, -2))
             moved_n += kd.sum((-1, -2))
@@ -467,9 +524,11 @@ class _Etat:
         if effectif is None:
             self.n[:, source][:, C] = 0.0
             self.e[:, source][:, C] = 0.0
+            self.pts[:, source][:, C] = 0.0
         else:
             self.n[:, source][:, C] -= k
             self.e[:, source][:, C] -= k * ratio
+            self.pts[:, source][:, C] -= k * ratio_p
         tr.flux["transferts_sortants"][t, :, source] += moved_n
         tr.flux_etp["transferts_sortants"][t, :, source] += moved_e
 
@@ -494,6 +553,7 @@ def _tick(env: simpy.Environment, s: _Etat):
             s.log(t, "vieillissement", "", 1)
         s.departs(t)
         s.recruter(t)
+        s.gvt(t)
         s.enregistrer(t)
 
 

@@ -14,6 +14,7 @@ import xarray as xr
 
 from .calendrier import ANNEES, ORGANISMES, REGIME_GENERAL
 from .engine import Trajectoire
+from .masse_salariale import bilan
 from .scenario import Parametres
 
 # name: (units, long_name, long_name_fr, aggregation)
@@ -54,6 +55,37 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
                            "ETP restitués par les mutualisations (recrutements non effectués)", "sum"),
     "cout_transition_mutualisation": ("MEUR/an", "Transition cost of mutualisations",
                                       "Coût de transition des mutualisations", "sum"),
+    "masse_salariale": ("MEUR/an", "Wage bill (gross pay, employer charges excluded)",
+                        "Masse salariale (rémunérations brutes, hors charges patronales)", "sum"),
+    "smpt": ("EUR/ETPMA/an", "Mean wage per ETPMA (salaire moyen par tête)",
+             "Salaire moyen par tête (SMPT)", "ratio:masse_salariale/etpma*1e6"),
+    "rmpp": ("%", "Pay growth of the CDI staff present all of this year and last (RMPP)",
+             "Rémunération moyenne des personnes en place (RMPP), évolution",
+             "weighted_mean:masse_presents_prec"),
+    "gvt_positif": ("%", "GVT positif: RMPP net of the growth of the mean point value",
+                    "GVT positif : RMPP hors évolution de la valeur moyenne du point",
+                    "weighted_mean:masse_presents_prec"),
+    "masse_presents": ("MEUR/an", "Pay this year of the RMPP population (full time)",
+                       "Rémunérations de l'année des personnes en place (temps plein)", "sum"),
+    "masse_presents_prec": ("MEUR/an", "Pay last year of the RMPP population (full time)",
+                            "Rémunérations de l'année précédente des personnes en place (temps plein)", "sum"),
+    "rmpp_cadrage": ("%", "RMPP cadrage set by the State; NaN = none",
+                     "Cadrage de la RMPP fixé par l'État ; NaN = aucun", "same"),
+    "ecart_rmpp_cadrage": ("points de %", "RMPP minus its cadrage (positive = above the cadrage)",
+                           "Écart de la RMPP à son cadrage (positif = au-dessus du cadrage)",
+                           "difference:rmpp-rmpp_cadrage"),
+    "effet_effectif": ("MEUR", "Wage-bill change from the change of ETPMA (transfers included)",
+                       "Effet effectif sur la masse salariale", "sum"),
+    "effet_mesures_generales": ("MEUR", "Wage-bill change from this year's general measures",
+                                "Effet des mesures générales de l'année", "sum"),
+    "effet_gvt": ("MEUR", "Wage-bill change from individual progressions (GVT positif)",
+                  "Effet du GVT positif", "sum"),
+    "effet_noria": ("MEUR", "Wage-bill change from entries and exits (noria) and structure",
+                    "Effet de noria (entrées-sorties) et de structure", "sum"),
+    "effet_report": ("MEUR", "Wage-bill change carried over from last year's measures",
+                     "Effet report des mesures de l'année précédente", "sum"),
+    "depenses_personnel": ("MEUR/an", "Personnel expenses: wage bill, employer charges, training, other",
+                           "Dépenses de personnel : masse salariale, charges, formation, autres", "sum"),
 }
 
 AGGREGATS = {"regime_general": REGIME_GENERAL, "total": ORGANISMES}
@@ -85,6 +117,7 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     data["part_plus_50"] = np.divide(traj.plus_50, n31, out=np.full_like(n31, np.nan), where=n31 > 0)
     data["gain_mutualisation"] = yearly(traj.gain_mutualisation).sum(1)
     data["cout_transition_mutualisation"] = yearly(traj.cout_transition).sum(1)
+    data.update(bilan(traj.indice_etp, data["etpma"], traj.rmpp_num, traj.rmpp_den, par))
     plafond = par.par_organisme("plafond_emplois").T  # (Y, O)
     plafond = np.where(np.isfinite(plafond), plafond, np.nan)
     coords = {"year": list(ANNEES), "organisme": list(ORGANISMES), "replicate": np.arange(traj.replicates)}
@@ -93,6 +126,9 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
         ds[k] = (("year", "organisme", "replicate"), to_yor(v))
     ds["plafond_emplois"] = (("year", "organisme"), plafond)
     ds["saturation"] = ds["etpma"] / ds["plafond_emplois"]
+    cadrage = par["remuneration.rmpp_cadrage"]
+    ds["rmpp_cadrage"] = (("year",), np.where(np.isfinite(cadrage), cadrage, np.nan))
+    ds["ecart_rmpp_cadrage"] = ds["rmpp"] - ds["rmpp_cadrage"]
     for k in ds.data_vars:
         units, ln, ln_fr, agg = VARIABLES[k]
         ds[k].attrs = {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg}
@@ -105,35 +141,48 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
 
 def _values(ds: xr.Dataset, name: str) -> np.ndarray:
     """A variable as a (year, organisme, replicate) numpy array (parameters broadcast over replicates)."""
-    return ds[name].transpose("year", "organisme", ...).broadcast_like(ds["etpma"]).transpose(
-        "year", "organisme", "replicate").values
+    return ds[name].broadcast_like(ds["etpma"]).transpose("year", "organisme", "replicate").values
 
 
 def aggregate_values(ds: xr.Dataset, name: str) -> np.ndarray:
     """(year, organisme + régime général + total, replicate) values of ``name``, aggregated per its
     ``aggregation`` attribute."""
-    agg = ds[name].attrs["aggregation"]
-    x = _values(ds, name)
     orgs = list(ds["organisme"].values)
-    rows = [x]
+    rows = [_values(ds, name)]
     for members in AGGREGATS.values():
         idx = [orgs.index(o) for o in members]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if agg == "sum":
-                sub = x[:, idx]
-                r = np.where(np.isnan(sub).all(1), np.nan, np.nansum(sub, 1))
-            elif agg.startswith("weighted_mean:"):
-                w = _values(ds, agg.split(":", 1)[1])[:, idx]
-                r = np.nansum(x[:, idx] * w, 1) / w.sum(1)
-            elif agg.startswith("ratio:"):
-                # members with no staff are ignored; one with staff but no denominator makes it undefined
-                num, den = (_values(ds, v)[:, idx] for v in agg.split(":", 1)[1].split("/"))
-                undefined = ((num > 0) & np.isnan(den)).any(1)
-                r = np.where(undefined, np.nan, np.nansum(num, 1) / np.nansum(den, 1))
-            else:
-                raise ValueError(agg)
-        rows.append(r[:, None])
+        rows.append(_aggregate(ds, name, idx)[:, None])
     return np.concatenate(rows, axis=1)
+
+
+def _aggregate(ds: xr.Dataset, name: str, idx: list[int]) -> np.ndarray:
+    """Aggregate of ``name`` over the organismes ``idx``: (year, replicate).
+
+    ``sum``; ``same`` (a value common to all); ``weighted_mean:w`` over the members where both are
+    defined; ``ratio:num/den[*scale]`` of the sums, undefined when a member has a numerator but no
+    denominator (e.g. staff but no ceiling); ``difference:a-b`` of the aggregates.
+    """
+    agg = ds[name].attrs["aggregation"]
+    x = _values(ds, name)[:, idx]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if agg == "sum":
+            return np.where(np.isnan(x).all(1), np.nan, np.nansum(x, 1))
+        if agg == "same":
+            return x[:, 0]
+        kind, _, arg = agg.partition(":")
+        if kind == "weighted_mean":
+            w = _values(ds, arg)[:, idx]
+            ok = np.isfinite(x) & np.isfinite(w)
+            return np.nansum(np.where(ok, x * w, 0.0), 1) / np.where(ok, w, 0.0).sum(1)
+        if kind == "ratio":
+            frac, _, scale = arg.partition("*")
+            num, den = (_values(ds, v)[:, idx] for v in frac.split("/"))
+            undefined = ((num > 0) & np.isnan(den)).any(1)
+            return np.where(undefined, np.nan, np.nansum(num, 1) / np.nansum(den, 1)) * float(scale or 1.0)
+        if kind == "difference":
+            a, b = arg.split("-")
+            return _aggregate(ds, a, idx) - _aggregate(ds, b, idx)
+    raise ValueError(f"unknown aggregation {agg!r} of {name}")
 
 
 def with_aggregates(da: xr.DataArray, ds: xr.Dataset) -> xr.DataArray:
