@@ -24,11 +24,12 @@ LABELS = {
     "fr": {"title": "ETPMA moyen par organisme et par année", "org": "organisme",
            "rg": "régime général", "total": "total", "band": "bande 90 % (total)",
            "written": "Résultats écrits dans", "ok": "valide", "warn": "avertissement",
-           "reps": "réplication(s)"},
+           "reps": "réplication(s)",
+           "ms": "MS RG (M€)", "rmpp": "RMPP RG (%)", "cadrage": "écart cadrage"},
     "en": {"title": "Mean ETPMA by organisme and year", "org": "organisme",
            "rg": "régime général", "total": "total", "band": "90 % band (total)",
            "written": "Results written to", "ok": "valid", "warn": "warning",
-           "reps": "replicates"},
+           "reps": "replicates", "ms": "RG wage bill MEUR", "rmpp": "RG RMPP (%)", "cadrage": "gap to cadrage"},
 }
 
 
@@ -139,7 +140,21 @@ def summary_table(ds, lang: str = "fr") -> str:
         lo, hi = tot.quantile(0.05, "replicate").values, tot.quantile(0.95, "replicate").values
         lines.append(f"{L['band']:<16}" + "".join(f"{_fmt(a) + '-' + _fmt(b)[-3:]:>9}" if False else
                                                   f"{'±' + _fmt((b - a) / 2):>9}" for a, b in zip(lo, hi)))
+    lines.append("")
+    pct = (lambda v: _pct(v).replace(".", ",")) if lang == "fr" else _pct  # noqa: E731
+    for var, label, fmt in (("masse_salariale", L["ms"], _fmt), ("rmpp", L["rmpp"], pct),
+                            ("ecart_rmpp_cadrage", L["cadrage"], pct)):
+        if var not in ds:
+            continue
+        agg = with_aggregates(ds[var], ds)
+        agg = agg.mean("replicate") if "replicate" in agg.dims else agg
+        vals = agg.sel(organisme="regime_general").values
+        lines.append(f"{label:<16}" + "".join(f"{fmt(v):>9}" for v in vals))
     return "\n".join(lines)
+
+
+def _pct(v: float) -> str:
+    return "-" if not np.isfinite(v) else f"{v:.2f}"
 
 
 def _fmt(v: float) -> str:
