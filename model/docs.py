@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 from .catalogue import load_catalogue
-from .resultats import VARIABLES
+from .resultats import REGISTRE
 
 
 def outputs_table() -> str:
     lines = ["| variable | units | meaning | sens (fr) | régime général / total |", "|---|---|---|---|---|"]
-    for name, (units, ln, ln_fr, agg) in VARIABLES.items():
+    for name, (units, ln, ln_fr, agg) in REGISTRE.items():
         lines.append(f"| `{name}` | {units} | {ln} | {ln_fr} | {agg} |")
     return "\n".join(lines)
 

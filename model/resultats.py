@@ -13,6 +13,9 @@ import numpy as np
 import xarray as xr
 
 from .calendrier import ANNEES, ORGANISMES, REGIME_GENERAL
+from . import adf as _adf
+from . import ecarts as _ecarts
+from . import productivite as _productivite
 from .engine import Trajectoire
 from .masse_salariale import bilan
 from .scenario import Parametres
@@ -86,9 +89,18 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
                      "Effet report des mesures de l'année précédente", "sum"),
     "depenses_personnel": ("MEUR/an", "Personnel expenses: wage bill, employer charges, training, other",
                            "Dépenses de personnel : masse salariale, charges, formation, autres", "sum"),
+    "enveloppe_masse_salariale": ("MEUR/an", "Wage-bill envelope of the COG; NaN = none",
+                                  "Enveloppe de masse salariale de la COG ; NaN = aucune", "sum"),
+    "ecart_masse_salariale": ("MEUR/an", "Wage bill minus its envelope (positive = above the envelope)",
+                              "Masse salariale moins son enveloppe (positif = dépassement)",
+                              "difference:masse_salariale-enveloppe_masse_salariale"),
 }
 
 AGGREGATS = {"regime_general": REGIME_GENERAL, "total": ORGANISMES}
+# every output variable, in the order of the results: staffing and pay here, then the budget,
+# productivity and gaps modules (each declares its own metadata)
+REGISTRE: dict[str, tuple[str | None, str, str, str]] = {
+    **VARIABLES, **_adf.VARIABLES, **_productivite.VARIABLES, **_ecarts.VARIABLES}
 
 
 def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | None = None) -> xr.Dataset:
@@ -129,14 +141,25 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     cadrage = par["remuneration.rmpp_cadrage"]
     ds["rmpp_cadrage"] = (("year",), np.where(np.isfinite(cadrage), cadrage, np.nan))
     ds["ecart_rmpp_cadrage"] = ds["rmpp"] - ds["rmpp_cadrage"]
+    enveloppe = par.par_organisme("enveloppe_masse_salariale").T  # (Y, O)
+    ds["enveloppe_masse_salariale"] = (("year", "organisme"), np.where(np.isfinite(enveloppe), enveloppe, np.nan))
+    ds["ecart_masse_salariale"] = ds["masse_salariale"] - ds["enveloppe_masse_salariale"]
     for k in ds.data_vars:
         units, ln, ln_fr, agg = VARIABLES[k]
         ds[k].attrs = {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg}
     ds["year"].attrs = {"units": "1", "long_name": "Calendar year", "long_name_fr": "Année civile"}
     ds["organisme"].attrs = {"long_name": "National network (caisse nationale)", "long_name_fr": "Organisme"}
     ds["replicate"].attrs = {"long_name": "Stochastic replicate", "long_name_fr": "Réplication stochastique"}
+    # budget, productivity and gaps: pure functions of the yearly state
+    budget = _adf.budget(ds["etpma"], par, depenses_personnel=ds["depenses_personnel"],
+                         cout_transition_mutualisation=ds["cout_transition_mutualisation"])
+    indicateurs = _productivite.indicateurs(ds["etpma"], par, cout=budget["depenses_limitatives"])
+    ecarts = _ecarts.ecarts(ds["etpma"], ds["plafond_emplois"], budget["adf_hors_informatique"], indicateurs, par)
+    for part in (budget, indicateurs, ecarts):
+        for k in part.data_vars:
+            ds[k] = part[k].transpose(*[d for d in ("year", "organisme", "replicate") if d in part[k].dims])
     ds.attrs = dict(attrs or {})
-    return ds[list(VARIABLES)]
+    return ds[[k for k in REGISTRE if k in ds]]
 
 
 def _values(ds: xr.Dataset, name: str) -> np.ndarray:
@@ -158,13 +181,15 @@ def aggregate_values(ds: xr.Dataset, name: str) -> np.ndarray:
 def _aggregate(ds: xr.Dataset, name: str, idx: list[int]) -> np.ndarray:
     """Aggregate of ``name`` over the organismes ``idx``: (year, replicate).
 
-    ``sum``; ``same`` (a value common to all); ``weighted_mean:w`` over the members where both are
+    ``none`` (no aggregate: NaN); ``sum``; ``same`` (a value common to all); ``weighted_mean:w`` over the members where both are
     defined; ``ratio:num/den[*scale]`` of the sums, undefined when a member has a numerator but no
     denominator (e.g. staff but no ceiling); ``difference:a-b`` of the aggregates.
     """
     agg = ds[name].attrs["aggregation"]
     x = _values(ds, name)[:, idx]
     with np.errstate(invalid="ignore", divide="ignore"):
+        if agg == "none":  # units differ between organismes: no aggregate
+            return np.full(x[:, 0].shape, np.nan)
         if agg == "sum":
             return np.where(np.isnan(x).all(1), np.nan, np.nansum(x, 1))
         if agg == "same":
