@@ -86,7 +86,7 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
     "respect_lpfp": ("1", "LPFP check: 1 = average yearly change since the base year at or below the LPFP "
                      "rate, 0 = not, NaN = outside the LPFP period", "Respect de la LPFP : 1 = évolution "
                      "annuelle moyenne depuis l'année de base inférieure ou égale au taux LPFP, 0 = non, "
-                     "NaN = hors période", "none"),
+                     "NaN = hors période", "respect:ecart_lpfp"),
 }
 COMPOSANTES = ("adf_immobilier", "adf_editique", "adf_achats", "adf_informatique_fonctionnement", "adf_autres")
 
@@ -280,7 +280,7 @@ def controle_lpfp(depenses_limitatives: xr.DataArray, par: Parametres) -> xr.Dat
         "enveloppe_lpfp": _d(enveloppe, "enveloppe_lpfp", dl),
         "ecart_lpfp": _d(ecart, "ecart_lpfp", dl, sign_convention=convention),
         "respect_lpfp": _d(respect, "respect_lpfp", dl, sign_convention="1 = respected",
-                           note="régime général / total: recompute as (sum of ecart_lpfp) <= 0"),
+                           note="régime général / total: 1 when the sum of ecart_lpfp <= 0"),
     })
 
 

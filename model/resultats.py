@@ -204,6 +204,9 @@ def _aggregate(ds: xr.Dataset, name: str, idx: list[int]) -> np.ndarray:
             num, den = (_values(ds, v)[:, idx] for v in frac.split("/"))
             undefined = ((num > 0) & np.isnan(den)).any(1)
             return np.where(undefined, np.nan, np.nansum(num, 1) / np.nansum(den, 1)) * float(scale or 1.0)
+        if kind == "respect":  # 1 when the aggregate gap is at or below zero
+            gap = _aggregate(ds, arg, idx)
+            return np.where(np.isnan(gap), np.nan, (gap <= 0).astype(float))
         if kind == "difference":
             a, b = arg.split("-")
             return _aggregate(ds, a, idx) - _aggregate(ds, b, idx)

@@ -134,6 +134,9 @@ def test_fewer_replacements_lower_the_wage_bill():
     assert (b.masse_salariale.sel(year=slice(2018, 2022)) < a.masse_salariale.sel(year=slice(2018, 2022))).all()
     # fewer entrants at low pay: a smaller (less negative) noria, so a higher SMPT
     assert (b.smpt.sel(year=slice(2019, 2022)) > a.smpt.sel(year=slice(2019, 2022))).all()
+    # same workload with fewer staff: higher productivity, lower personnel spending
+    assert (b.productivite.sel(year=slice(2018, 2022)) > a.productivite.sel(year=slice(2018, 2022))).all()
+    assert (b.depenses_limitatives.sel(year=slice(2018, 2022)) < a.depenses_limitatives.sel(year=slice(2018, 2022))).all()
 
 
 def test_rmpp_cadrage_gap_and_aggregates():
