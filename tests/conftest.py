@@ -1,0 +1,101 @@
+"""Shared fixtures of the cogsim test suite.
+
+Tiny cases are built directly: an ``EtatInitial`` with a handful of persons (``make_etat``) and a
+parameter set in which nothing happens unless a test asks for it (``make_par``: no retirement, no
+other exit, no hire; the catalogue's transfer and calendar parameters are kept).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.calendrier import AGES, ANNEES, CONTRATS, ORGANISMES
+from model.etat_initial import EtatInitial, reconstruct
+from model.scenario import default_parametres, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+COG = SCENARIOS / "cog_2018_2022.toml"
+Y = len(ANNEES)
+
+
+def by_year(value: float) -> np.ndarray:
+    """A by-year parameter value (read-only array over 2013-2022), as the scenario loader makes them."""
+    a = np.full(Y, float(value))
+    a.setflags(write=False)
+    return a
+
+
+def quiet_changes() -> dict:
+    """Parameter changes that switch every flow off: no retirement before the age limit, no other exit,
+    no hire of any kind, no ceiling."""
+    ch: dict = {"departs.hazard_retraite": ((-20.0, 0.0), (20.0, 0.0))}
+    for o in ORGANISMES:
+        ch[f"organismes.{o}.taux_autres_departs"] = by_year(0.0)
+        ch[f"organismes.{o}.taux_remplacement"] = by_year(0.0)
+        ch[f"organismes.{o}.taux_renouvellement_cdd"] = by_year(0.0)
+        ch[f"organismes.{o}.recrutements_supplementaires"] = by_year(0.0)
+        ch[f"organismes.{o}.plafond_emplois"] = by_year(np.inf)
+    return ch
+
+
+def _make_par(changes: dict | None = None):
+    """Catalogue defaults with every flow switched off, then ``changes`` (already resolved values;
+    plain numbers for by-year parameters are turned into by-year arrays)."""
+    base = default_parametres()
+    ch = quiet_changes()
+    for k, v in (changes or {}).items():
+        if isinstance(base[k], np.ndarray) and np.ndim(v) == 0:
+            v = by_year(v)
+        ch[k] = v
+    return base.with_values(ch)
+
+
+def _make_etat(cells: dict) -> EtatInitial:
+    """``{(organisme, contrat, age attained in 2012): (persons, etp)}`` -> EtatInitial."""
+    n = np.zeros((len(ORGANISMES), len(CONTRATS), len(AGES)))
+    e = np.zeros_like(n)
+    for (org, con, age), (persons, etp) in cells.items():
+        i = (ORGANISMES.index(org), CONTRATS.index(con), AGES.index(age))
+        n[i] += persons
+        e[i] += etp
+    return EtatInitial(n, e, "tiny test state", False)
+
+
+def gel(nom, organisme, debut, fin, contrats="cdi"):
+    return {"nom": nom, "organisme": organisme, "debut": debut, "fin": fin, "contrats": contrats}
+
+
+def vague(nom, organisme, debut, mois, part, gain, cout):
+    return {"nom": nom, "organisme": organisme, "debut": debut, "montee_en_charge_mois": mois,
+            "part_effectifs": part, "gain_productivite": gain, "cout_transition": cout}
+
+
+def d(y: int, m: int) -> dt.date:
+    return dt.date(y, m, 1)
+
+
+@pytest.fixture(scope="session")
+def make_par():
+    return _make_par
+
+
+@pytest.fixture(scope="session")
+def make_etat():
+    return _make_etat
+
+
+@pytest.fixture(scope="session")
+def cog():
+    """The default scenario, loaded."""
+    return load_scenario(COG)
+
+
+@pytest.fixture(scope="session")
+def cog_etat0(cog):
+    return reconstruct(cog.parametres)

@@ -1,0 +1,181 @@
+"""Layer 9: the command line, as a user runs it (a subprocess from the project folder): exit codes, messages
+and the files of a run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from conftest import FIXTURES, ROOT
+from model.calendrier import ANNEES, ORGANISMES
+
+GOOD = "scenarios/cog_2018_2022.toml"
+BAD = "tests/fixtures/several_problems.toml"
+
+
+def cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "run_scenario.py", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_check_good_scenario():
+    r = cli("check", GOOD, "scenarios/cog_2018_2022_un_sur_deux.toml")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert r.stdout.splitlines() == [f"{GOOD}: valide", "scenarios/cog_2018_2022_un_sur_deux.toml: valide"]
+
+
+def test_check_bad_scenario_lists_every_problem():
+    r = cli("check", BAD, GOOD)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 6 and all(line.startswith(f"error: {BAD}: ") for line in lines)
+    for key in ("organismes.cnaf.taux_remplacment", "organismes.cnaf.taux_autres_departs.2030",
+                "organismes.msa.taux_remplacement", "organismes.msa.delai_recrutement", "transfert_rsi.repartition",
+                "gels_recrutement[0].fin"):
+        assert any(f": {key} " in line for line in lines), key
+    assert "did you mean 'taux_remplacement'?" in lines[0]
+
+
+def test_check_missing_file():
+    r = cli("check", "scenarios/no_such_scenario.toml")
+    assert r.returncode == 2
+    assert r.stderr == ("error: scenarios/no_such_scenario.toml: file not found "
+                        "(allowed: an existing TOML file)\n")
+
+
+def test_check_warns_but_passes_a_soft_bound():
+    r = cli("check", "tests/fixtures/soft_bound.toml")
+    assert r.returncode == 0
+    assert r.stderr.startswith("warning: tests/fixtures/soft_bound.toml: organismes.cnaf.taux_remplacement.2018")
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    r = cli("run", GOOD, "--out", out, "--replicates", 3, "--seed", 11)
+    return r, out
+
+
+def test_run_writes_the_three_files(good_run):
+    r, out = good_run
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "results.csv", "results.nc"]
+    assert "Traceback" not in r.stderr
+    assert str(out) in r.stdout
+
+
+def test_manifest_records_the_run(good_run):
+    _, out = good_run
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert m["seed"] == 11 and m["replicates"] == 3 and m["mode"] == "stochastic"
+    assert m["parameters"]["simulation.seed"] == 11
+    assert m["parameters"]["organismes.cnaf.taux_remplacement"]["2022"] == 0.6
+    assert m["parameters"]["transfert_rsi.date_principale"] == "2020-01-01"
+    assert m["code"]["cogsim"] == "0.1.0"
+    assert "commit" in m["code"]
+    assert m["warnings"] == []
+    sha = m["inputs_sha256"]
+    assert GOOD in sha and "catalogue.toml" in sha
+    import hashlib
+    assert sha[GOOD] == hashlib.sha256((ROOT / GOOD).read_bytes()).hexdigest()
+    assert all(len(h) == 64 for h in sha.values())
+
+
+def test_results_csv_has_aggregates_and_quantiles(good_run):
+    _, out = good_run
+    df = pd.read_csv(out / "results.csv")
+    assert list(df.columns) == ["variable", "organisme", "year", "unit", "mean", "p05", "p50", "p95"]
+    assert set(df["organisme"]) == set(ORGANISMES) | {"regime_general", "total"}
+    e = df[df.variable == "etpma"].set_index(["organisme", "year"])
+    assert sorted(set(e.index.get_level_values("year"))) == list(ANNEES)
+    for y in ANNEES:
+        rg = sum(e.loc[(o, y), "mean"] for o in ("cnam", "cnaf", "cnav", "acoss"))
+        assert e.loc[("regime_general", y), "mean"] == pytest.approx(rg, rel=1e-5)
+        tot = sum(e.loc[(o, y), "mean"] for o in ORGANISMES)
+        assert e.loc[("total", y), "mean"] == pytest.approx(tot, rel=1e-5)
+    assert (e["p05"] <= e["p50"] + 1e-9).all() and (e["p50"] <= e["p95"] + 1e-9).all()
+
+
+def test_results_nc_reopens_with_metadata(good_run):
+    _, out = good_run
+    with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:
+        assert dict(ds.sizes) == {"year": 10, "organisme": 6, "replicate": 3}
+        assert len(ds.data_vars) > 0
+        for name, var in ds.data_vars.items():
+            for attr in ("units", "long_name", "long_name_fr"):
+                assert isinstance(var.attrs.get(attr), str) and var.attrs[attr], (name, attr)
+        assert int(ds.attrs["seed"]) == 11
+        assert np.isfinite(ds["etpma"].values).all()
+        csv = pd.read_csv(out / "results.csv")
+        m = csv[(csv.variable == "etpma") & (csv.organisme == "cnaf") & (csv.year == 2022)]["mean"].item()
+        assert m == pytest.approx(float(ds["etpma"].sel(organisme="cnaf", year=2022).mean()), rel=1e-5)
+
+
+def test_deterministic_run_csv_has_a_value_column(tmp_path):
+    r = cli("run", GOOD, "--out", tmp_path / "det", "--deterministic")
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(tmp_path / "det" / "results.csv")
+    assert list(df.columns) == ["variable", "organisme", "year", "unit", "value"]
+
+
+def test_run_of_a_bad_file_writes_nothing(tmp_path):
+    out = tmp_path / "run"
+    r = cli("run", BAD, "--out", out, "--replicates", 3)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert "organismes.cnaf.taux_remplacment" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_with_a_missing_initial_state_file_writes_nothing(tmp_path):
+    r = cli("run", FIXTURES / "missing_state_file.toml", "--out", tmp_path / "run")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert "no_such_state.csv: file not found" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("--replicates", "0"), "argument --replicates: 0 is not allowed (allowed: an integer >= 1)"),
+    (("--replicates", "x"), "argument --replicates: 'x' is not an integer"),
+    (("--seed", "-3"), "argument --seed: -3 is not allowed (allowed: an integer >= 0)"),
+])
+def test_bad_command_line_values(tmp_path, args, expected):
+    r = cli("run", GOOD, "--out", tmp_path / "run", *args)
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[-1] == f"error: {expected}"
+    assert "Traceback" not in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_describe():
+    r = cli("describe", GOOD)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    i = lines.index("* organismes.cnaf.taux_remplacement")  # changed by the scenario
+    # the baseline is the catalogue's (estimated, to be calibrated); the scenario sets 0.6 from 2018
+    assert lines[i + 1].startswith("    baseline: ") and "2018-2022: 0.6" not in lines[i + 1]
+    assert lines[i + 2].startswith("    scenario: ") and lines[i + 2].endswith("2018-2022: 0.6")
+    assert lines[i + 3].split() == ["unit:", "1"]
+    assert lines[i + 4].startswith("    source:   estimated; ")
+    assert "  organismes.cnaf.delai_recrutement" in lines  # unchanged
+
+
+def test_describe_bad_file():
+    r = cli("describe", "tests/fixtures/unknown_key.toml")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "taux_remplacment" in r.stderr
+
+
+def test_unknown_command():
+    r = cli("frobnicate")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr

@@ -1,0 +1,77 @@
+"""Layer 8: every shipped scenario loads and runs, and the variants move the results the right way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import SCENARIOS
+from model.run import run_scenario
+
+SHIPPED = sorted(SCENARIOS.glob("*.toml"))
+
+
+@pytest.fixture(scope="module")
+def runs():
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = run_scenario(SCENARIOS / name, deterministic=True, write=False).dataset.isel(replicate=0)
+        return cache[name]
+    return get
+
+
+def test_the_shipped_scenarios_are_there():
+    assert {p.name for p in SHIPPED} >= {"cog_2018_2022.toml", "cog_2018_2022_un_sur_deux.toml",
+                                          "cog_2018_2022_transfert_2021.toml"}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_scenario_runs(runs, path):
+    ds = runs(path.name)
+    etpma = ds["etpma"].values
+    assert np.isfinite(etpma).all()
+    assert (etpma >= 0).all()
+    # the régime général and MSA keep tens of thousands of ETPMA; the ex-RSI is absorbed by 2022
+    assert ds["etpma"].sel(year=2022, organisme=["cnam", "cnaf", "cnav", "acoss", "msa"]).min() > 5000
+    assert ds["etpma"].sel(year=2022, organisme="rsi").item() == 0.0
+    for name in ("effectif_31dec", "recrutements", "departs_retraite", "departs_autres"):
+        assert np.isfinite(ds[name].values).all(), name
+
+
+def test_un_sur_deux_gives_less_cnaf_staff(runs):
+    cog, variant = runs("cog_2018_2022.toml"), runs("cog_2018_2022_un_sur_deux.toml")
+    assert variant["etpma"].sel(organisme="cnaf", year=2022) <= cog["etpma"].sel(organisme="cnaf", year=2022)
+    # identical before the policy change
+    np.testing.assert_allclose(variant["etpma"].sel(year=slice(2013, 2017)), cog["etpma"].sel(year=slice(2013, 2017)))
+    # organismes already at 0.5 in the COG are unchanged until the ex-RSI (0.6 -> 0.5 in 2018 in the variant)
+    # sends them its staff
+    for org in ("cnam", "cnav"):
+        np.testing.assert_allclose(variant["etpma"].sel(organisme=org, year=slice(2013, 2018)),
+                                   cog["etpma"].sel(organisme=org, year=slice(2013, 2018)))
+    assert variant["transferts_sortants"].sel(organisme="rsi", year=2020) < \
+        cog["transferts_sortants"].sel(organisme="rsi", year=2020)
+    # the CNAF (0.6) and ACOSS (0.7) replace fewer departures: fewer hires from 2018 on
+    for org in ("cnaf", "acoss"):
+        assert (variant["recrutements"].sel(organisme=org, year=slice(2018, 2022))
+                < cog["recrutements"].sel(organisme=org, year=slice(2018, 2022))).all()
+
+
+def test_transfer_one_year_later(runs):
+    cog, late = runs("cog_2018_2022.toml"), runs("cog_2018_2022_transfert_2021.toml")
+    assert cog["effectif_31dec"].sel(organisme="rsi", year=2019) > 0
+    assert cog["etpma"].sel(organisme="rsi", year=2020) == 0
+    assert late["etpma"].sel(organisme="rsi", year=2020) > 1000
+    assert late["effectif_31dec"].sel(organisme="rsi", year=2020) > 1000
+    assert late["etpma"].sel(organisme="rsi", year=2021) == 0
+    for org in ("cnam", "cnav", "acoss"):
+        # the bulk arrives in 2021 instead of 2020; in 2020 only the GIE SI agents (from July)
+        assert late["transferts_entrants"].sel(organisme=org, year=2021) > 300
+        assert cog["transferts_entrants"].sel(organisme=org, year=2021) == 0
+        assert late["transferts_entrants"].sel(organisme=org, year=2020) < 200
+    assert late["transferts_entrants"].sel(year=2020).sum() == pytest.approx(350)
+    assert late["transferts_entrants"].sel(year=2019).sum() == 0
+    # 2020: the receivers have fewer staff than in the COG scenario
+    rg = ["cnam", "cnav", "acoss"]
+    assert (late["etpma"].sel(organisme=rg, year=2020) < cog["etpma"].sel(organisme=rg, year=2020)).all()
