@@ -5,7 +5,8 @@ transfers, each mutualisation wave, each hiring freeze). numpy owns the arithmet
 pair of arrays, persons and ETP, of shape (batch, organisme, contrat, age), so one step moves every
 replicate at once.
 
-Timing within a month ``t`` (the first day of the month): dated events first, then the month's
+Timing within a month ``t`` (the first day of the month): dated events first (SimPy time t), then
+(at SimPy time t + 0.5, booked on month t) the month's
 departures (people leave on the 1st and are absent that month), then recruitment (present from the
 1st), then the month is recorded. ETPMA is the mean over the twelve months of the ETP present, so a
 full-timer hired on 1 July counts 6/12 = 0.5 and a 4/5 part-timer present all year 0.8, as in the
@@ -282,11 +283,11 @@ class _Etat:
         self.tracing = trace
         # recruitment state
         self.departs_cdi = np.zeros((T, R, O))  # CDI leavers by month, for the recruitment delay
+        self.departs_avant = np.zeros((R, O))  # monthly CDI leavers before 2013 (set in month 0)
         self.restitution = np.zeros((R, O))  # ETP still to give back through mutualisations
         self.gels_cdi = np.zeros(O, dtype=int)  # number of active freezes of CDI hires
         self.gels_tous = np.zeros(O, dtype=int)  # number of active freezes of CDI and CDD hires
         self.ferme = np.zeros(O, dtype=bool)  # organismes closed (the ex-RSI after its transfer)
-        self.cum_etp = np.zeros((R, O))  # ETP-months so far this year, for the plafond
         # parameters in array form
         self.tau = par.par_organisme("taux_remplacement")
         self.tau_cdd = par.par_organisme("taux_renouvellement_cdd")
@@ -391,6 +392,8 @@ class _Etat:
         tr.flux["fins_cdd"][t] += kc
         tr.flux_etp["fins_cdd"][t] += ec
         self.departs_cdi[t] += kr + ka
+        if t == 0:
+            self.departs_avant = kr + ka
         if self.tracing:
             for o, org in enumerate(ORGANISMES):
                 if kr[0, o]:
@@ -409,31 +412,37 @@ class _Etat:
     def recruter(self, t: int) -> None:
         y, m = divmod(t, 12)
         tr = self.traj
-        src = np.maximum(t - self.delai, 0)  # (O,) month whose departures are replaced now
-        base = self.tau[:, y] * self.departs_cdi[src, :, np.arange(O)].T + self.supp[:, y] / 12.0
-        # mutualisation: give back ETP by not hiring
-        rendu = np.minimum(self.restitution, base * self.q_ent)
-        self.restitution -= rendu
-        tr.gain_mutualisation[t] += rendu
-        voulu_cdi = base - rendu / self.q_ent
+        # the departures replaced now are those of `delai` months ago; before 2013 (no history) the
+        # first month's departures, age-limit retirements aside, stand for each month of late 2012
+        src = t - self.delai  # (O,)
+        orgs = np.arange(O)
+        departs = np.where(src >= 0, self.departs_cdi[np.maximum(src, 0), :, orgs].T, self.departs_avant)
+        voulu_cdi = self.tau[:, y] * departs + self.supp[:, y] / 12.0
         voulu_cdd = self.tau_cdd[:, y] * tr.flux["fins_cdd"][t]
-        voulu_cdi = np.where(self.gels_cdi + self.gels_tous > 0, 0.0, voulu_cdi)
-        voulu_cdd = np.where(self.gels_tous > 0, 0.0, voulu_cdd)
-        voulu_cdi = np.where(self.ferme, 0.0, voulu_cdi)
-        voulu_cdd = np.where(self.ferme, 0.0, voulu_cdd)
+        voulu_cdi = np.where((self.gels_cdi + self.gels_tous > 0) | self.ferme, 0.0, voulu_cdi)
+        voulu_cdd = np.where((self.gels_tous > 0) | self.ferme, 0.0, voulu_cdd)
         h_cdi = self.tirages.round(voulu_cdi, self.u_rec[:, m, 0, :])
         h_cdd = self.tirages.round(voulu_cdd, self.u_rec[:, m, 1, :])
-        # plafond d'emplois: the year's ETPMA, if the current staff stayed to December, stays below it
+        # plafond d'emplois: the ETP present never exceeds this year's ceiling, and glides towards
+        # next year's when it is lower, so that neither year's ETPMA can exceed its ceiling
         plafond = self.plafond[:, y]
         if np.any(np.isfinite(plafond)):
-            present = self.e.sum((-1, -2))
-            projete = (self.cum_etp + present * (12 - m)) / 12.0
-            marge = (plafond - projete) * 12.0 / ((12 - m) * self.q_ent)
-            marge = np.maximum(np.where(np.isfinite(plafond), marge, np.inf), 0.0)
+            suivant = self.plafond[:, min(y + 1, len(ANNEES) - 1)]
+            glisse = np.where(np.isfinite(suivant) & np.isfinite(plafond), (suivant - plafond) * (m + 1) / 12.0, 0.0)
+            cap = np.minimum(plafond, plafond + glisse)
+            marge = (cap - self.e.sum((-1, -2))) / self.q_ent
+            marge = np.maximum(np.where(np.isfinite(cap), marge, np.inf), 0.0)
             if self.mode == "stochastic":
                 marge = np.floor(marge)
             h_cdi = np.minimum(h_cdi, marge)
             h_cdd = np.minimum(h_cdd, marge - h_cdi)
+        # mutualisation: the ETP to give back are CDI hires that are not made
+        rendu = np.minimum(h_cdi, self.restitution / self.q_ent)
+        if self.mode == "stochastic":
+            rendu = np.floor(rendu)
+        h_cdi = h_cdi - rendu
+        self.restitution -= rendu * self.q_ent
+        tr.gain_mutualisation[t] += rendu * self.q_ent
         for c, h, profil, slot in ((CDI, h_cdi, self.profil_cdi, 0), (CDD, h_cdd, self.profil_cdd, 1)):
             k = self.tirages.allocate_profile(h, profil, self.u_age[:, m, slot, :])
             self.n[:, :, c] += k
@@ -464,13 +473,11 @@ class _Etat:
         tr.etp_cdi[t] = e_c[:, :, CDI]
         tr.etp_cdd[t] = e_c[:, :, CDD]
         tr.effectif[t] = self.n.sum((-1, -2))
-        self.cum_etp += e_c.sum(-1)
         if m == 11:
             ages = np.array(AGES, float) + 0.5  # mean exact age at 31 December
             nn = self.n.sum(-2)
             tr.age_somme[y] = (nn * ages).sum(-1)
             tr.plus_50[y] = nn[..., np.array(AGES) >= 50].sum(-1)
-            self.cum_etp[:] = 0.0
             coh = self.cohortes.pop(y - 1, None)
             if coh is not None:
                 tr.rmpp_num[y] = (coh["n"] * coh["w2"]).sum(-1)
@@ -542,11 +549,11 @@ def _profil_entrants(mean: float, sd: float, par: Parametres) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- SimPy processes
 def _tick(env: simpy.Environment, s: _Etat):
-    """The monthly clock: month-close after the dated events of the month."""
+    """The monthly clock. Dated events happen at whole months (the 1st, 00:00); the month's own
+    flows run half a month later, so that every event dated that month, however many steps it takes,
+    has happened before. Flows are booked on the month ``t``."""
     for t in range(N_MOIS):
-        if env.now < t:
-            yield env.timeout(t - env.now)
-        yield env.timeout(0)  # let the events dated this month go first
+        yield env.timeout(t + 0.5 - env.now)
         if t % 12 == 0:
             s.taux_annee(t // 12)
             s.vieillir(t)

@@ -192,9 +192,6 @@ def test_mutualisation_wave_cut_by_the_horizon(make_par, make_etat):
     assert ds["gain_mutualisation"].sel(year=2022).item() == pytest.approx(25.0)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: engine._Etat.recruter takes the mutualisation's restitution out of "
-                   "the wanted hires before the freeze zeroes them, so during a freeze the restitution is used up "
-                   "with no effect on staff while gain_mutualisation still reports it (50 ETP 'given back', 0 real)")
 def test_reported_mutualisation_gain_is_real_during_a_freeze(make_par, make_etat):
     v = vague("v", "msa", d(2016, 1), 12, 0.5, 0.1, 1.0)
     g = gel("g", "msa", d(2016, 1), d(2017, 1))

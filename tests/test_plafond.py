@@ -43,9 +43,6 @@ def test_year_starting_under_the_ceiling_stays_under_it(make_par, make_etat, mod
     assert ds["etpma"].sel(year=2013).item() <= PLAFOND + 1e-9
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (design): the ceiling rule only looks at the current year's ETPMA, so "
-                   "it fills 2013's unused margin with hires late in the year (December ETP 119 for a ceiling of "
-                   "110) and 2014's ETPMA is 113 > 110 although the policy could have avoided it")
 @pytest.mark.parametrize("mode", ["deterministic", "stochastic"])
 def test_constant_ceiling_is_never_exceeded(make_par, make_etat, mode):
     _, ds = _cnav(make_par, make_etat, mode, taux_remplacement=3.0)

@@ -91,9 +91,6 @@ def test_identity_holds_whatever_the_parameters(cog, cog_etat0, ch, seed, mode):
     assert np.abs(tr.etp_cdi[t_bulk:, :, rsi] + tr.etp_cdd[t_bulk:, :, rsi]).max() == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with both ex-RSI transfer steps on 2013-01-01 the bulk transfer runs "
-                   "after month 0 is recorded (engine._transfert_rsi yields timeout(0) a second time, and the "
-                   "tick waits for only one) while its flows are booked in month 0")
 @pytest.mark.parametrize("mode", ["deterministic", "stochastic"])
 def test_both_transfer_steps_in_the_first_month(cog, cog_etat0, mode):
     d0 = date_du_mois(0)
