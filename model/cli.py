@@ -103,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`cogsim describe X | head`): not an error
+        sys.stderr.close()
+        return 0
     return 1
 
 

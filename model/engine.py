@@ -36,7 +36,7 @@ import simpy
 from .calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, date_du_mois, mois_depuis_debut
 from .etat_initial import EtatInitial
 from .masse_salariale import facteurs_rmpp, gvt_mensuel, indice_initial, valeur_point
-from .errors import InputError, Problem
+from .errors import MISSING, InputError, Problem
 from .scenario import Parametres
 
 Mode = Literal["stochastic", "deterministic"]
@@ -428,8 +428,9 @@ class _Etat:
         plafond = self.plafond[:, y]
         if np.any(np.isfinite(plafond)):
             suivant = self.plafond[:, min(y + 1, len(ANNEES) - 1)]
-            glisse = np.where(np.isfinite(suivant) & np.isfinite(plafond), (suivant - plafond) * (m + 1) / 12.0, 0.0)
-            cap = np.minimum(plafond, plafond + glisse)
+            glisse = np.zeros(O)
+            np.subtract(suivant, plafond, out=glisse, where=np.isfinite(suivant) & np.isfinite(plafond))
+            cap = np.minimum(plafond, plafond + glisse * (m + 1) / 12.0)
             marge = (cap - self.e.sum((-1, -2))) / self.q_ent
             marge = np.maximum(np.where(np.isfinite(cap), marge, np.inf), 0.0)
             if self.mode == "stochastic":
@@ -627,9 +628,9 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
         Monthly stocks and flows, shape (month, replicate, organisme).
     """
     if mode == "stochastic" and not np.allclose(etat0.effectif, np.round(etat0.effectif)):
-        raise InputError([Problem(etat0.source, "effectif", "fractional persons",
-                                  "the stochastic mode needs whole persons",
-                                  "integers, or --deterministic")])
+        raise InputError([Problem(etat0.source, "column effectif", MISSING,
+                                  "fractional persons: the stochastic mode needs whole persons",
+                                  "integers in column effectif, or --deterministic")])
     env = simpy.Environment()
     s = _Etat(par, etat0, mode, replicates, seed, trace)
     # dated events are created before the tick so that they run first within a month

@@ -80,6 +80,16 @@ def pyramide_cdi(age_moyen: float, part_plus_50: float) -> np.ndarray:
     return fit(0.5 * (lo + hi))[1]
 
 
+def pyramide_cdd(age_moyen: float) -> np.ndarray:
+    """CDD age distribution: a normal (sd 8) truncated to 18-64 whose mean exact age is ``age_moyen``."""
+    exact = np.array(AGES, float) + 0.5
+    lo, hi = 0.0, 100.0
+    for _ in range(60):  # the truncated mean increases with the normal's mean: bisect
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if (_pyramid(mid, SD_CDD, *CDD_AGES) * exact).sum() < age_moyen else (lo, mid)
+    return _pyramid(0.5 * (lo + hi), SD_CDD, *CDD_AGES)
+
+
 def _whole_persons(x: np.ndarray) -> np.ndarray:
     """Round each row to whole persons keeping the row total (largest-remainder method)."""
     out = np.floor(x)
@@ -93,14 +103,14 @@ def _whole_persons(x: np.ndarray) -> np.ndarray:
 def reconstruct(par: Parametres) -> EtatInitial:
     """The estimated initial state from the catalogue/scenario parameters."""
     cdi = pyramide_cdi(par["etat_initial.age_moyen_cdi"], par["etat_initial.part_plus_50_cdi"])
-    cdd = _pyramid(par["etat_initial.age_moyen_cdd"] - 0.5, SD_CDD, *CDD_AGES)
-    total = par.par_organisme("effectif_initial")
-    part_cdd = par.par_organisme("part_cdd_initiale")
+    cdd = pyramide_cdd(par["etat_initial.age_moyen_cdd"])
+    total = np.rint(par.par_organisme("effectif_initial"))
+    n_cdd = np.rint(total * par.par_organisme("part_cdd_initiale"))
     q_cdi = par.par_organisme("quotite_moyenne_cdi")
     q_cdd = par["etat_initial.quotite_moyenne_cdd"]
     n = np.zeros((len(ORGANISMES), len(CONTRATS), len(AGES)))
-    n[:, 0] = _whole_persons((total * (1 - part_cdd))[:, None] * cdi)
-    n[:, 1] = _whole_persons((total * part_cdd)[:, None] * cdd)
+    n[:, 0] = _whole_persons((total - n_cdd)[:, None] * cdi)
+    n[:, 1] = _whole_persons(n_cdd[:, None] * cdd)
     e = n.copy()
     e[:, 0] *= q_cdi[:, None]
     e[:, 1] *= q_cdd
@@ -125,6 +135,15 @@ def read_csv(path: str | Path) -> EtatInitial:
             seen = set()
             for i, row in enumerate(reader, start=2):
                 where = f"row {i}"
+                if None in row:  # more fields than columns (e.g. a decimal comma)
+                    problems.append(Problem(shown, where, ",".join(row[None]), "more fields than columns",
+                                            f"{len(required)} fields: {','.join(required)} (decimal point, not comma)"))
+                    continue
+                short = [c for c in required if row.get(c) is None]
+                if short:
+                    problems.append(Problem(shown, f"{where}, column {short[0]}", MISSING, "missing value",
+                                            f"{len(required)} fields: {','.join(required)}"))
+                    continue
                 org, con = row["organisme"].strip(), row["contrat"].strip()
                 ok = True
                 if org not in ORGANISMES:

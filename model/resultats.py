@@ -51,7 +51,7 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
     "part_plus_50": ("1", "Share of staff aged 50 or more at 31 December",
                      "Part des agents de 50 ans ou plus au 31 décembre", "weighted_mean:effectif_31dec"),
     "plafond_emplois": ("ETPMA", "Ceiling on ETPMA (plafond d'emplois); NaN = none",
-                        "Plafond d'emplois (ETPMA) ; NaN = aucun", "sum"),
+                        "Plafond d'emplois (ETPMA) ; NaN = aucun", "sum_if_staffed:etpma"),
     "saturation": ("1", "Saturation of the ceiling: ETPMA / plafond d'emplois",
                    "Saturation du plafond : ETPMA / plafond d'emplois", "ratio:etpma/plafond_emplois"),
     "gain_mutualisation": ("ETP/an", "ETP given back through mutualisations (hires forgone)",
@@ -181,7 +181,8 @@ def aggregate_values(ds: xr.Dataset, name: str) -> np.ndarray:
 def _aggregate(ds: xr.Dataset, name: str, idx: list[int]) -> np.ndarray:
     """Aggregate of ``name`` over the organismes ``idx``: (year, replicate).
 
-    ``none`` (no aggregate: NaN); ``sum``; ``same`` (a value common to all); ``weighted_mean:w`` over the members where both are
+    ``none`` (no aggregate: NaN); ``sum``; ``sum_if_staffed:w`` (NaN when a member with ``w > 0``
+    has no value); ``same`` (a value common to all); ``weighted_mean:w`` over the members where both are
     defined; ``ratio:num/den[*scale]`` of the sums, undefined when a member has a numerator but no
     denominator (e.g. staff but no ceiling); ``difference:a-b`` of the aggregates.
     """
@@ -195,6 +196,9 @@ def _aggregate(ds: xr.Dataset, name: str, idx: list[int]) -> np.ndarray:
         if agg == "same":
             return x[:, 0]
         kind, _, arg = agg.partition(":")
+        if kind == "sum_if_staffed":  # undefined when a member with staff has no value (no ceiling)
+            staffed = _values(ds, arg)[:, idx] > 0
+            return np.where((staffed & np.isnan(x)).any(1), np.nan, np.nansum(x, 1))
         if kind == "weighted_mean":
             w = _values(ds, arg)[:, idx]
             ok = np.isfinite(x) & np.isfinite(w)

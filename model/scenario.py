@@ -339,7 +339,9 @@ class _Validator:
             where = f"{path}[{i}]"
             for fname, spec in p.fields.items():
                 if fname not in e:
-                    self.err(f"{where}.{fname}", MISSING, "missing field", spec.get("title", fname))
+                    kind = {"str": "a string", "date": "a date YYYY-MM-01", "int": "an integer",
+                            "float": "a number", "organisme": "an organisme"}[spec["type"]]
+                    self.err(f"{where}.{fname}", MISSING, "missing field", f"{kind}: {spec.get('title', fname)}")
                     ok = False
             for fname, v in e.items():
                 spec = p.fields.get(fname)
@@ -376,8 +378,8 @@ class _Validator:
                 self.err(path, v, "not an allowed value", ", ".join(repr(c) for c in spec["choices"]))
                 return False
             return True
-        if t == "date":
-            return self._check_date(path, v, DATE_MIN, DATE_MAX)
+        if t == "date":  # an end date ("first month no longer ...") may be 2023-01-01
+            return self._check_date(path, v, DATE_MIN, date_du_mois(N_MOIS) if path.endswith(".fin") else DATE_MAX)
         return self._check_number(path, v, t, spec.get("min"), spec.get("max"),
                                   spec.get("warn_min"), spec.get("warn_max"))
 
@@ -507,8 +509,9 @@ def _as_date(v: Any) -> dt.date | None:
 
 def _range_text(t: str, lo, hi) -> str:
     kind = "an integer" if t == "int" else "a number"
-    lo_s = None if lo is None else ("-inf" if lo == -math.inf else f"{lo:g}")
-    hi_s = None if hi is None else ("inf" if hi == math.inf else f"{hi:g}")
+    fmt = (lambda b: str(int(b))) if t == "int" else (lambda b: f"{b:g}")  # noqa: E731
+    lo_s = None if lo is None else ("-inf" if lo == -math.inf else fmt(lo))
+    hi_s = None if hi is None else ("inf" if hi == math.inf else fmt(hi))
     if lo_s is not None and hi_s is not None:
         return f"{kind} in [{lo_s}, {hi_s}]"
     if lo_s is not None:
@@ -534,7 +537,8 @@ def _cross_checks(values: Mapping[str, Any], shown: str, problems: list[Problem]
                 bad = np.any(va < oa) if side == "min" else np.any(va > oa)
                 if bad:
                     rel = ">=" if side == "min" else "<="
-                    problems.append(Problem(shown, path, _jsonable(v), "violates a cross-parameter bound",
+                    shown_v = v if isinstance(v, (dt.date, int, float)) else _jsonable(v)
+                    problems.append(Problem(shown, path, shown_v, "violates a cross-parameter bound",
                                             f"{rel} {o_path} = {_jsonable(o)}"))
     for e_path in ("mutualisations", "gels_recrutement"):
         for i, e in enumerate(values[e_path]):
@@ -603,21 +607,28 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
             elif v.check_value(p, opath, value):
                 override_changes.append((p, opath, value))
 
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
+    # a file of the chain that could not be read leaves nothing to cross-check; otherwise the
+    # cross-parameter bounds are checked on the valid values, so every problem is reported at once
+    if any(p.severity == "error" and (not p.path or p.path == "scenario.baseline" or "duplicate key" in p.message)
+           for p in problems):
         raise InputError(problems)
 
     files = list(reversed(chain))  # root baseline first, this scenario last
     values = dict(default_parametres())
     baseline_values = dict(values)
-    for i, (_f, _header, changes) in enumerate(files):
+    state_set_by: tuple[str, str] | None = None
+    for i, (f, _header, changes) in enumerate(files + [(Path.cwd() / "_", {}, override_changes)]):
         if i == len(files) - 1:
             baseline_values = dict(values)
         for p, cpath, raw in changes:
+            if cpath == "etat_initial.fichier" and raw:
+                # a data file is relative to the scenario file that names it
+                state_set_by = (overrides_source if i == len(files) else _shown(f), raw)
+                raw = str(Path(raw) if Path(raw).is_absolute() else (f.parent / raw).resolve())
             values[cpath] = _resolve_value(p, raw, values[cpath])
-    for p, cpath, raw in override_changes:
-        values[cpath] = _resolve_value(p, raw, values[cpath])
     _cross_checks(values, _shown(path), problems)
+    if state_set_by is not None and values["etat_initial.fichier"]:
+        _check_state_file(values["etat_initial.fichier"], state_set_by, problems)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InputError(problems)
@@ -632,6 +643,20 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
         warnings=tuple(p for p in problems if p.severity == "warning"),
         hashes=MappingProxyType(hashes),
     )
+
+
+def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Problem]) -> None:
+    """Read the initial-state CSV a scenario names, so that ``check`` reports its problems too."""
+    from .etat_initial import read_csv  # the initial state builds on this module
+
+    if not Path(fichier).is_file():
+        problems.append(Problem(set_by[0], "etat_initial.fichier", set_by[1], f"file not found ({fichier})",
+                                "a CSV file, relative to the scenario file that names it"))
+        return
+    try:
+        read_csv(fichier)
+    except InputError as exc:
+        problems.extend(exc.problems)
 
 
 def _shown(path: Path) -> str:

@@ -213,7 +213,7 @@ def test_every_variable_is_described(budget_defaut):
         assert ATTRS <= set(da.attrs), name
         assert da.dims == ("year", "organisme", "replicate"), name
         agg = da.attrs["aggregation"]
-        assert agg.split(":")[0] in ("sum", "none", "same", "weighted_mean", "ratio", "difference", "respect"), name
+        assert agg.split(":")[0] in ("sum", "none", "same", "weighted_mean", "ratio", "difference", "respect", "sum_if_staffed"), name
 
 
 # ----------------------------------------------------------------------------- default run vs the reference figures

@@ -139,7 +139,7 @@ def test_run_with_a_missing_initial_state_file_writes_nothing(tmp_path):
     r = cli("run", FIXTURES / "missing_state_file.toml", "--out", tmp_path / "run")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
-    assert "no_such_state.csv: file not found" in r.stderr
+    assert "missing_state_file.toml: etat_initial.fichier = 'no_such_state.csv': file not found" in r.stderr
     assert list(tmp_path.iterdir()) == []
 
 

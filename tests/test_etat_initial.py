@@ -33,9 +33,6 @@ def test_whole_persons(etat):
     assert etat.effectif.min() >= 0 and etat.estimated
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: etat_initial.reconstruct rounds the CDI and the CDD totals "
-                   "separately (np.rint in _whole_persons), so 6150 x 0.97 = 5965.4999... and 6150 x 0.03 = "
-                   "184.5 both round down and the rsi starts with 6 149 persons instead of 6 150")
 def test_headcount_per_organisme_is_the_catalogue_s(par, etat):
     np.testing.assert_array_equal(etat.effectif.sum((1, 2)), par.par_organisme("effectif_initial"))
 
@@ -46,7 +43,6 @@ def test_headcount_per_organisme_within_one_person(par, etat, org):
     assert abs(etat.effectif[o].sum() - par[f"organismes.{org}.effectif_initial"]) <= 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: same rounding as above; e.g. 1 001 persons with 50 % CDD give 1 000")
 @pytest.mark.parametrize("total, part_cdd", [(1001.0, 0.5), (1003.0, 0.5), (1006.0, 0.25), (6150.0, 0.03)])
 def test_headcount_kept_for_any_split(par, total, part_cdd):
     p = par.with_values({"organismes.cnav.effectif_initial": total, "organismes.cnav.part_cdd_initiale": part_cdd})
@@ -76,8 +72,6 @@ def test_cdi_pyramid_follows_other_parameter_values(par, age_moyen, part):
     assert cdi[AGE >= 50].sum() / cdi.sum() == pytest.approx(part, abs=0.001)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (minor): the CDD pyramid is a normal of mean age_moyen_cdd truncated "
-                   "at 18, so its mean exact age is ≈ 31.85, not the parameter's 31.0")
 def test_cdd_pyramid_has_the_parameters_mean_age(par, etat):
     cdd = etat.effectif[:, 1].sum(0)
     assert (cdd * EXACT).sum() / cdd.sum() == pytest.approx(par["etat_initial.age_moyen_cdd"], abs=0.1)
@@ -180,8 +174,6 @@ def test_fractional_persons_need_the_deterministic_mode(tmp_path, par):
     assert build_dataset(tr, par)["effectif_31dec"].sel(organisme="cnav", year=2013).item() > 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: read_csv ignores extra fields in a row (csv.DictReader puts them under "
-                   "the key None), so an ETP written with a decimal comma, '9,5', is read as 9 without a word")
 def test_csv_row_with_too_many_fields_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "comma.csv").write_text("organisme,contrat,age,effectif,etp\ncnaf,cdi,40,10,9,5\n", encoding="utf-8")
@@ -190,9 +182,6 @@ def test_csv_row_with_too_many_fields_is_refused(tmp_path, monkeypatch):
     assert info.value.problems[0].path.startswith("row 2")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: run.run_scenario / etat_initial.etat_initial resolve "
-                   "etat_initial.fichier relative to the scenario being run, not to the file of the chain that "
-                   "sets it (baselines are resolved relative to their referrer)")
 def test_state_file_set_in_a_baseline_is_relative_to_that_baseline(etat, tmp_path):
     (tmp_path / "A").mkdir()
     (tmp_path / "B").mkdir()
