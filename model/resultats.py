@@ -130,26 +130,30 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     data["gain_mutualisation"] = yearly(traj.gain_mutualisation).sum(1)
     data["cout_transition_mutualisation"] = yearly(traj.cout_transition).sum(1)
     data.update(bilan(traj.indice_etp, data["etpma"], traj.rmpp_num, traj.rmpp_den, par))
-    plafond = par.par_organisme("plafond_emplois").T  # (Y, O)
-    plafond = np.where(np.isfinite(plafond), plafond, np.nan)
-    coords = {"year": list(ANNEES), "organisme": list(ORGANISMES), "replicate": np.arange(traj.replicates)}
-    ds = xr.Dataset(coords=coords)
-    for k, v in data.items():
-        ds[k] = (("year", "organisme", "replicate"), to_yor(v))
-    ds["plafond_emplois"] = (("year", "organisme"), plafond)
-    ds["saturation"] = ds["etpma"] / ds["plafond_emplois"]
-    cadrage = par["remuneration.rmpp_cadrage"]
-    ds["rmpp_cadrage"] = (("year",), np.where(np.isfinite(cadrage), cadrage, np.nan))
-    ds["ecart_rmpp_cadrage"] = ds["rmpp"] - ds["rmpp_cadrage"]
-    enveloppe = par.par_organisme("enveloppe_masse_salariale").T  # (Y, O)
-    ds["enveloppe_masse_salariale"] = (("year", "organisme"), np.where(np.isfinite(enveloppe), enveloppe, np.nan))
-    ds["ecart_masse_salariale"] = ds["masse_salariale"] - ds["enveloppe_masse_salariale"]
-    for k in ds.data_vars:
+    finite = lambda x: np.where(np.isfinite(x), x, np.nan)  # noqa: E731  (inf = none -> NaN)
+    plafond = finite(par.par_organisme("plafond_emplois").T)  # (Y, O)
+    enveloppe = finite(par.par_organisme("enveloppe_masse_salariale").T)
+    cadrage = finite(par["remuneration.rmpp_cadrage"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        data["saturation"] = data["etpma"] / plafond[:, None, :]
+        data["ecart_rmpp_cadrage"] = data["rmpp"] - cadrage[:, None, None]
+        data["ecart_masse_salariale"] = data["masse_salariale"] - enveloppe[:, None, :]
+    dims = ("year", "organisme", "replicate")
+    variables = {k: (dims, to_yor(v)) for k, v in data.items()}
+    variables["plafond_emplois"] = (("year", "organisme"), plafond)
+    variables["enveloppe_masse_salariale"] = (("year", "organisme"), enveloppe)
+    variables["rmpp_cadrage"] = (("year",), cadrage)
+    for k, (d, v) in variables.items():
         units, ln, ln_fr, agg = VARIABLES[k]
-        ds[k].attrs = {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg}
-    ds["year"].attrs = {"units": "1", "long_name": "Calendar year", "long_name_fr": "Année civile"}
-    ds["organisme"].attrs = {"long_name": "National network (caisse nationale)", "long_name_fr": "Organisme"}
-    ds["replicate"].attrs = {"long_name": "Stochastic replicate", "long_name_fr": "Réplication stochastique"}
+        variables[k] = (d, v, {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg})
+    coords = {
+        "year": ("year", list(ANNEES), {"units": "1", "long_name": "Calendar year", "long_name_fr": "Année civile"}),
+        "organisme": ("organisme", list(ORGANISMES), {"long_name": "National network (caisse nationale)",
+                                                      "long_name_fr": "Organisme"}),
+        "replicate": ("replicate", np.arange(traj.replicates), {"long_name": "Stochastic replicate",
+                                                                 "long_name_fr": "Réplication stochastique"}),
+    }
+    ds = xr.Dataset(variables, coords=coords)
     # budget, productivity and gaps: pure functions of the yearly state
     budget = _adf.budget(ds["etpma"], par, depenses_personnel=ds["depenses_personnel"],
                          cout_transition_mutualisation=ds["cout_transition_mutualisation"])
@@ -162,23 +166,42 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     return ds[[k for k in REGISTRE if k in ds]]
 
 
-def _values(ds: xr.Dataset, name: str) -> np.ndarray:
+class _Tableaux:
+    """The Dataset's variables as (year, organisme, replicate) numpy arrays, converted once."""
+
+    def __init__(self, ds: xr.Dataset):
+        self.ds = ds
+        self.shape = (ds.sizes["year"], ds.sizes["organisme"], ds.sizes["replicate"])
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str) -> np.ndarray:
+        if name not in self.cache:
+            da = self.ds[name]
+            order = [d for d in ("year", "organisme", "replicate") if d in da.dims]
+            x = da.transpose(*order).values
+            index = tuple(slice(None) if d in da.dims else None for d in ("year", "organisme", "replicate"))
+            self.cache[name] = np.broadcast_to(x[index], self.shape)
+        return self.cache[name]
+
+
+def _values(ds, name: str) -> np.ndarray:
     """A variable as a (year, organisme, replicate) numpy array (parameters broadcast over replicates)."""
-    return ds[name].broadcast_like(ds["etpma"]).transpose("year", "organisme", "replicate").values
+    return ds(name) if isinstance(ds, _Tableaux) else _Tableaux(ds)(name)
 
 
-def aggregate_values(ds: xr.Dataset, name: str) -> np.ndarray:
+def aggregate_values(ds: xr.Dataset, name: str, tableaux: "_Tableaux | None" = None) -> np.ndarray:
     """(year, organisme + régime général + total, replicate) values of ``name``, aggregated per its
     ``aggregation`` attribute."""
+    tab = tableaux or _Tableaux(ds)
     orgs = list(ds["organisme"].values)
-    rows = [_values(ds, name)]
+    rows = [tab(name)]
     for members in AGGREGATS.values():
         idx = [orgs.index(o) for o in members]
-        rows.append(_aggregate(ds, name, idx)[:, None])
+        rows.append(_aggregate(tab, name, idx)[:, None])
     return np.concatenate(rows, axis=1)
 
 
-def _aggregate(ds: xr.Dataset, name: str, idx: list[int]) -> np.ndarray:
+def _aggregate(ds: "_Tableaux", name: str, idx: list[int]) -> np.ndarray:
     """Aggregate of ``name`` over the organismes ``idx``: (year, replicate).
 
     ``none`` (no aggregate: NaN); ``sum``; ``sum_if_staffed:w`` (NaN when a member with ``w > 0``
@@ -186,7 +209,7 @@ def _aggregate(ds: xr.Dataset, name: str, idx: list[int]) -> np.ndarray:
     defined; ``ratio:num/den[*scale]`` of the sums, undefined when a member has a numerator but no
     denominator (e.g. staff but no ceiling); ``difference:a-b`` of the aggregates.
     """
-    agg = ds[name].attrs["aggregation"]
+    agg = ds.ds[name].attrs["aggregation"]
     x = _values(ds, name)[:, idx]
     with np.errstate(invalid="ignore", divide="ignore"):
         if agg == "none":  # units differ between organismes: no aggregate
@@ -232,25 +255,23 @@ def tidy_frame(ds: xr.Dataset):
     import pandas as pd
 
     years = ds["year"].values
-    orgs = list(ds["organisme"].values) + list(AGGREGATS)
+    orgs = np.array(list(ds["organisme"].values) + list(AGGREGATS), dtype=object)
     n_rep = ds.sizes["replicate"]
-    frames = []
-    for name in ds.data_vars:
-        v = aggregate_values(ds, name)  # (Y, O+2, R)
-        cols: dict[str, np.ndarray] = {}
-        if n_rep == 1:
-            cols["value"] = v[..., 0]
-        else:
-            cols["mean"] = v.mean(-1)
-            q = np.quantile(v, [0.05, 0.5, 0.95], axis=-1)
-            cols.update(p05=q[0], p50=q[1], p95=q[2])
-        Y, Og = v.shape[:2]
-        df = pd.DataFrame({
-            "variable": name,
-            "organisme": np.tile(orgs, Y),
-            "year": np.repeat(years, Og),
-            "unit": ds[name].attrs["units"],
-            **{k: c.reshape(-1) for k, c in cols.items()},
-        })
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True)
+    tab = _Tableaux(ds)
+    names = list(ds.data_vars)
+    values = np.stack([aggregate_values(ds, name, tab) for name in names])  # (V, Y, O+2, R)
+    V, Y, Og, _ = values.shape
+    cols: dict[str, np.ndarray] = {
+        "variable": np.repeat(np.array(names, dtype=object), Y * Og),
+        "organisme": np.tile(orgs, V * Y),
+        "year": np.tile(np.repeat(years, Og), V),
+        "unit": np.repeat(np.array([ds[n].attrs["units"] for n in names], dtype=object), Y * Og),
+    }
+    if n_rep == 1:
+        cols["value"] = values[..., 0].reshape(-1)
+    else:
+        with np.errstate(invalid="ignore"):
+            cols["mean"] = values.mean(-1).reshape(-1)
+            q = np.quantile(values, [0.05, 0.5, 0.95], axis=-1)
+        cols.update(p05=q[0].reshape(-1), p50=q[1].reshape(-1), p95=q[2].reshape(-1))
+    return pd.DataFrame(cols)
