@@ -106,7 +106,7 @@ def test_results_csv_has_aggregates_and_quantiles(good_run):
 
 def test_results_nc_reopens_with_metadata(good_run):
     _, out = good_run
-    with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:
+    with xr.open_dataset(out / "results.nc", engine="netcdf4") as ds:
         assert dict(ds.sizes) == {"year": 10, "organisme": 6, "replicate": 3}
         assert len(ds.data_vars) > 0
         for name, var in ds.data_vars.items():
