@@ -80,9 +80,21 @@ VARIABLES: dict[str, tuple[str | None, str, str, str]] = {
 
 
 # ----------------------------------------------------------------------------- parameters as arrays
+def _memo(par: Parametres, key: tuple, build) -> xr.DataArray:
+    """Parameters are immutable: their DataArray forms are built once per parameter set."""
+    cache = par.__dict__.setdefault("_dataarrays", {})
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
 def parametre_organisme(par: Parametres, name: str) -> xr.DataArray:
     """An organisme parameter as a DataArray: dims ``(organisme,)``, or ``(year, organisme)`` when it
     varies by year."""
+    return _memo(par, ("organisme", name), lambda: _parametre_organisme(par, name))
+
+
+def _parametre_organisme(par: Parametres, name: str) -> xr.DataArray:
     v = par.par_organisme(name)
     if v.ndim == 2:
         return xr.DataArray(v.T, coords={"year": list(ANNEES), "organisme": list(ORGANISMES)},
@@ -92,8 +104,8 @@ def parametre_organisme(par: Parametres, name: str) -> xr.DataArray:
 
 def parametre_annuel(par: Parametres, path: str) -> xr.DataArray:
     """A by-year parameter (not by organisme) as a DataArray with dim ``year``."""
-    return xr.DataArray(np.asarray(par[path], float), coords={"year": list(ANNEES)}, dims=("year",),
-                        name=path)
+    return _memo(par, ("annuel", path), lambda: xr.DataArray(
+        np.asarray(par[path], float), coords={"year": list(ANNEES)}, dims=("year",), name=path))
 
 
 def indice_cumule(taux: xr.DataArray) -> xr.DataArray:
