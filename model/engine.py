@@ -1,20 +1,20 @@
 """The staffing engine: one SimPy Environment simulates a whole batch (replicates, later grid points).
 
 SimPy owns the calendar: a monthly tick process and one process per dated event (the ex-RSI
-transfers, each mutualisation wave, each hiring freeze). numpy owns the arithmetic: the state is a
-pair of arrays, persons and ETP, of shape (batch, organisme, contrat, age), so one step moves every
-replicate at once.
+transfers, each mutualisation wave, each hiring freeze). numpy owns the arithmetic: the state is
+persons, ETP and paid pay index (Σ index × quotité) of shape (batch, organisme, contrat, age), so one
+step moves every replicate at once.
 
 Timing within a month ``t`` (the first day of the month): dated events first (SimPy time t), then
-(at SimPy time t + 0.5, booked on month t) the month's
-departures (people leave on the 1st and are absent that month), then recruitment (present from the
-1st), then the month is recorded. ETPMA is the mean over the twelve months of the ETP present, so a
+(at SimPy time t + 0.5, booked on month t) the month's departures (people leave on the 1st and are
+absent that month), recruitment (present from the 1st), pay drift, and the month is recorded. ETPMA is the mean over the twelve months of the ETP present, so a
 full-timer hired on 1 July counts 6/12 = 0.5 and a 4/5 part-timer present all year 0.8, as in the
 footnote of section 5.2.2 of the source document.
 
 Randomness (stochastic mode)
     For each organisme and flow, the number of leavers in a month is binomial with the headcount and
-    the headcount-weighted monthly hazard; it is then allocated to ages by systematic sampling in
+    the headcount-weighted monthly hazard (drawn by inversion: exact up to an expected count of 20,
+    Cornish-Fisher normal quantile above); it is then allocated to ages by systematic sampling in
     proportion to the expected leavers of each age (never more than a cell holds). The expectation is
     exact for every cell; the variance of the total exceeds the exact sum-of-binomials variance by
     ``sum_a n_a (p_a - p̄)²``, below 1 % here. Hire counts are stochastically rounded (unbiased), entrant
@@ -27,7 +27,6 @@ Randomness (stochastic mode)
 from __future__ import annotations
 
 import ctypes
-import datetime as dt
 import functools
 from dataclasses import dataclass, field
 from typing import Literal
@@ -35,7 +34,7 @@ from typing import Literal
 import numpy as np
 import simpy
 
-from .calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, date_du_mois, mois_depuis_debut
+from .calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, mois_depuis_debut
 from .etat_initial import EtatInitial
 from .masse_salariale import facteurs_rmpp, gvt_mensuel, indice_initial, valeur_point
 from .errors import MISSING, InputError, Problem
@@ -310,7 +309,6 @@ class _Etat:
                                            par["recrutement.ecart_type_age_entrants"], par)
         self.profil_cdd = _profil_entrants(par["recrutement.age_moyen_entrants_cdd"],
                                            par["recrutement.ecart_type_age_entrants"], par)
-        self.u_bloc: np.ndarray | None = None
 
     def log(self, t: float, what: str, org: str, value: float) -> None:
         if self.tracing:
@@ -661,4 +659,4 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     return s.traj
 
 
-__all__ = ["simulate", "Trajectoire", "FLOWS", "FLUX", "date_du_mois", "dt"]
+__all__ = ["simulate", "binomial_inverse", "Trajectoire", "FLOWS", "FLUX"]
