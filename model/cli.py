@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 bad input (a message naming file, key path, value and w
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import sys
 from pathlib import Path
@@ -60,7 +61,28 @@ def _seed(text: str) -> int:
     return v
 
 
-def build_parser() -> argparse.ArgumentParser:
+# commands whose modules import heavy libraries are loaded only when invoked, so that the default
+# run stays fast: command -> (module providing register(subparsers), one-line help)
+EXTERNAL: dict[str, tuple[str, str]] = {}
+
+
+def _invoked(argv: Sequence[str] | None) -> str | None:
+    """The command named on the command line (first argument that is not an option)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a == "--lang":
+            skip = True
+            continue
+        if not a.startswith("-"):
+            return a
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p = _Parser(prog="cogsim", description="cogsim: workforce and management-budget model of the "
                 "French social-security funds (COG 2018-2022). Without a command: runs the default "
                 "scenario and prints a summary.")
@@ -80,11 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("describe", help="every parameter: baseline value, scenario value, unit, source")
     d.add_argument("scenario", type=Path)
     d.add_argument("--changed", action="store_true", help="only the parameters the scenario changes")
+    invoked = _invoked(argv)
+    for name, (module, help_) in EXTERNAL.items():
+        if name in sub.choices:
+            continue
+        if name == invoked:
+            importlib.import_module(module).register(sub)
+        else:
+            sub.add_parser(name, help=help_, add_help=False)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     lang = getattr(args, "lang", None) or "fr"
     try:
         if args.command is None:
@@ -96,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(args.scenarios, lang)
         if args.command == "describe":
             return _cmd_describe(args.scenario, args.changed)
+        if hasattr(args, "func"):
+            return args.func(args)
     except InputError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
