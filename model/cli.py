@@ -63,7 +63,10 @@ def _seed(text: str) -> int:
 
 # commands whose modules import heavy libraries are loaded only when invoked, so that the default
 # run stays fast: command -> (module providing register(subparsers), one-line help)
-EXTERNAL: dict[str, tuple[str, str]] = {}
+EXTERNAL: dict[str, tuple[str, str]] = {
+    "calibrate": ("model.calibration", "fit the parameters to the 2013-2018 observations"),
+    "backtest": ("model.calibration", "refit on shorter windows and score the held-out years"),
+}
 
 
 def _invoked(argv: Sequence[str] | None) -> str | None:

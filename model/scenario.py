@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import math
 import re
@@ -132,8 +133,21 @@ class Scenario:
         return self.file.stem
 
 
+@functools.cache
 def default_parametres() -> Parametres:
-    """The catalogue defaults, resolved."""
+    """The baseline: the catalogue defaults, resolved, with the fitted parameters of
+    ``calibration/parametres_calibres.toml`` on top (written by ``cogsim calibrate``)."""
+    from .calibration import parametres_calibres  # reads and validates the fitted file
+
+    values = dict(catalogue_defaults())
+    for path, raw in parametres_calibres().items():
+        values[path] = _resolve_value(lookup(path), raw, values[path])
+    return Parametres(values)
+
+
+@functools.cache
+def catalogue_defaults() -> Parametres:
+    """The catalogue defaults alone, resolved (before calibration)."""
     values: dict[str, Any] = {}
     for p in load_catalogue().values():
         if p.by_organisme:

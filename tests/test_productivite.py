@@ -23,6 +23,7 @@ from model.scenario import default_parametres
 
 ROOT = Path(__file__).resolve().parent.parent
 COG = ROOT / "scenarios" / "cog_2018_2022.toml"
+HISTORIQUE = ROOT / "scenarios" / "tendanciel.toml"  # the calibrated 2013-2018 history
 Y = len(ANNEES)
 ATTRS = {"units", "long_name", "long_name_fr", "aggregation"}
 RECEVEURS = ("cnam", "cnav", "acoss")
@@ -53,7 +54,7 @@ def par():
 
 @pytest.fixture(scope="module")
 def run():
-    return run_scenario(COG, write=False)
+    return run_scenario(HISTORIQUE, write=False)
 
 
 # ----------------------------------------------------------------------------- the transfer
