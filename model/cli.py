@@ -66,6 +66,7 @@ def _seed(text: str) -> int:
 EXTERNAL: dict[str, tuple[str, str]] = {
     "calibrate": ("model.calibration", "fit the parameters to the 2013-2018 observations"),
     "backtest": ("model.calibration", "refit on shorter windows and score the held-out years"),
+    "solve": ("model.solve", "goal seek: the lever values that meet COG targets"),
 }
 
 
