@@ -67,6 +67,7 @@ EXTERNAL: dict[str, tuple[str, str]] = {
     "calibrate": ("model.calibration", "fit the parameters to the 2013-2018 observations"),
     "backtest": ("model.calibration", "refit on shorter windows and score the held-out years"),
     "solve": ("model.solve", "goal seek: the lever values that meet COG targets"),
+    "report": ("model.rapport", "charts + PDF note + XLSX workbook from a saved run (writes RUN_DIR/report/)"),
 }
 
 
@@ -98,6 +99,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     r.add_argument("--replicates", type=_positive_int, help="number of stochastic replicates")
     r.add_argument("--seed", type=_seed, help="root seed of the random streams")
     r.add_argument("--deterministic", action="store_true", help="expected values instead of draws")
+    r.add_argument("--charts", action="store_true", help="also draw the charts into RUN_DIR/charts/")
     for sp in (r,):
         sp.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS,
                         help="language of the printed labels")
@@ -125,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(DEFAULT_SCENARIO, None, None, None, False, lang, summary=True)
         if args.command == "run":
             return _cmd_run(args.scenario, args.out, args.replicates, args.seed, args.deterministic, lang,
-                            summary=True)
+                            summary=True, charts=args.charts)
         if args.command == "check":
             return _cmd_check(args.scenarios, lang)
         if args.command == "describe":
@@ -145,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
 
 
-def _cmd_run(path, out, replicates, seed, deterministic, lang, summary) -> int:
+def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False) -> int:
     from .run import run_scenario
 
     res = run_scenario(path, out=out, replicates=replicates, seed=seed, deterministic=deterministic,
@@ -155,6 +157,11 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary) -> int:
     if summary:
         print(summary_table(res.dataset, lang))
         print(f"\n{LABELS[lang]['written']} {res.out}")
+    if charts:
+        from .rapport import draw_charts
+
+        paths = draw_charts(res.out, lang)
+        print(f"{len(paths)} charts in {res.out / 'charts'}")
     return 0
 
 

@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import re
+from pathlib import Path
 import subprocess
 import sys
 
@@ -31,7 +32,10 @@ from model.solve import (Evaluator, Solution, parse_levers, parse_targets, regis
 
 CNAF = "organismes.cnaf.taux_remplacement"
 CNAF_2022 = "etpma:cnaf:2022"
-CEILING_CNAF_2022 = 32620.0  # scenarios/cog_2018_2022.toml, organismes.cnaf.plafond_emplois in 2022
+# the CNAF ceiling of 2022 in scenarios/cog_2018_2022.toml, and a target above it
+CEILING_CNAF_2022 = float(load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "cog_2018_2022.toml")
+                          .parametres["organismes.cnaf.plafond_emplois"][-1])
+ABOVE = f"{CEILING_CNAF_2022 + 400:.0f}"
 
 
 def cogsim_solve(*argv: str) -> tuple[int, str]:
@@ -140,12 +144,12 @@ def test_envelope_with_less_or_equal(tmp_path):
 def test_infeasible_above_the_ceiling_names_the_closest_value_and_bounds(tmp_path):
     out = tmp_path / "never"
     with pytest.raises(InputError) as exc:
-        cogsim_solve(COG, "--target", f"{CNAF_2022}=33000", "--lever", f"{CNAF}@2018", "--out", out)
+        cogsim_solve(COG, "--target", f"{CNAF_2022}={ABOVE}", "--lever", f"{CNAF}@2018", "--out", out)
     (msg,) = problems_of(exc)
-    m = re.fullmatch(r"command line: --target = 'etpma:cnaf:2022=33000': infeasible: the closest achievable "
+    m = re.fullmatch(rf"command line: --target = 'etpma:cnaf:2022={ABOVE}': infeasible: the closest achievable "
                      r"value of etpma:cnaf:2022 is (\S+), at its upper bound organismes\.cnaf\.taux_remplacement = 3"
                      r"(?: \(and already from \S+\))?; the plafond d'emplois binds there "
-                     r"\(organismes\.cnaf\.plafond_emplois in 2022 = 32620\) "
+                     rf"\(organismes\.cnaf\.plafond_emplois in 2022 = {CEILING_CNAF_2022:g}\) "
                      r"\(allowed: a target between \S+ and (\S+) for this lever\)", msg)
     assert m, msg
     assert float(m.group(1)) == float(m.group(2)) == CEILING_CNAF_2022
@@ -362,7 +366,7 @@ def test_command_line_exit_codes(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.startswith("error: command line: --lever = 'organismes.cnaf.taux': unknown parameter")
     out = tmp_path / "never"
-    r = cli("scenarios/cog_2018_2022.toml", "--target", "etpma:cnaf:2022=33000", "--lever",
+    r = cli("scenarios/cog_2018_2022.toml", "--target", f"etpma:cnaf:2022={ABOVE}", "--lever",
             "organismes.cnaf.taux_remplacement@2018", "--out", out)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "infeasible" in r.stderr
     assert not out.exists()
