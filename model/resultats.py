@@ -159,9 +159,14 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
                          cout_transition_mutualisation=ds["cout_transition_mutualisation"])
     indicateurs = _productivite.indicateurs(ds["etpma"], par, cout=budget["depenses_limitatives"])
     ecarts = _ecarts.ecarts(ds["etpma"], ds["plafond_emplois"], budget["adf_hors_informatique"], indicateurs, par)
-    for part in (budget, indicateurs, ecarts):
+    nouveaux = {}
+    for part in (budget, indicateurs, ecarts):  # same coordinates: plain arrays, no realignment
+        part = part.reindex({d: ds[d].values for d in ("year", "organisme", "replicate")
+                             if d in part.dims and not np.array_equal(part[d].values, ds[d].values)})
         for k in part.data_vars:
-            ds[k] = part[k].transpose(*[d for d in ("year", "organisme", "replicate") if d in part[k].dims])
+            da = part[k].transpose(*[d for d in ("year", "organisme", "replicate") if d in part[k].dims])
+            nouveaux[k] = (da.dims, da.values, da.attrs)
+    ds = ds.assign(nouveaux)
     ds.attrs = dict(attrs or {})
     return ds[[k for k in REGISTRE if k in ds]]
 
