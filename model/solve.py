@@ -63,6 +63,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
+from .cli import _positive_int, _seed  # the same argument types as run
 from .calendrier import DERNIERE_ANNEE, ORGANISMES, PREMIERE_ANNEE
 from .catalogue import Parameter, load_catalogue, lookup
 from .errors import MISSING, InputError, Problem
@@ -1130,26 +1131,6 @@ LABELS = {
            "band": "90 % band", "p_met": "P(target met)", "p_le": "P(≤ target)", "p_ge": "P(≥ target)",
            "evals": "deterministic runs", "written": "Written to", "note": "note", "limit": "limit"},
 }
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not allowed (allowed: an integer >= 1)")
-    return v
-
-
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text} is not allowed (allowed: an integer >= 0)")
-    return v
 
 
 def _tolerance(text: str) -> float:
