@@ -67,6 +67,7 @@ EXTERNAL: dict[str, tuple[str, str]] = {
     "calibrate": ("model.calibration", "fit the parameters to the 2013-2018 observations"),
     "backtest": ("model.calibration", "refit on shorter windows and score the held-out years"),
     "solve": ("model.solve", "goal seek: the lever values that meet COG targets"),
+    "sweep": ("model.sweep", "run a grid of scenarios (cartesian product, streamed to Zarr)"),
     "report": ("model.rapport", "charts + PDF note + XLSX workbook from a saved run (writes RUN_DIR/report/)"),
 }
 

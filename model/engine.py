@@ -29,7 +29,7 @@ from __future__ import annotations
 import ctypes
 import functools
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Sequence
 
 import numpy as np
 import simpy
@@ -155,12 +155,17 @@ def binomial_inverse(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 class _Tirages:
-    """Draws of the stochastic mode; ``_Esperances`` replaces each draw by its expectation."""
+    """Draws of the stochastic mode; ``_Esperances`` replaces each draw by its expectation.
 
-    def __init__(self, seed: int, replicates: int):
+    With ``points`` > 1 the batch is ``points`` blocks of ``replicates``: replicate r of every point
+    uses the same streams (common random numbers across the points of a sweep).
+    """
+
+    def __init__(self, seed: int, replicates: int, points: int = 1):
         self.gens = {f: [np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(r, i))))
                          for r in range(replicates)] for i, f in enumerate(FLOWS)}
         self.R = replicates
+        self.P = points
 
     def binomial(self, flow: str, n: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Binomial(n, p) by inversion of the uniforms ``u`` drawn from the flow's stream."""
@@ -171,7 +176,7 @@ class _Tirages:
         out = np.empty((self.R, *shape))
         for r, g in enumerate(self.gens[flow]):
             out[r] = g.random(shape)
-        return out
+        return out if self.P == 1 else np.tile(out, (self.P,) + (1,) * len(shape))
 
     def round(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Stochastic rounding: floor(x + u), unbiased for u uniform."""
@@ -193,14 +198,14 @@ class _Tirages:
 
 
 class _Esperances(_Tirages):
-    def __init__(self, seed: int, replicates: int):
-        self.R = replicates
+    def __init__(self, seed: int, replicates: int, points: int = 1):
+        self.R = replicates * points
 
     def binomial(self, flow, n, p, u):
         return n * np.clip(p, 0.0, 1.0)
 
     def uniforms(self, flow, shape):
-        return np.zeros((self.R, *shape))
+        return np.zeros((self.R, *shape))  # R is the whole batch here
 
     def round(self, x, u):
         return x
@@ -252,12 +257,13 @@ class _Etat:
     """The mutable state of one batch during a run (private to the engine)."""
 
     def __init__(self, par: Parametres, etat0: EtatInitial, mode: Mode, replicates: int, seed: int,
-                 trace: bool):
-        R = replicates
+                 trace: bool, lot: Sequence[Parametres] | None = None):
+        P = 1 if lot is None else len(lot)
+        R = replicates * P  # the batch: P blocks of `replicates`, point-major
         self.par = par
         self.mode = mode
         self.R = R
-        self.tirages = (_Tirages if mode == "stochastic" else _Esperances)(seed, R)
+        self.tirages = (_Tirages if mode == "stochastic" else _Esperances)(seed, replicates, P)
         # logical shape (batch, organisme, contrat, age), stored contract-major so that the slice of a
         # contract, which every flow works on, is one contiguous block
         O_, C_, A_ = etat0.effectif.shape
@@ -293,13 +299,15 @@ class _Etat:
         self.gels_tous = np.zeros(O, dtype=int)  # number of active freezes of CDI and CDD hires
         self.ferme = np.zeros(O, dtype=bool)  # organismes closed (the ex-RSI after its transfer)
         # parameters in array form
-        self.tau = par.par_organisme("taux_remplacement")
-        self.tau_cdd = par.par_organisme("taux_renouvellement_cdd")
-        self.supp = par.par_organisme("recrutements_supplementaires")
-        self.plafond = par.par_organisme("plafond_emplois")
+        # parameters that may differ between the points of a batch: (O, ...) or (batch, O, ...)
+        lot_par = _par_lot(par, lot, replicates)
+        self.tau = lot_par("taux_remplacement")
+        self.tau_cdd = lot_par("taux_renouvellement_cdd")
+        self.supp = lot_par("recrutements_supplementaires")
+        self.plafond = lot_par("plafond_emplois")
         self.delai = par.par_organisme("delai_recrutement").astype(int)
-        self.autres = par.par_organisme("taux_autres_departs")
-        self.p_cdd = 1.0 - np.exp(-1.0 / par.par_organisme("duree_moyenne_cdd"))
+        self.autres = lot_par("taux_autres_departs")
+        self.p_cdd = 1.0 - np.exp(-1.0 / lot_par("duree_moyenne_cdd"))
         self.q_ent = par["recrutement.quotite_entrants"]
         ages = np.array(AGES, float)
         k, v = par.table("departs.profil_age_autres_departs")
@@ -325,8 +333,8 @@ class _Etat:
         h = np.where(ages >= self.age_limite, 1.0, h)
         self.p_ret = 1.0 - (1.0 - np.clip(h, 0.0, 1.0)) ** (1.0 / 12.0)  # (A,)
         self.ret_lo = int(np.argmax(self.p_ret > 0)) if np.any(self.p_ret > 0) else A
-        h_aut = np.clip(self.autres[:, y][:, None] * self.profil_autres[None, :], 0.0, 1.0)
-        self.p_aut = 1.0 - (1.0 - h_aut) ** (1.0 / 12.0)  # (O, A)
+        h_aut = np.clip(self.autres[..., y][..., None] * self.profil_autres, 0.0, 1.0)
+        self.p_aut = 1.0 - (1.0 - h_aut) ** (1.0 / 12.0)  # ([batch,] O, A)
         # one year of allocation/rounding uniforms per replicate: 4 departure slots, 4 hiring slots
         self.u_bloc = self.tirages.uniforms("allocation", (12, 3, O))
         self.u_dep = np.stack([self.tirages.uniforms(f, (12, O))
@@ -387,7 +395,7 @@ class _Etat:
         lo = self.ret_lo
         kr, er = self._sortir(t, CDI, self.p_ret[lo:], lo, "retraite", 0)
         ka, ea = self._sortir(t, CDI, self.p_aut, 0, "autres_departs", 1)
-        kc, ec = self._sortir(t, CDD, self.p_cdd[:, None], 0, "fins_cdd", 2)
+        kc, ec = self._sortir(t, CDD, self.p_cdd[..., None], 0, "fins_cdd", 2)
         tr.flux["departs_retraite"][t] += kr
         tr.flux_etp["departs_retraite"][t] += er
         tr.flux["departs_autres"][t] += ka + kc
@@ -414,18 +422,18 @@ class _Etat:
         src = t - self.delai  # (O,)
         orgs = np.arange(O)
         departs = np.where(src >= 0, self.departs_cdi[np.maximum(src, 0), :, orgs].T, self.departs_avant)
-        voulu_cdi = self.tau[:, y] * departs + self.supp[:, y] / 12.0
-        voulu_cdd = self.tau_cdd[:, y] * tr.flux["fins_cdd"][t]
+        voulu_cdi = self.tau[..., y] * departs + self.supp[..., y] / 12.0
+        voulu_cdd = self.tau_cdd[..., y] * tr.flux["fins_cdd"][t]
         voulu_cdi = np.where((self.gels_cdi + self.gels_tous > 0) | self.ferme, 0.0, voulu_cdi)
         voulu_cdd = np.where((self.gels_tous > 0) | self.ferme, 0.0, voulu_cdd)
         h_cdi = self.tirages.round(voulu_cdi, self.u_rec[:, m, 0, :])
         h_cdd = self.tirages.round(voulu_cdd, self.u_rec[:, m, 1, :])
         # plafond d'emplois: the ETP present never exceeds this year's ceiling, and glides towards
         # next year's when it is lower, so that neither year's ETPMA can exceed its ceiling
-        plafond = self.plafond[:, y]
+        plafond = self.plafond[..., y]
         if np.any(np.isfinite(plafond)):
-            suivant = self.plafond[:, min(y + 1, len(ANNEES) - 1)]
-            glisse = np.zeros(O)
+            suivant = self.plafond[..., min(y + 1, len(ANNEES) - 1)]
+            glisse = np.zeros(plafond.shape)
             np.subtract(suivant, plafond, out=glisse, where=np.isfinite(suivant) & np.isfinite(plafond))
             cap = np.minimum(plafond, plafond + glisse * (m + 1) / 12.0)
             marge = (cap - self.e.sum((-1, -2))) / self.q_ent
@@ -537,6 +545,26 @@ class _Etat:
         tr.flux_etp["transferts_sortants"][t, :, source] += moved_e
 
 
+# organisme parameters whose value may differ between the points of one batch (a sweep's fast path);
+# any other difference between points needs a batch of its own (model.sweep groups them)
+PARAMETRES_LOT = ("taux_remplacement", "taux_renouvellement_cdd", "recrutements_supplementaires",
+                  "plafond_emplois", "taux_autres_departs", "duree_moyenne_cdd")
+
+
+def _par_lot(par: Parametres, lot: Sequence[Parametres] | None, replicates: int):
+    """``name -> array``: ``par.par_organisme(name)``, shape (O, ...), when every point of the batch
+    has the same value; otherwise one row per batch element, shape (points × replicates, O, ...)."""
+    def get(name: str) -> np.ndarray:
+        base = par.par_organisme(name)
+        if lot is None:
+            return base
+        rows = np.stack([p.par_organisme(name) for p in lot])
+        if np.array_equal(rows, np.broadcast_to(base, rows.shape), equal_nan=True):
+            return base
+        return np.repeat(rows, replicates, axis=0)
+    return get
+
+
 def _profil_entrants(mean: float, sd: float, par: Parametres) -> np.ndarray:
     ages = np.array(AGES, float)
     lo, hi = par["recrutement.age_min_entrants"], par["recrutement.age_max_entrants"]
@@ -624,8 +652,9 @@ def _garder_la_memoire() -> None:
 
 
 def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: int = 0,
-             mode: Mode = "stochastic", trace: bool = False) -> Trajectoire:
-    """Simulate 2013-2022 month by month for a batch of ``replicates``.
+             mode: Mode = "stochastic", trace: bool = False,
+             lot: Sequence[Parametres] | None = None) -> Trajectoire:
+    """Simulate 2013-2022 month by month for a batch of ``replicates`` (× the points of ``lot``).
 
     Parameters
     ----------
@@ -635,11 +664,15 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     seed : root of the random streams.
     mode : "stochastic" (binomial draws) or "deterministic" (expected values).
     trace : record the event log of replicate 0 (for tests and debugging).
+    lot : the parameter sets of several grid points run in one batch (a sweep). They may differ from
+        ``par`` only in the organisme parameters of ``PARAMETRES_LOT``; the batch is then
+        ``len(lot) × replicates``, point-major (element ``p × replicates + r`` is replicate r of point
+        p), and replicate r uses the same random streams at every point.
 
     Returns
     -------
     Trajectoire
-        Monthly stocks and flows, shape (month, replicate, organisme).
+        Monthly stocks and flows, shape (month, batch, organisme).
     """
     if mode == "stochastic" and not np.allclose(etat0.effectif, np.round(etat0.effectif)):
         raise InputError([Problem(etat0.source, "column effectif", MISSING,
@@ -647,7 +680,9 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
                                   "integers in column effectif, or --deterministic")])
     _garder_la_memoire()
     env = simpy.Environment()
-    s = _Etat(par, etat0, mode, replicates, seed, trace)
+    if lot is not None:
+        _check_lot(par, lot)
+    s = _Etat(par, etat0, mode, replicates, seed, trace, lot)
     # dated events are created before the tick so that they run first within a month
     env.process(_transfert_rsi(env, s, par))
     for vague in par["mutualisations"]:
@@ -659,4 +694,16 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     return s.traj
 
 
-__all__ = ["simulate", "binomial_inverse", "Trajectoire", "FLOWS", "FLUX"]
+def _check_lot(par: Parametres, lot: Sequence[Parametres]) -> None:
+    free = {f"organismes.{o}.{n}" for o in ORGANISMES for n in PARAMETRES_LOT}
+    for p in lot:
+        for k in par:
+            if k in free:
+                continue
+            a, b = par[k], p[k]
+            same = np.array_equal(a, b, equal_nan=True) if isinstance(a, np.ndarray) else a == b
+            if not same:
+                raise ValueError(f"a batch's points may differ only in {', '.join(PARAMETRES_LOT)}; {k} differs")
+
+
+__all__ = ["PARAMETRES_LOT", "simulate", "binomial_inverse", "Trajectoire", "FLOWS", "FLUX"]

@@ -274,9 +274,12 @@ def parse_levers(texts: Sequence[str], par: Parametres) -> list[Lever]:
     return levers
 
 
-def _parse_lever(text: str, par: Parametres, problems: list[Problem]) -> Lever | None:
+def _parse_lever(text: str, par: Parametres, problems: list[Problem], option: str = "--lever",
+                 source: str = CLI) -> Lever | None:
+    """One ``PATH[@YEARS][=LOW:HIGH]`` expression; problems are reported as ``source: option``
+    (``model.grille`` reads its grid axes with it)."""
     def err(message: str, allowed: str) -> None:
-        problems.append(Problem(CLI, "--lever", text, message, allowed))
+        problems.append(Problem(source, option, text, message, allowed))
 
     body, _, range_text = text.partition("=")
     path, at, years_text = body.strip().partition("@")

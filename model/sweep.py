@@ -1,0 +1,501 @@
+"""Scenario grids at scale (``cogsim sweep``): one Dataset with one dimension per swept parameter.
+
+A sweep runs every point of a :class:`~model.grille.Grille` with ``replicates`` stochastic replicates
+(common random numbers: replicate r uses the same random streams at every point, so differences
+between points are the parameters' and not the dice's) and stores, for every result variable, year and
+organisme (régime général and total included), the mean, the 5/50/95 % quantiles and the standard
+deviation over the replicates.
+
+Blocks and batches
+    The grid is cut into blocks (a hyper-rectangle of about ``BATCH_TARGET / replicates`` points); a
+    block is one task. Within a block, the points that differ only in the engine's batch parameters
+    (``model.engine.PARAMETRES_LOT``: replacement rates, CDD renewal, extra hires, plafond d'emplois,
+    other-exit rates, CDD duration) run in **one** engine batch of points × replicates; points that
+    differ in any other parameter (entrant ages, the initial state, budget parameters...) need an
+    engine batch or a Dataset of their own, so those grids cost about 0.4 s per distinct value.
+
+Streaming, resuming, scale-out
+    Results go to a Zarr store block by block (``sweep.zarr``, chunked like the blocks), so memory stays
+    bounded whatever the grid size. The sweep is written in ``OUT.partial/`` and renamed to ``OUT`` when
+    complete; ``--resume`` finishes an interrupted sweep: blocks already marked done (a marker written
+    after the block's data) are neither recomputed nor written twice, and the inputs must be the same
+    (their fingerprint is checked). With ``--workers N`` the blocks run on a local
+    ``dask.distributed`` cluster of N processes; ``--scheduler ADDR`` uses an existing one (its
+    workers must see the scenario files at the same paths). The client alone writes, once per block,
+    so a worker killed mid-task only means the task is run again elsewhere.
+
+Examples
+--------
+>>> from model.sweep import run_sweep, open_sweep
+>>> out = run_sweep("scenarios/cog_2018_2022.toml",
+...                 grid=["organismes.cnaf.taux_remplacement@2020=0.3:0.9:4"], replicates=10,
+...                 out="results/sweep-demo")                                   # doctest: +SKIP
+>>> ds = open_sweep(out)                                                        # doctest: +SKIP
+>>> ds["etpma"].sel(organisme="cnaf", year=2022, statistique="moyenne")        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import xarray as xr
+
+from . import __version__
+from .calendrier import ANNEES, ORGANISMES
+from .catalogue import catalogue_files
+from .engine import PARAMETRES_LOT, Mode, Trajectoire, simulate
+from .errors import MISSING, InputError, Problem
+from .etat_initial import etat_initial
+from .grille import Grille, check_grid, load_sweep_file, parse_grid
+from .resultats import AGGREGATS, REGISTRE, _Tableaux, aggregate_values, build_dataset
+from .scenario import Parametres, file_hash, load_scenario
+from .writers import git_commit
+
+STATISTIQUES = ("moyenne", "p05", "p50", "p95", "ecart_type")
+QUANTILES = (0.05, 0.50, 0.95)
+BATCH_TARGET = 1000  # batch elements (points × replicates) per task: ≈ 250 MiB of engine state
+DEFAULT_REPLICATES = 10
+STORE = "sweep.zarr"
+MANIFEST = "manifest.json"
+DONE_DIR = "blocs"
+ORGANISMES_SORTIE = tuple(ORGANISMES) + tuple(AGGREGATS)
+
+
+# ----------------------------------------------------------------------------- the spec
+@dataclass(frozen=True)
+class Sweep:
+    """Everything a worker needs to compute a block (picklable)."""
+
+    scenario: str  # absolute path
+    grille: Grille
+    replicates: int
+    seed: int
+    mode: Mode
+    outputs: tuple[str, ...]
+    chunks: tuple[int, ...]
+
+    @property
+    def block_grid(self) -> tuple[int, ...]:
+        return tuple(math.ceil(n / c) for n, c in zip(self.grille.shape, self.chunks))
+
+    @property
+    def n_blocks(self) -> int:
+        return math.prod(self.block_grid)
+
+    def block_slices(self, b: int) -> tuple[slice, ...]:
+        pos = np.unravel_index(b, self.block_grid)
+        return tuple(slice(int(i) * c, min((int(i) + 1) * c, n)) for i, c, n in zip(pos, self.chunks, self.grille.shape))
+
+    def block_points(self, b: int) -> list[tuple[int, ...]]:
+        """Grid indices of the points of block ``b``, in C order."""
+        ranges = [range(s.start, s.stop) for s in self.block_slices(b)]
+        grid = np.stack(np.meshgrid(*[np.array(r) for r in ranges], indexing="ij"), -1).reshape(-1, len(ranges))
+        return [tuple(int(i) for i in row) for row in grid]
+
+    def fingerprint(self) -> str:
+        """A hash of the inputs: scenario chain and catalogue contents, grid, replicates, seed, outputs."""
+        sc = load_scenario(self.scenario)
+        files = {str(f): file_hash(Path(f)) for f in sc.chain}
+        files.update({f.name: file_hash(f) for f in catalogue_files()})
+        body = {"files": files, "grid": self.grille.describe(), "replicates": self.replicates,
+                "seed": self.seed, "mode": self.mode, "outputs": list(self.outputs), "chunks": list(self.chunks),
+                "cogsim": __version__}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def choose_chunks(shape: Sequence[int], replicates: int, target: int = BATCH_TARGET) -> tuple[int, ...]:
+    """Block shape: about ``target / replicates`` points, whole along the last axes first."""
+    points = max(1, target // max(replicates, 1))
+    chunks = []
+    room = points
+    for n in reversed(shape):
+        c = max(1, min(n, room))
+        chunks.append(c)
+        room = max(1, room // c)
+    return tuple(reversed(chunks))
+
+
+# ----------------------------------------------------------------------------- computing a block
+@functools.lru_cache(maxsize=4)
+def _scenario(path: str) -> Parametres:
+    return load_scenario(path).parametres
+
+
+def _lot_axes(grille: Grille, names: Sequence[str]) -> list[bool]:
+    """Per axis: do all its parameters belong to ``names`` (organisme parameters)?"""
+    return [all(lv.parameter.by_organisme and lv.parameter.name in names for lv in a.levers) for a in grille.axes]
+
+
+def _slice_traj(traj: Trajectoire, rows: np.ndarray) -> Trajectoire:
+    """The batch elements ``rows`` of a trajectory."""
+    def cut(v):
+        if isinstance(v, np.ndarray) and v.ndim == 3:
+            return v[:, rows]
+        if isinstance(v, dict):
+            return {k: x[:, rows] for k, x in v.items()}
+        return v
+    changes = {f.name: cut(getattr(traj, f.name)) for f in fields(traj) if f.name not in ("effectif_initial", "etp_initial")}
+    changes["replicates"] = len(rows)
+    return replace(traj, **changes)
+
+
+def statistiques(values: np.ndarray, replicates: int) -> np.ndarray:
+    """(..., points × replicates) -> (points, ..., statistique): mean, 5/50/95 % quantiles, std."""
+    lead = values.shape[:-1]
+    v = values.reshape(*lead, -1, replicates)
+    v = np.moveaxis(v, -2, 0)  # (P, ..., R)
+    out = np.empty((*v.shape[:-1], len(STATISTIQUES)))
+    with np.errstate(invalid="ignore"), _quiet():
+        out[..., 0] = v.mean(-1)
+        out[..., 1:4] = np.moveaxis(np.quantile(v, QUANTILES, axis=-1), 0, -1)
+        out[..., 4] = v.std(-1, ddof=1) if replicates > 1 else np.nan
+    return out
+
+
+class _quiet:
+    def __enter__(self):
+        import warnings
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        self._w.__exit__(*exc)
+
+
+def evaluate_block(sweep: Sweep, b: int) -> dict[str, np.ndarray]:
+    """The statistics of block ``b``: variable -> array (*block shape, year, organisme, statistique)."""
+    par = _scenario(sweep.scenario)
+    base_dir = Path(sweep.scenario).parent
+    points = sweep.block_points(b)
+    grille = sweep.grille
+    engine_free = _lot_axes(grille, PARAMETRES_LOT)
+    post_free = _lot_axes(grille, [n for n in PARAMETRES_LOT if n != "plafond_emplois"])
+    pars = [grille.parametres(par, idx) for idx in points]
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for k, idx in enumerate(points):
+        groups[tuple(i for i, free in zip(idx, engine_free) if not free)].append(k)
+    R = sweep.replicates
+    out = {v: np.empty((len(points), len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))) for v in sweep.outputs}
+    for members in groups.values():
+        first = pars[members[0]]
+        etat0 = etat_initial(first, base_dir=base_dir)
+        traj = simulate(first, etat0, replicates=R, seed=sweep.seed, mode=sweep.mode,
+                        lot=[pars[k] for k in members] if len(members) > 1 else None)
+        sub: dict[tuple, list[int]] = defaultdict(list)
+        for j, k in enumerate(members):
+            sub[tuple(i for i, free in zip(points[k], post_free) if not free)].append(j)
+        for js in sub.values():
+            part = traj if len(js) == len(members) else _slice_traj(
+                traj, (np.array(js)[:, None] * R + np.arange(R)[None]).reshape(-1))
+            ds = build_dataset(part, pars[members[js[0]]])
+            tab = _Tableaux(ds)
+            rows = [members[j] for j in js]
+            for v in sweep.outputs:
+                out[v][rows] = statistiques(aggregate_values(ds, v, tab), R)
+    shape = tuple(s.stop - s.start for s in sweep.block_slices(b))
+    return {v: x.reshape(*shape, *x.shape[1:]) for v, x in out.items()}
+
+
+# ----------------------------------------------------------------------------- the store
+def _template(sweep: Sweep, attrs: dict[str, Any]) -> xr.Dataset:
+    import dask.array as da
+
+    g = sweep.grille
+    dims = (*g.names, "year", "organisme", "statistique")
+    shape = (*g.shape, len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))
+    chunks = (*sweep.chunks, len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))
+    variables = {}
+    for v in sweep.outputs:
+        units, ln, ln_fr, agg = REGISTRE[v]
+        variables[v] = (dims, da.full(shape, np.nan, chunks=chunks),
+                        {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg})
+    coords: dict[str, Any] = {
+        "year": ("year", list(ANNEES), {"long_name": "Calendar year", "long_name_fr": "Année civile"}),
+        "organisme": ("organisme", list(ORGANISMES_SORTIE),
+                      {"long_name": "Organisme, régime général and total", "long_name_fr": "Organisme"}),
+        "statistique": ("statistique", list(STATISTIQUES),
+                        {"long_name": "Statistic over the replicates: mean, 5/50/95 % quantiles, standard "
+                                      "deviation", "long_name_fr": "Statistique sur les réplications"}),
+    }
+    for axe in g.axes:
+        lv = axe.levers[0]
+        if len(axe.levers) == 1:
+            coords[axe.name] = (axe.name, axe.values[:, 0], {
+                "units": lv.parameter.unit, "long_name": lv.parameter.title, "long_name_fr": lv.parameter.title_fr,
+                "parametre": lv.path, "annee_debut": lv.years[0] if lv.years else "", "type_axe": axe.kind})
+        else:
+            coords[axe.name] = (axe.name, np.arange(axe.size), {"long_name": axe.description or axe.name,
+                                                                "type_axe": axe.kind})
+            for j, lever in enumerate(axe.levers):
+                coords[f"{axe.name}:{lever.path}"] = (axe.name, axe.values[:, j], {
+                    "units": lever.parameter.unit, "long_name": lever.parameter.title, "parametre": lever.path})
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _write_block(store: Path, sweep: Sweep, b: int, result: dict[str, np.ndarray]) -> None:
+    g = sweep.grille
+    dims = (*g.names, "year", "organisme", "statistique")
+    ds = xr.Dataset({v: (dims, x) for v, x in result.items()})
+    region = {name: s for name, s in zip(g.names, sweep.block_slices(b))}
+    region.update(year=slice(None), organisme=slice(None), statistique=slice(None))
+    ds.to_zarr(store, region=region, mode="r+", zarr_format=2)
+
+
+def _mark_done(partial: Path, b: int) -> None:
+    marker = partial / DONE_DIR / f"{b}.done"
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds") + "\n")
+    os.replace(tmp, marker)
+
+
+def _done(partial: Path) -> set[int]:
+    d = partial / DONE_DIR
+    return {int(p.stem) for p in d.glob("*.done")} if d.is_dir() else set()
+
+
+def open_sweep(path: str | Path) -> xr.Dataset:
+    """The Dataset of a finished sweep (lazily loaded from its Zarr store)."""
+    ds = xr.open_zarr(Path(path) / STORE)
+    for k, v in list(ds.attrs.items()):
+        if isinstance(v, str) and v[:1] in "[{":
+            try:
+                ds.attrs[k] = json.loads(v)
+            except ValueError:
+                pass
+    return ds
+
+
+# ----------------------------------------------------------------------------- running
+def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str | Path | None = None,
+            replicates: int | None = None, seed: int | None = None, deterministic: bool = False,
+            outputs: Sequence[str] | None = None, block_points: int | None = None) -> Sweep:
+    """Validate everything (scenario, grid, outputs) before anything runs."""
+    overrides: dict[str, Any] = {}
+    if seed is not None:
+        overrides["simulation.seed"] = seed
+    if deterministic:
+        overrides["simulation.mode"] = "deterministic"
+    sc = load_scenario(scenario, overrides)
+    par = sc.parametres
+    problems: list[Problem] = []
+    axes = []
+    grille_file = None
+    try:
+        if sweep_file is not None:
+            grille_file = load_sweep_file(sweep_file, par)
+            axes.extend(grille_file.axes)
+        axes.extend(parse_grid(list(grid), par))
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if not axes and not problems:
+        problems.append(Problem("command line", "--grid", MISSING, "nothing to sweep",
+                                "--grid PATH=V1,V2,... (repeatable) or --file SWEEP.toml"))
+    names = [a.name for a in axes]
+    if len(set(names)) != len(names):
+        problems.append(Problem("command line", "--grid", names, "an axis is given twice (sweep file and --grid)",
+                                "each axis once"))
+    outs = tuple(outputs) if outputs else tuple(REGISTRE)
+    for o in outs:
+        if o not in REGISTRE:
+            import difflib
+            close = difflib.get_close_matches(o, list(REGISTRE), n=1)
+            problems.append(Problem("command line", "--outputs", o, f"unknown variable '{o}'" +
+                                    (f"; did you mean '{close[0]}'?" if close else ""),
+                                    "variables of results.csv (cogsim describe lists them in README)"))
+    if problems:
+        raise InputError(problems)
+    header = grille_file.header if grille_file is not None else ()
+    grille = Grille(tuple(axes), grille_file.source if grille_file is not None and not grid else "command line", header)
+    check_grid(grille, par)
+    mode = par["simulation.mode"]
+    R = 1 if mode == "deterministic" else (replicates or DEFAULT_REPLICATES)
+    target = BATCH_TARGET if block_points is None else block_points * R
+    return Sweep(str(Path(scenario).resolve()), grille, R, int(par["simulation.seed"]), mode, outs,
+                 choose_chunks(grille.shape, R, target))
+
+
+def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str | Path | None = None,
+              out: str | Path | None = None, replicates: int | None = None, seed: int | None = None,
+              deterministic: bool = False, outputs: Sequence[str] | None = None, workers: int | None = None,
+              scheduler: str | None = None, resume: bool = False, progress: bool | None = None,
+              block_points: int | None = None, on_block: Callable[[int, Any], None] | None = None,
+              results_dir: str | Path = "results") -> Path:
+    """Run a sweep and write ``OUT/`` (``sweep.zarr`` + ``manifest.json``); return ``OUT``.
+
+    ``on_block(b, client)`` is called after each block is written (tests use it to kill a worker).
+    """
+    t0 = time.perf_counter()
+    sweep = prepare(scenario, grid=grid, sweep_file=sweep_file, replicates=replicates, seed=seed,
+                    deterministic=deterministic, outputs=outputs, block_points=block_points)
+    target = Path(out) if out else Path(results_dir) / f"{Path(scenario).stem}-sweep"
+    partial = target.with_name(target.name + ".partial")
+    fingerprint = sweep.fingerprint()
+    manifest = _manifest(sweep, fingerprint)
+    store = partial / STORE
+    if resume and partial.is_dir():
+        try:
+            before = json.loads((partial / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            before = {}
+        if before.get("fingerprint") != fingerprint:
+            raise InputError([Problem(str(partial), "fingerprint", before.get("fingerprint", MISSING),
+                                      "the interrupted sweep was started with other inputs (scenario, grid, "
+                                      "replicates, seed, outputs or code)", f"the same inputs ({fingerprint[:12]}), "
+                                      f"or remove {partial} to start again")])
+    else:
+        if partial.exists():
+            shutil.rmtree(partial)
+        (partial / DONE_DIR).mkdir(parents=True)
+        _template(sweep, _attrs(sweep, fingerprint)).to_zarr(store, compute=False, mode="w", zarr_format=2)
+        _write_json(partial / MANIFEST, manifest)
+    done = _done(partial)
+    todo = [b for b in range(sweep.n_blocks) if b not in done]
+    bar = _progress(len(todo), sweep.n_blocks - len(todo), sweep.n_blocks, progress)
+    client = cluster = None
+    try:
+        if workers or scheduler:
+            client, cluster = _client(workers, scheduler)
+            _run_distributed(client, sweep, todo, store, partial, bar, on_block)
+        else:
+            for b in todo:
+                _write_block(store, sweep, b, evaluate_block(sweep, b))
+                _mark_done(partial, b)
+                bar.update(1)
+                if on_block:
+                    on_block(b, None)
+    finally:
+        bar.close()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    manifest["timings_s"] = {"total_s": round(time.perf_counter() - t0, 3)}
+    manifest["blocks"] = {"total": sweep.n_blocks, "resumed_from": len(done)}
+    _write_json(partial / MANIFEST, manifest)
+    shutil.rmtree(partial / DONE_DIR)
+    if target.exists():
+        old = target.with_name(f".{target.name}.{os.getpid()}.old")
+        os.replace(target, old)
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(partial, target)
+    return target
+
+
+def _run_distributed(client, sweep: Sweep, todo: list[int], store: Path, partial: Path, bar, on_block) -> None:
+    from dask.distributed import as_completed
+
+    spec = client.scatter(sweep, broadcast=True)
+    futures = {client.submit(evaluate_block, spec, b, key=f"cogsim-bloc-{b}-{sweep.fingerprint()[:12]}",
+                             retries=3): b for b in todo}
+    for fut in as_completed(futures):
+        b = futures[fut]
+        _write_block(store, sweep, b, fut.result())
+        _mark_done(partial, b)
+        fut.release()
+        bar.update(1)
+        if on_block:
+            on_block(b, client)
+
+
+def _client(workers: int | None, scheduler: str | None):
+    import logging
+
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError) as exc:
+            raise InputError([Problem("command line", "--scheduler", scheduler, f"cannot connect: {exc}",
+                                      "the address of a running dask scheduler, e.g. tcp://10.0.0.5:8786")])
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def _progress(total: int, initial: int, n_blocks: int, enabled: bool | None):
+    from tqdm import tqdm
+
+    return tqdm(total=n_blocks, initial=initial, unit="bloc", desc="sweep", file=sys.stderr,
+                disable=(None if enabled is None else not enabled), dynamic_ncols=True)
+
+
+def _attrs(sweep: Sweep, fingerprint: str) -> dict[str, Any]:
+    g = sweep.grille
+    return {"title": dict(g.header).get("title", f"Sweep of {Path(sweep.scenario).name}"),
+            "scenario": sweep.scenario, "seed": sweep.seed, "mode": sweep.mode, "replicates": sweep.replicates,
+            "grid": json.dumps(g.describe(), ensure_ascii=False), "cogsim_version": __version__,
+            "git_commit": git_commit()["commit"] or "unknown", "fingerprint": fingerprint,
+            "random_streams": "common random numbers: replicate r uses SeedSequence(seed, spawn_key=(r, flow)) "
+                              "at every grid point"}
+
+
+def _manifest(sweep: Sweep, fingerprint: str) -> dict[str, Any]:
+    sc = load_scenario(sweep.scenario)
+    return {"created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "command": sys.argv,
+            "scenario": {"file": sweep.scenario, "header": dict(sc.header), "chain": [str(f) for f in sc.chain]},
+            "grid": sweep.grille.describe(), "grid_source": sweep.grille.source, "shape": list(sweep.grille.shape),
+            "replicates": sweep.replicates, "seed": sweep.seed, "mode": sweep.mode, "outputs": list(sweep.outputs),
+            "statistics": list(STATISTIQUES), "chunks": list(sweep.chunks), "fingerprint": fingerprint,
+            "warnings": [w.as_dict() for w in sc.warnings],
+            "code": {"cogsim": __version__, **git_commit()}}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------------- command line
+def register(sub) -> None:
+    from .cli import _positive_int, _seed
+
+    p = sub.add_parser("sweep", help="run a grid of scenarios (cartesian product, streamed to Zarr)",
+                       description="Cartesian grid over numeric parameters; one Dataset with one dimension per "
+                                   "swept parameter, streamed to OUT/sweep.zarr block by block.")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("--grid", action="append", default=[], metavar="PATH[@YEAR]=V1,V2,...|LOW:HIGH:N",
+                   help="an axis of the grid (repeatable)")
+    p.add_argument("--file", dest="sweep_file", type=Path, help="a sweep file (TOML) with [[levier]] and "
+                   "[[incertitude]] axes")
+    p.add_argument("--replicates", type=_positive_int, help=f"replicates per point (default {DEFAULT_REPLICATES})")
+    p.add_argument("--seed", type=_seed)
+    p.add_argument("--deterministic", action="store_true", help="expected values, one replicate per point")
+    p.add_argument("--outputs", help="comma-separated result variables to keep (default: all)")
+    p.add_argument("--out", type=Path, help="output folder (default results/<scenario>-sweep)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=_positive_int, help="start a local dask.distributed cluster of N workers")
+    group.add_argument("--scheduler", help="address of an existing dask.distributed scheduler")
+    p.add_argument("--resume", action="store_true", help="finish an interrupted sweep of the same inputs")
+    p.add_argument("--block-points", type=_positive_int, help="grid points per task (default: about "
+                   f"{BATCH_TARGET} batch elements / replicates)")
+    p.set_defaults(func=_cmd_sweep)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
+    target = run_sweep(args.scenario, grid=args.grid, sweep_file=args.sweep_file, out=args.out,
+                       replicates=args.replicates, seed=args.seed, deterministic=args.deterministic,
+                       outputs=outputs, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                       block_points=args.block_points)
+    ds = open_sweep(target)
+    axes = ", ".join(f"{a['name']} ({len(a['values'])})" for a in ds.attrs["grid"])
+    print(f"{target / STORE}: {axes}; {ds.attrs['replicates']} replicate(s) per point, "
+          f"{len(ds.data_vars)} variables x year x organisme x {', '.join(STATISTIQUES)}")
+    return 0

@@ -1,0 +1,251 @@
+"""Sweeps: grid validation, agreement with separate runs, streaming/resume, dask scale-out."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.cli import main
+from model.errors import InputError
+from model.grille import Grille, load_sweep_file, parse_grid
+from model.resultats import tidy_frame
+from model.run import run_scenario
+from model.scenario import load_scenario
+from model.sweep import STATISTIQUES, choose_chunks, open_sweep, prepare, run_sweep
+
+from conftest import COG, ROOT
+
+TAU = "organismes.cnaf.taux_remplacement@2020"
+AUTRES = "organismes.tous.taux_autres_departs"
+GRID = [f"{TAU}=0.3,0.9", f"{AUTRES}=0.02,0.03"]
+OUTS = ["etpma", "masse_salariale", "saturation", "depenses_limitatives", "part_plus_50"]
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sw") / "grid"
+    return run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2)
+
+
+def _scenario_with(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "point.toml"
+    path.write_text(f'[scenario]\ntitle = "point"\nbaseline = "{COG}"\n{body}', encoding="utf-8")
+    return path
+
+
+def test_a_grid_point_equals_a_separate_run(sweep_dir, tmp_path):
+    """The point (0.9, 0.02) of the sweep is the run of a scenario file with these values, to the digit:
+    same statistics over the same replicates (common random numbers)."""
+    ds = open_sweep(sweep_dir)
+    sc = _scenario_with(tmp_path, "[organismes.cnaf]\ntaux_remplacement = {2020 = 0.9}\n"
+                                  "[organismes.tous]\ntaux_autres_departs = 0.02\n")
+    run = run_scenario(sc, replicates=4, write=False)
+    df = tidy_frame(run.dataset).set_index(["variable", "organisme", "year"])
+    point = ds.sel({TAU: 0.9, AUTRES: 0.02})
+    for var in OUTS:
+        for org in ("cnaf", "total", "regime_general"):
+            for year in (2018, 2022):
+                row = df.loc[(var, org, year)]
+                got = point[var].sel(organisme=org, year=year)
+                for stat, col in (("moyenne", "mean"), ("p05", "p05"), ("p50", "p50"), ("p95", "p95")):
+                    np.testing.assert_allclose(float(got.sel(statistique=stat)), row[col], rtol=1e-12,
+                                               err_msg=f"{var} {org} {year} {stat}")
+
+
+def test_the_swept_lever_moves_the_outputs_the_right_way(sweep_dir):
+    ds = open_sweep(sweep_dir)
+    m = ds["etpma"].sel(organisme="cnaf", year=2022, statistique="moyenne")
+    assert float(m.sel({TAU: 0.9, AUTRES: 0.02})) > float(m.sel({TAU: 0.3, AUTRES: 0.02})) + 300
+    assert float(m.sel({TAU: 0.3, AUTRES: 0.02})) > float(m.sel({TAU: 0.3, AUTRES: 0.03}))
+    # 2019 is before the lever acts: the same for both replacement rates (common random numbers)
+    early = ds["etpma"].sel(organisme="cnaf", year=2019, statistique="moyenne", **{AUTRES: 0.02})
+    assert float(early.sel({TAU: 0.3})) == float(early.sel({TAU: 0.9}))
+
+
+def test_dataset_describes_itself(sweep_dir):
+    ds = open_sweep(sweep_dir)
+    assert ds["etpma"].dims == (TAU, AUTRES, "year", "organisme", "statistique")
+    assert list(ds["statistique"].values) == list(STATISTIQUES)
+    assert ds["etpma"].attrs["units"] == "ETPMA"
+    assert ds[TAU].attrs["parametre"] == "organismes.cnaf.taux_remplacement"
+    assert ds[TAU].attrs["annee_debut"] == 2020
+    assert ds.attrs["replicates"] == 4
+    manifest = json.loads((sweep_dir / "manifest.json").read_text())
+    assert manifest["shape"] == [2, 2] and manifest["blocks"]["total"] == 2
+    q = ds["etpma"].sel(organisme="total", year=2022)
+    assert bool((q.sel(statistique="p05") <= q.sel(statistique="p50")).all())
+    assert bool((q.sel(statistique="p50") <= q.sel(statistique="p95")).all())
+    assert not (sweep_dir.parent / "grid.partial").exists()
+
+
+def test_points_that_differ_outside_the_engine_batch_are_grouped_correctly(tmp_path):
+    """An axis the engine cannot batch (entrant age) crossed with one it can: every point still equals
+    its own run."""
+    out = run_sweep(COG, grid=["recrutement.age_moyen_entrants=28,34", "organismes.cnav.plafond_emplois@2021=11500,12000"],
+                    deterministic=True, outputs=["etpma", "saturation", "age_moyen"], out=tmp_path / "g",
+                    progress=False)
+    ds = open_sweep(out)
+    sc = _scenario_with(tmp_path, "[recrutement]\nage_moyen_entrants = 34\n"
+                                  "[organismes.cnav]\nplafond_emplois = {2021 = 11500}\n")
+    df = tidy_frame(run_scenario(sc, deterministic=True, write=False).dataset).set_index(
+        ["variable", "organisme", "year"])
+    point = ds.sel({"recrutement.age_moyen_entrants": 34, "organismes.cnav.plafond_emplois@2021": 11500}).sel(
+        statistique="moyenne")
+    for var in ("etpma", "saturation", "age_moyen"):
+        for org in ("cnav", "total"):
+            np.testing.assert_allclose(float(point[var].sel(organisme=org, year=2022)),
+                                       df.loc[(var, org, 2022), "value"], rtol=1e-12)
+
+
+def test_resume_finishes_without_recomputing(tmp_path, sweep_dir):
+    out = tmp_path / "r"
+    seen: list[int] = []
+
+    def stop_after_first(b, client):
+        seen.append(b)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
+                  on_block=stop_after_first)
+    assert not out.exists() and (tmp_path / "r.partial").is_dir()
+    again: list[int] = []
+    run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
+              resume=True, on_block=lambda b, c: again.append(b))
+    assert seen == [0] and again == [1]
+    a, b = open_sweep(out), open_sweep(sweep_dir)
+    for var in OUTS:
+        np.testing.assert_array_equal(a[var].values, b[var].values)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["blocks"] == {"total": 2, "resumed_from": 1}
+
+
+def test_resume_refuses_other_inputs(tmp_path):
+    out = tmp_path / "r"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
+                  on_block=lambda b, c: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(InputError, match="started with other inputs"):
+        run_sweep(COG, grid=GRID, replicates=5, outputs=OUTS, out=out, progress=False, block_points=2, resume=True)
+
+
+def test_dask_cluster_with_a_killed_worker_loses_and_duplicates_nothing(tmp_path, sweep_dir):
+    """Two local worker processes; one is killed after the first block is written. The nanny restarts
+    it, the scheduler reruns what it held, the client writes each block once: same numbers as the
+    in-process sweep."""
+    written: list[int] = []
+    killed: list[str] = []
+
+    def kill_one(b, client):
+        written.append(b)
+        if not killed:
+            addr = sorted(client.scheduler_info()["workers"])[0]
+            pid = client.run(os.getpid, workers=[addr])[addr]
+            killed.append(addr)
+            os.kill(pid, signal.SIGKILL)
+
+    grid = [f"{TAU}=0.3,0.5,0.7,0.9", f"{AUTRES}=0.02,0.03"]
+    out = run_sweep(COG, grid=grid, replicates=4, outputs=OUTS, out=tmp_path / "d", progress=False,
+                    block_points=1, workers=2, on_block=kill_one)
+    assert killed and sorted(written) == list(range(8))
+    ds = open_sweep(out).sel({TAU: [0.3, 0.9]})
+    ref = open_sweep(sweep_dir)
+    for var in OUTS:
+        np.testing.assert_array_equal(ds[var].values, ref[var].values)
+
+
+# ----------------------------------------------------------------------------- bad grids
+@pytest.mark.parametrize("grid, expected", [
+    ("organismes.cnaf.taux_remplacemen=0.4,0.5", "did you mean 'organismes.cnaf.taux_remplacement'"),
+    ("organismes.cnaf.taux_remplacement=0.7:0.3:5", "empty range '0.7:0.3:5'"),
+    ("organismes.cnaf.taux_remplacement=0.3:0.7:0", "bad range"),
+    ("organismes.cnaf.taux_remplacement=0.5,7", "value 7 out of range (allowed: numbers in [0, 3])"),
+    ("recrutement.age_moyen_entrants=12,30", "value 12 out of range"),
+    ("organismes.cnfa.taux_remplacement=0.5", "unknown organisme 'cnfa'"),
+    ("organismes.cnaf.taux_remplacement", "no values"),
+    ("organismes.cnaf.taux_remplacement=0.4,x", "bad value list"),
+    ("departs.age_limite=66.5,67", "integer parameter"),
+    ("simulation.seed=1,2", "simulation setting"),
+    ("organismes.cnaf.taux_remplacement@2030=0.5", "bad year"),
+])
+def test_bad_grids_exit_2_with_a_clear_message(grid, expected, capsys, tmp_path):
+    code = main(["sweep", str(COG), "--grid", grid, "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "command line: --grid" in err and expected in err
+    assert "Traceback" not in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_every_grid_problem_is_reported_at_once(capsys, tmp_path):
+    code = main(["sweep", str(COG), "--grid", "organismes.cnaf.taux_remplacemen=1", "--grid",
+                 "recrutement.age_moyen_entrants=5", "--outputs", "etpam", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("error:") == 3 and "did you mean 'etpma'" in err
+
+
+def test_cross_parameter_bounds_are_checked_on_the_grid_corners(capsys, tmp_path):
+    code = main(["sweep", str(COG), "--grid", "recrutement.age_min_entrants=20,27", "--grid",
+                 "recrutement.age_moyen_entrants_cdd=24,30", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and "violates a cross-parameter bound" in err and "at the grid point" in err
+
+
+def test_sweep_file_with_uncertainties_levers_and_a_bundle(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text('title = "essai"\n'
+                 '[[levier]]\nparametre = "organismes.cnaf.taux_remplacement@2020"\nvaleurs = [0.4, 0.6]\n'
+                 '[[incertitude]]\nparametre = "organismes.tous.taux_autres_departs"\nintervalle = "0.02:0.03:3"\n'
+                 '[[levier]]\nnom = "rg"\nparametres = ["organismes.cnam.taux_remplacement", '
+                 '"organismes.cnav.taux_remplacement"]\nvaleurs = [[0.4, 0.5], [0.6, 0.7]]\n', encoding="utf-8")
+    g = load_sweep_file(f, load_scenario(COG).parametres)
+    # levers first, then uncertainties, each in file order
+    assert g.shape == (2, 2, 3) and [a.kind for a in g.axes] == ["levier", "levier", "incertitude"]
+    assert g.names == ["organismes.cnaf.taux_remplacement@2020", "rg", "organismes.tous.taux_autres_departs"]
+    p = g.parametres(load_scenario(COG).parametres, (1, 1, 2))
+    assert p["organismes.cnav.taux_remplacement"][0] == 0.7 and p["organismes.msa.taux_autres_departs"][3] == 0.03
+    assert dict(g.header)["title"] == "essai"
+
+
+@pytest.mark.parametrize("body, expected", [
+    ('[[levier]]\nnom = "rg"\nparametres = ["organismes.cnam.taux_remplacement", '
+     '"organismes.cnav.taux_remplacement"]\nvaleurs = [[0.4, 0.5], [0.6]]\n', "levier[0].valeurs"),
+    ('[[levier]]\nparametre = "organismes.cnaf.taux_remplacement"\nvaleur = [0.4]\n', "did you mean 'valeurs'"),
+    ('[[levers]]\nparametre = "organismes.cnaf.taux_remplacement"\nvaleurs = [0.4]\n', "did you mean 'levier'"),
+    ('[[incertitude]]\nparametre = "organismes.cnaf.taux_autres_depart"\nvaleurs = [0.4]\n',
+     "incertitude[0].parametre"),
+    ('[[levier]]\nparametre = "organismes.cnaf.taux_remplacement"\nvaleurs = [0.4, 9]\n', "out of range"),
+])
+def test_bad_sweep_files(body, expected, tmp_path, capsys):
+    f = tmp_path / "bad.toml"
+    f.write_text(body, encoding="utf-8")
+    code = main(["sweep", str(COG), "--file", str(f), "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and str(f) in err and expected in err, err
+    if "mismatched" in body or "[0.6]" in body:
+        assert "mismatched dims" in err
+
+
+def test_chunks_follow_the_batch_target():
+    assert choose_chunks((10, 10, 10), 10) == (1, 10, 10)
+    assert choose_chunks((7, 13), 10) == (7, 13)
+    assert choose_chunks((3, 1000), 10) == (1, 100)
+    assert choose_chunks((5,), 5000) == (1,)
+
+
+def test_cli_sweep_end_to_end(tmp_path):
+    out = tmp_path / "cli"
+    r = subprocess.run([sys.executable, str(ROOT / "run_scenario.py"), "sweep", str(COG), "--grid",
+                        f"{TAU}=0.4,0.6", "--deterministic", "--outputs", "etpma", "--out", str(out)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "organismes.cnaf.taux_remplacement@2020 (2)" in r.stdout
+    ds = open_sweep(out)
+    assert ds.attrs["mode"] == "deterministic" and list(ds.data_vars) == ["etpma"]
