@@ -61,6 +61,7 @@ from .engine import PARAMETRES_LOT, Mode, Trajectoire, simulate
 from .errors import MISSING, InputError, Problem
 from .etat_initial import etat_initial
 from .grille import Grille, check_grid, load_sweep_file, parse_grid
+from .precision import MAX_REPLICATES, PILOT_REPLICATES, Precision, parse_precision, replicates_needed
 from .resultats import AGGREGATS, REGISTRE, _Tableaux, aggregate_values, build_dataset
 from .scenario import Parametres, file_hash, load_scenario
 from .writers import git_commit
@@ -283,8 +284,9 @@ def open_sweep(path: str | Path) -> xr.Dataset:
 # ----------------------------------------------------------------------------- running
 def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str | Path | None = None,
             replicates: int | None = None, seed: int | None = None, deterministic: bool = False,
-            outputs: Sequence[str] | None = None, block_points: int | None = None) -> Sweep:
-    """Validate everything (scenario, grid, outputs) before anything runs."""
+            outputs: Sequence[str] | None = None, block_points: int | None = None,
+            precision: Sequence[str] = ()) -> Sweep:
+    """Validate everything (scenario, grid, outputs, precision targets) before anything runs."""
     overrides: dict[str, Any] = {}
     if seed is not None:
         overrides["simulation.seed"] = seed
@@ -305,11 +307,20 @@ def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str |
     if not axes and not problems:
         problems.append(Problem("command line", "--grid", MISSING, "nothing to sweep",
                                 "--grid PATH=V1,V2,... (repeatable) or --file SWEEP.toml"))
+    try:
+        precisions = parse_precision(precision)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        precisions = []
+    if precisions and par["simulation.mode"] == "deterministic":
+        problems.append(Problem("command line", "--precision", precision[0], "a deterministic sweep has no "
+                                "sampling error", "--precision without --deterministic"))
     names = [a.name for a in axes]
     if len(set(names)) != len(names):
         problems.append(Problem("command line", "--grid", names, "an axis is given twice (sweep file and --grid)",
                                 "each axis once"))
     outs = tuple(outputs) if outputs else tuple(REGISTRE)
+    outs = outs + tuple(p.variable for p in precisions if p.variable not in outs) if outputs else outs
     for o in outs:
         if o not in REGISTRE:
             import difflib
@@ -333,19 +344,30 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
               out: str | Path | None = None, replicates: int | None = None, seed: int | None = None,
               deterministic: bool = False, outputs: Sequence[str] | None = None, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False, progress: bool | None = None,
-              block_points: int | None = None, on_block: Callable[[int, Any], None] | None = None,
+              block_points: int | None = None, precision: Sequence[str] = (),
+              max_replicates: int = MAX_REPLICATES, on_block: Callable[[int, Any], None] | None = None,
               results_dir: str | Path = "results") -> Path:
     """Run a sweep and write ``OUT/`` (``sweep.zarr`` + ``manifest.json``); return ``OUT``.
 
+    With ``precision`` (``VAR:ORGANISME:YEAR=HALF_WIDTH[%]``, see :mod:`model.precision`), a pilot of
+    ``replicates`` (default 20) replicates at the grid's corners picks the number of replicates.
     ``on_block(b, client)`` is called after each block is written (tests use it to kill a worker).
     """
     t0 = time.perf_counter()
     sweep = prepare(scenario, grid=grid, sweep_file=sweep_file, replicates=replicates, seed=seed,
-                    deterministic=deterministic, outputs=outputs, block_points=block_points)
+                    deterministic=deterministic, outputs=outputs, block_points=block_points, precision=precision)
+    precision_report = None
+    if precision:
+        pilot = replicates or PILOT_REPLICATES
+        sweep, precision_report = choose_replicates(replace(sweep, replicates=pilot), parse_precision(precision),
+                                                    max_replicates, block_points)
+        print(precision_report["message"], file=sys.stderr)
     target = Path(out) if out else Path(results_dir) / f"{Path(scenario).stem}-sweep"
     partial = target.with_name(target.name + ".partial")
     fingerprint = sweep.fingerprint()
     manifest = _manifest(sweep, fingerprint)
+    if precision_report is not None:
+        manifest["precision"] = precision_report
     store = partial / STORE
     if resume and partial.is_dir():
         try:
@@ -394,6 +416,33 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
         shutil.rmtree(old, ignore_errors=True)
     os.replace(partial, target)
     return target
+
+
+def choose_replicates(sweep: Sweep, precisions: Sequence[Precision], max_replicates: int,
+                      block_points: int | None = None) -> tuple[Sweep, dict[str, Any]]:
+    """Run ``sweep.replicates`` pilot replicates at the grid's corners (the two ends of the first four
+    axes, the middle of the others) and return the sweep with the replicates that reach every target
+    half-width at every pilot point, and a report."""
+    axes = tuple(replace(a, values=a.values[[0, a.size - 1] if i < 4 and a.size > 1 else [a.size // 2]])
+                 for i, a in enumerate(sweep.grille.axes))
+    g = Grille(axes, sweep.grille.source, sweep.grille.header)
+    variables = tuple(dict.fromkeys(p.variable for p in precisions))
+    pilot = replace(sweep, grille=g, outputs=variables, chunks=g.shape)
+    res = evaluate_block(pilot, 0)
+    needed: dict[str, dict[str, float]] = {}
+    for p in precisions:
+        cell = res[p.variable][..., ANNEES.index(p.year), ORGANISMES_SORTIE.index(p.organisme), :]
+        means, sds = cell[..., 0].ravel(), cell[..., STATISTIQUES.index("ecart_type")].ravel()
+        n = max(replicates_needed(float(sd), float(m), p) for sd, m in zip(sds, means))
+        needed[p.text] = {"replicates": n, "pilot_sd_max": float(np.nanmax(sds)) if np.isfinite(sds).any() else None}
+    n = max(v["replicates"] for v in needed.values())
+    chosen = min(n, max_replicates)
+    message = (f"precision: {sweep.replicates} pilot replicates at {g.size} corner point(s) -> {chosen} replicates"
+               + (f" (capped at {max_replicates}; {n} would be needed)" if n > max_replicates else ""))
+    target = BATCH_TARGET if block_points is None else block_points * chosen
+    report = {"pilot_replicates": sweep.replicates, "pilot_points": g.size, "confidence": 0.95,
+              "needed": needed, "chosen": chosen, "capped": n > max_replicates, "message": message}
+    return replace(sweep, replicates=chosen, chunks=choose_chunks(sweep.grille.shape, chosen, target)), report
 
 
 def _run_distributed(client, sweep: Sweep, todo: list[int], store: Path, partial: Path, bar, on_block) -> None:
@@ -482,6 +531,11 @@ def register(sub) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--workers", type=_positive_int, help="start a local dask.distributed cluster of N workers")
     group.add_argument("--scheduler", help="address of an existing dask.distributed scheduler")
+    p.add_argument("--precision", action="append", default=[], metavar="VAR:ORGANISME:YEAR=HALF_WIDTH[%]",
+                   help="pick the replicates so that the 95%% confidence half-width of these means is reached "
+                        "(a pilot of --replicates, default 20, at the grid's corners); repeatable")
+    p.add_argument("--max-replicates", type=_positive_int, default=MAX_REPLICATES,
+                   help=f"upper limit for --precision (default {MAX_REPLICATES})")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep of the same inputs")
     p.add_argument("--block-points", type=_positive_int, help="grid points per task (default: about "
                    f"{BATCH_TARGET} batch elements / replicates)")
@@ -493,7 +547,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     target = run_sweep(args.scenario, grid=args.grid, sweep_file=args.sweep_file, out=args.out,
                        replicates=args.replicates, seed=args.seed, deterministic=args.deterministic,
                        outputs=outputs, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                       block_points=args.block_points)
+                       block_points=args.block_points, precision=args.precision,
+                       max_replicates=args.max_replicates)
     ds = open_sweep(target)
     axes = ", ".join(f"{a['name']} ({len(a['values'])})" for a in ds.attrs["grid"])
     print(f"{target / STORE}: {axes}; {ds.attrs['replicates']} replicate(s) per point, "

@@ -249,3 +249,28 @@ def test_cli_sweep_end_to_end(tmp_path):
     assert "organismes.cnaf.taux_remplacement@2020 (2)" in r.stdout
     ds = open_sweep(out)
     assert ds.attrs["mode"] == "deterministic" and list(ds.data_vars) == ["etpma"]
+
+
+def test_precision_picks_the_replicates_that_reach_the_half_width(tmp_path):
+    out = run_sweep(COG, grid=[f"{TAU}=0.3,0.9"], precision=["etpma:cnaf:2022=25"], outputs=["etpma"],
+                    out=tmp_path / "p", progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    rep = manifest["precision"]
+    R = manifest["replicates"]
+    assert rep["pilot_replicates"] == 20 and rep["chosen"] == R and not rep["capped"]
+    sd_pilot = rep["needed"]["etpma:cnaf:2022=25"]["pilot_sd_max"]
+    assert 1.959963984540054 * sd_pilot / np.sqrt(R) <= 25 < 1.959963984540054 * sd_pilot / np.sqrt(R - 1)
+    # the half-width reached with the final replicates is close to the target (sampling error of sd)
+    sd = open_sweep(out)["etpma"].sel(organisme="cnaf", year=2022, statistique="ecart_type").values
+    assert np.all(1.959963984540054 * sd / np.sqrt(R) < 25 * 1.5)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("etpma:cnaf:2022", "not understood"), ("etpam:cnaf:2022=5", "did you mean 'etpma'"),
+    ("etpma:cnaf:2031=5", "bad year"), ("etpma:cnaf:2022=-1", "bad half-width"),
+    ("etpma:lyon:2022=5", "unknown organisme 'lyon'"),
+])
+def test_bad_precision_targets(text, expected, capsys, tmp_path):
+    code = main(["sweep", str(COG), "--grid", f"{TAU}=0.3,0.9", "--precision", text, "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and "command line: --precision" in err and expected in err
