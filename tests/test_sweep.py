@@ -14,11 +14,11 @@ import pytest
 
 from model.cli import main
 from model.errors import InputError
-from model.grille import Grille, load_sweep_file, parse_grid
+from model.grille import load_sweep_file
 from model.resultats import tidy_frame
 from model.run import run_scenario
 from model.scenario import load_scenario
-from model.sweep import STATISTIQUES, choose_chunks, open_sweep, prepare, run_sweep
+from model.sweep import STATISTIQUES, choose_chunks, open_sweep, run_sweep
 
 from conftest import COG, ROOT
 
