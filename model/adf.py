@@ -45,7 +45,7 @@ from __future__ import annotations
 import xarray as xr
 
 from .productivite import (charge_travail_propre, conformer, decrire, indice_cumule, parametre_annuel,
-                           parametre_organisme, transferer_rsi, valeur_en)
+                           parametre_organisme, parametre_scalaire, transferer_rsi, valeur_en)
 from .scenario import Parametres
 
 EUR_PAR_MEUR = 1e6
@@ -113,8 +113,8 @@ def adf_immobilier(etpma: xr.DataArray, par: Parametres) -> xr.DataArray:
         MEUR/an.
     """
     densite = parametre_organisme(par, "surface_par_etpma") * (
-        1.0 - parametre_organisme(par, "part_teletravail") * par["adf.economie_surface_teletravail"])
-    prix_m2 = par["adf.cout_immobilier_m2"] * indice_cumule(parametre_annuel(par, "adf.evolution_cout_immobilier"))
+        1.0 - parametre_organisme(par, "part_teletravail") * parametre_scalaire(par, "adf.economie_surface_teletravail"))
+    prix_m2 = parametre_scalaire(par, "adf.cout_immobilier_m2") * indice_cumule(parametre_annuel(par, "adf.evolution_cout_immobilier"))
     return _d(etpma * conformer(densite * prix_m2, etpma) / EUR_PAR_MEUR, "adf_immobilier", etpma)
 
 
@@ -135,7 +135,7 @@ def adf_editique(etpma: xr.DataArray, par: Parametres) -> xr.DataArray:
     volume = volume / volume.isel(year=0)
     demat = indice_cumule(parametre_organisme(par, "evolution_editique"))
     propre = parametre_organisme(par, "adf_editique_2013") * volume * demat
-    return _d(transferer_rsi(propre.transpose("year", "organisme"), par), "adf_editique", etpma)
+    return _d(transferer_rsi(propre.transpose("year", "organisme", ...), par), "adf_editique", etpma)
 
 
 def adf_informatique_fonctionnement(etpma: xr.DataArray, par: Parametres) -> xr.DataArray:
@@ -144,8 +144,8 @@ def adf_informatique_fonctionnement(etpma: xr.DataArray, par: Parametres) -> xr.
     MEUR/an (the user environment is the per-agent part)."""
     idx = indice_cumule(parametre_organisme(par, "evolution_informatique_fonctionnement"))
     fixe = transferer_rsi((parametre_organisme(par, "informatique_fonctionnement_2013") * idx)
-                          .transpose("year", "organisme"), par)
-    env = etpma * par["adf.environnement_utilisateur_par_etpma"] / EUR_PAR_MEUR * conformer(idx, etpma)
+                          .transpose("year", "organisme", ...), par)
+    env = etpma * parametre_scalaire(par, "adf.environnement_utilisateur_par_etpma") / EUR_PAR_MEUR * conformer(idx, etpma)
     return _d(conformer(fixe, etpma) + env, "adf_informatique_fonctionnement", etpma)
 
 
@@ -155,7 +155,7 @@ def adf_autres(etpma: xr.DataArray, par: Parametres,
     plus ``cout_transition_mutualisation`` (MEUR/an) when given. ``etpma`` gives the coordinates."""
     propre = parametre_organisme(par, "adf_autres_2013") * indice_cumule(
         parametre_organisme(par, "evolution_adf_autres"))
-    autres = conformer(transferer_rsi(propre.transpose("year", "organisme"), par), etpma)
+    autres = conformer(transferer_rsi(propre.transpose("year", "organisme", ...), par), etpma)
     if cout_transition_mutualisation is not None:
         autres = autres + conformer(cout_transition_mutualisation, etpma).fillna(0.0)
     return _d(autres, "adf_autres", etpma)
@@ -269,7 +269,7 @@ def controle_lpfp(depenses_limitatives: xr.DataArray, par: Parametres) -> xr.Dat
     base = par["lpfp.annee_base"]
     dl = depenses_limitatives
     annees = dl["year"] - base
-    propre = valeur_en(dl, base) * (1.0 + par["lpfp.taux_evolution_max"]) ** annees
+    propre = valeur_en(dl, base) * (1.0 + parametre_scalaire(par, "lpfp.taux_evolution_max")) ** annees
     enveloppe = transferer_rsi(propre.transpose(*dl.dims), par)
     dans_periode = (dl["year"] >= max(PREMIERE_ANNEE_LPFP, base + 1))
     enveloppe = enveloppe.where(dans_periode)

@@ -551,6 +551,23 @@ PARAMETRES_LOT = ("taux_remplacement", "taux_renouvellement_cdd", "recrutements_
                   "plafond_emplois", "taux_autres_departs", "duree_moyenne_cdd")
 
 
+# parameters the engine never reads (the pay bill's charges and targets, the budget, productivity and
+# gaps read them afterwards, per batch element when they differ: model.scenario.ParametresLot)
+HORS_MOTEUR_ORGANISME = ("surface_par_etpma", "part_teletravail", "achats_par_etpma", "adf_editique_2013",
+                      "evolution_editique", "informatique_fonctionnement_2013", "evolution_informatique_fonctionnement",
+                      "adf_autres_2013", "evolution_adf_autres", "investissement_informatique", "investissement_autre",
+                      "cible_adf_taux", "charge_travail_reference", "croissance_charge_travail",
+                      "charge_nouvelles_missions", "productivite_reference", "cible_productivite_base",
+                      "cible_productivite_taux", "enveloppe_masse_salariale")
+HORS_MOTEUR = ("adf.cout_immobilier_m2", "adf.evolution_cout_immobilier", "adf.economie_surface_teletravail",
+            "adf.evolution_prix_achats", "adf.environnement_utilisateur_par_etpma", "lpfp.taux_evolution_max",
+            "productivite.reference_ij", "productivite.croissance_relative_charge_ij", "productivite.cible_ij_base",
+            "productivite.cible_ij_taux", "remuneration.rmpp_cadrage", "remuneration.taux_charges_patronales",
+            "remuneration.taux_formation", "remuneration.taux_autres_depenses_personnel")
+
+
+
+
 def _par_lot(par: Parametres, lot: Sequence[Parametres] | None, replicates: int):
     """``name -> array``: ``par.par_organisme(name)``, shape (O, ...), when every point of the batch
     has the same value; otherwise one row per batch element, shape (points × replicates, O, ...)."""
@@ -695,7 +712,8 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
 
 
 def _check_lot(par: Parametres, lot: Sequence[Parametres]) -> None:
-    free = {f"organismes.{o}.{n}" for o in ORGANISMES for n in PARAMETRES_LOT}
+    free = {f"organismes.{o}.{n}" for o in ORGANISMES for n in PARAMETRES_LOT + HORS_MOTEUR_ORGANISME}
+    free.update(HORS_MOTEUR)
     for p in lot:
         for k in par:
             if k in free:
@@ -703,7 +721,8 @@ def _check_lot(par: Parametres, lot: Sequence[Parametres]) -> None:
             a, b = par[k], p[k]
             same = np.array_equal(a, b, equal_nan=True) if isinstance(a, np.ndarray) else a == b
             if not same:
-                raise ValueError(f"a batch's points may differ only in {', '.join(PARAMETRES_LOT)}; {k} differs")
+                raise ValueError(f"a batch's points may differ only in {', '.join(PARAMETRES_LOT)} and in "
+                                 f"parameters the engine does not read; {k} differs")
 
 
-__all__ = ["PARAMETRES_LOT", "simulate", "binomial_inverse", "Trajectoire", "FLOWS", "FLUX"]
+__all__ = ["PARAMETRES_LOT", "HORS_MOTEUR", "HORS_MOTEUR_ORGANISME", "simulate", "binomial_inverse", "Trajectoire", "FLOWS", "FLUX"]

@@ -47,7 +47,7 @@ import numpy as np
 import xarray as xr
 
 from .calendrier import ANNEES, ORGANISMES
-from .scenario import Parametres
+from .scenario import Parametres, ParametresLot
 
 DIMS = ("year", "organisme", "replicate")
 RSI = "rsi"
@@ -95,6 +95,12 @@ def parametre_organisme(par: Parametres, name: str) -> xr.DataArray:
 
 
 def _parametre_organisme(par: Parametres, name: str) -> xr.DataArray:
+    lot = par.lot_organisme(name) if isinstance(par, ParametresLot) else None
+    if lot is not None:  # differs between the points of a batch: one value per batch element
+        dims = ("replicate", "organisme", "year")[:lot.ndim]
+        coords = {"organisme": list(ORGANISMES), "year": list(ANNEES)}
+        da = xr.DataArray(lot, coords={d: coords[d] for d in dims[1:]}, dims=dims, name=name)
+        return da.transpose(*[d for d in ("year", "organisme", "replicate") if d in dims])
     v = par.par_organisme(name)
     if v.ndim == 2:
         return xr.DataArray(v.T, coords={"year": list(ANNEES), "organisme": list(ORGANISMES)},
@@ -103,9 +109,21 @@ def _parametre_organisme(par: Parametres, name: str) -> xr.DataArray:
 
 
 def parametre_annuel(par: Parametres, path: str) -> xr.DataArray:
-    """A by-year parameter (not by organisme) as a DataArray with dim ``year``."""
+    """A by-year parameter (not by organisme) as a DataArray with dim ``year`` (and ``replicate`` when
+    it differs between the points of a batch)."""
+    lot = par.lot(path) if isinstance(par, ParametresLot) else None
+    if lot is not None:
+        return _memo(par, ("annuel", path), lambda: xr.DataArray(
+            lot.T, coords={"year": list(ANNEES)}, dims=("year", "replicate"), name=path))
     return _memo(par, ("annuel", path), lambda: xr.DataArray(
         np.asarray(par[path], float), coords={"year": list(ANNEES)}, dims=("year",), name=path))
+
+
+def parametre_scalaire(par: Parametres, path: str) -> float | xr.DataArray:
+    """A scalar parameter: a float, or a DataArray over ``replicate`` when it differs between the
+    points of a batch."""
+    lot = par.lot(path) if isinstance(par, ParametresLot) else None
+    return par[path] if lot is None else xr.DataArray(lot, dims=("replicate",), name=path)
 
 
 def indice_cumule(taux: xr.DataArray) -> xr.DataArray:
@@ -225,7 +243,7 @@ def charge_travail_propre(par: Parametres) -> xr.DataArray:
     idx = indice_cumule(parametre_organisme(par, "croissance_charge_travail"))
     ref = par["productivite.annee_reference"]
     charge = parametre_organisme(par, "charge_travail_reference") * idx / idx.sel(year=ref)
-    return (charge + parametre_organisme(par, "charge_nouvelles_missions")).transpose("year", "organisme")
+    return (charge + parametre_organisme(par, "charge_nouvelles_missions")).transpose("year", "organisme", ...)
 
 
 def unites(par: Parametres, suffixe: str = "") -> str:
@@ -284,7 +302,7 @@ def cible_productivite(par: Parametres, like: xr.DataArray | None = None) -> xr.
     c = cible(parametre_organisme(par, "cible_productivite_base"),
               parametre_organisme(par, "cible_productivite_annee_base"),
               parametre_organisme(par, "cible_productivite_taux"))
-    return decrire(conformer(c.transpose("year", "organisme"), like), "cible_productivite", VARIABLES,
+    return decrire(conformer(c.transpose("year", "organisme", ...), like), "cible_productivite", VARIABLES,
                    units=unites(par, "/ETPMA"))
 
 
@@ -301,12 +319,13 @@ def productivite_ij(productivite_fse: xr.DataArray, par: Parametres) -> xr.Datas
     ref_year = par["productivite.annee_reference"]
     rel = indice_cumule(parametre_annuel(par, "productivite.croissance_relative_charge_ij"))
     rel = sur(rel / rel.sel(year=ref_year), productivite_fse)
-    ratio = par["productivite.reference_ij"] / par[f"organismes.{CNAM}.productivite_reference"]
+    ratio = (parametre_scalaire(par, "productivite.reference_ij")
+             / parametre_scalaire(par, f"organismes.{CNAM}.productivite_reference"))
     ij = _seulement_cnam(productivite_fse * ratio * rel)
     taux = parametre_annuel(par, "productivite.cible_ij_taux").expand_dims(organisme=list(ORGANISMES), axis=1)
-    c = cible(xr.DataArray(par["productivite.cible_ij_base"]), xr.DataArray(par["productivite.cible_ij_annee_base"]),
-              taux)
-    c = _seulement_cnam(conformer(c.transpose("year", "organisme"), productivite_fse))
+    c = cible(xr.DataArray(parametre_scalaire(par, "productivite.cible_ij_base")),
+              xr.DataArray(par["productivite.cible_ij_annee_base"]), taux)
+    c = _seulement_cnam(conformer(c.transpose("year", "organisme", ...), productivite_fse))
     return xr.Dataset({
         "productivite_ij": decrire(ij.transpose(*productivite_fse.dims), "productivite_ij", VARIABLES),
         "cible_productivite_ij": decrire(c, "cible_productivite_ij", VARIABLES),

@@ -18,7 +18,7 @@ from . import ecarts as _ecarts
 from . import productivite as _productivite
 from .engine import Trajectoire
 from .masse_salariale import bilan
-from .scenario import Parametres
+from .scenario import Parametres, ParametresLot
 
 # name: (units, long_name, long_name_fr, aggregation)
 VARIABLES: dict[str, tuple[str, str, str, str]] = {
@@ -103,6 +103,15 @@ REGISTRE: dict[str, tuple[str | None, str, str, str]] = {
     **VARIABLES, **_adf.VARIABLES, **_productivite.VARIABLES, **_ecarts.VARIABLES}
 
 
+def _cible(lot, shared: np.ndarray, per_element: np.ndarray | None, axes: tuple[int, ...]) -> np.ndarray:
+    """A target as (year, batch or 1, organisme or 1): ``per_element`` (batch, [organisme,] year)
+    transposed when the points of a batch differ, else ``shared``."""
+    if per_element is None:
+        return shared
+    x = np.transpose(per_element, axes)
+    return x if x.ndim == 3 else x[:, :, None]
+
+
 def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | None = None) -> xr.Dataset:
     """Yearly Dataset, dims (year, organisme, replicate), from a batch trajectory."""
     Y = len(ANNEES)
@@ -131,18 +140,31 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     data["cout_transition_mutualisation"] = yearly(traj.cout_transition).sum(1)
     data.update(bilan(traj.indice_etp, data["etpma"], traj.rmpp_num, traj.rmpp_den, par))
     finite = lambda x: np.where(np.isfinite(x), x, np.nan)  # noqa: E731  (inf = none -> NaN)
-    plafond = finite(par.par_organisme("plafond_emplois").T)  # (Y, O)
-    enveloppe = finite(par.par_organisme("enveloppe_masse_salariale").T)
-    cadrage = finite(par["remuneration.rmpp_cadrage"])
+    # targets as (year, batch or 1, organisme or 1) arrays: per batch element when they differ
+    # between the points of a batch (a sweep), else shared
+    lot = par if isinstance(par, ParametresLot) else None
+    cibles = {
+        "plafond_emplois": _cible(lot, par.par_organisme("plafond_emplois").T[:, None, :],
+                                  lot and lot.lot_organisme("plafond_emplois"), (2, 0, 1)),
+        "enveloppe_masse_salariale": _cible(lot, par.par_organisme("enveloppe_masse_salariale").T[:, None, :],
+                                            lot and lot.lot_organisme("enveloppe_masse_salariale"), (2, 0, 1)),
+        "rmpp_cadrage": _cible(lot, np.asarray(par["remuneration.rmpp_cadrage"], float)[:, None, None],
+                               lot and lot.lot("remuneration.rmpp_cadrage"), (1, 0)),
+    }
+    cibles = {k: finite(v) for k, v in cibles.items()}
     with np.errstate(invalid="ignore", divide="ignore"):
-        data["saturation"] = data["etpma"] / plafond[:, None, :]
-        data["ecart_rmpp_cadrage"] = data["rmpp"] - cadrage[:, None, None]
-        data["ecart_masse_salariale"] = data["masse_salariale"] - enveloppe[:, None, :]
+        data["saturation"] = data["etpma"] / cibles["plafond_emplois"]
+        data["ecart_rmpp_cadrage"] = data["rmpp"] - cibles["rmpp_cadrage"]
+        data["ecart_masse_salariale"] = data["masse_salariale"] - cibles["enveloppe_masse_salariale"]
     dims = ("year", "organisme", "replicate")
     variables = {k: (dims, to_yor(v)) for k, v in data.items()}
-    variables["plafond_emplois"] = (("year", "organisme"), plafond)
-    variables["enveloppe_masse_salariale"] = (("year", "organisme"), enveloppe)
-    variables["rmpp_cadrage"] = (("year",), cadrage)
+    for k, v in cibles.items():
+        if v.shape[1] > 1:  # per batch element
+            variables[k] = (dims, to_yor(np.broadcast_to(v, (v.shape[0], v.shape[1], len(ORGANISMES)))))
+        elif k == "rmpp_cadrage":
+            variables[k] = (("year",), v[:, 0, 0])
+        else:
+            variables[k] = (("year", "organisme"), v[:, 0, :])
     for k, (d, v) in variables.items():
         units, ln, ln_fr, agg = VARIABLES[k]
         variables[k] = (d, v, {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg})

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -82,6 +82,43 @@ class Parametres(Mapping):
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable copy (for ``manifest.json``)."""
         return {k: _jsonable(v) for k, v in self._values.items()}
+
+
+class ParametresLot(Parametres):
+    """The parameters of a batch of grid points (``points × replicates`` batch elements, point-major).
+
+    Reads as the first point's parameters (``Parametres``); the paths in ``varies`` differ between the
+    points, and the post-processing reads them per batch element through :meth:`lot` (and the
+    DataArray helpers of :mod:`model.productivite`, which give them a ``replicate`` dim).
+    """
+
+    def __init__(self, points: Sequence[Parametres], replicates: int, paths: Sequence[str]):
+        super().__init__(dict(points[0]))
+        self.replicates = replicates
+        self.n_points = len(points)
+        self._lot: dict[str, np.ndarray] = {}
+        for path in paths:
+            rows = np.stack([np.asarray(p[path], dtype=float) for p in points])
+            if not np.array_equal(rows, np.broadcast_to(rows[0], rows.shape), equal_nan=True):
+                self._lot[path] = np.repeat(rows, replicates, axis=0)
+
+    @property
+    def varies(self) -> frozenset[str]:
+        return frozenset(self._lot)
+
+    def lot(self, path: str) -> np.ndarray | None:
+        """Values per batch element, shape (batch, ...), or None when all points share the value."""
+        return self._lot.get(path)
+
+    def lot_organisme(self, name: str) -> np.ndarray | None:
+        """``par_organisme`` per batch element, shape (batch, organisme[, year]), or None."""
+        paths = [f"organismes.{o}.{name}" for o in ORGANISMES]
+        if not any(p in self._lot for p in paths):
+            return None
+        base = self.par_organisme(name)
+        return np.stack([self._lot[p] if p in self._lot else np.broadcast_to(base[i], (self.n_points * self.replicates,
+                                                                                     *base.shape[1:]))
+                         for i, p in enumerate(paths)], axis=1)
 
 
 def _jsonable(v: Any) -> Any:

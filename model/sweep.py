@@ -47,7 +47,7 @@ import shutil
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -57,13 +57,13 @@ import xarray as xr
 from . import __version__
 from .calendrier import ANNEES, ORGANISMES
 from .catalogue import catalogue_files
-from .engine import PARAMETRES_LOT, Mode, Trajectoire, simulate
+from .engine import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, Mode, simulate
 from .errors import MISSING, InputError, Problem
 from .etat_initial import etat_initial
 from .grille import Grille, check_grid, load_sweep_file, parse_grid
 from .precision import MAX_REPLICATES, PILOT_REPLICATES, Precision, parse_precision, replicates_needed
 from .resultats import AGGREGATS, REGISTRE, _Tableaux, aggregate_values, build_dataset
-from .scenario import Parametres, file_hash, load_scenario
+from .scenario import Parametres, ParametresLot, file_hash, load_scenario
 from .writers import git_commit
 
 STATISTIQUES = ("moyenne", "p05", "p50", "p95", "ecart_type")
@@ -136,22 +136,14 @@ def _scenario(path: str) -> Parametres:
     return load_scenario(path).parametres
 
 
-def _lot_axes(grille: Grille, names: Sequence[str]) -> list[bool]:
-    """Per axis: do all its parameters belong to ``names`` (organisme parameters)?"""
-    return [all(lv.parameter.by_organisme and lv.parameter.name in names for lv in a.levers) for a in grille.axes]
-
-
-def _slice_traj(traj: Trajectoire, rows: np.ndarray) -> Trajectoire:
-    """The batch elements ``rows`` of a trajectory."""
-    def cut(v):
-        if isinstance(v, np.ndarray) and v.ndim == 3:
-            return v[:, rows]
-        if isinstance(v, dict):
-            return {k: x[:, rows] for k, x in v.items()}
-        return v
-    changes = {f.name: cut(getattr(traj, f.name)) for f in fields(traj) if f.name not in ("effectif_initial", "etp_initial")}
-    changes["replicates"] = len(rows)
-    return replace(traj, **changes)
+# points that differ only in the engine's batch parameters or in parameters the engine never reads
+# (which the post-processing reads per batch element, model.scenario.ParametresLot) share an engine
+# batch and a Dataset; tests/test_sweep.py checks each against a run of its own
+def en_lot(parameter) -> bool:
+    """Can points that differ in this parameter share an engine batch and a Dataset?"""
+    if parameter.by_organisme:
+        return parameter.name in PARAMETRES_LOT or parameter.name in HORS_MOTEUR_ORGANISME
+    return parameter.path in HORS_MOTEUR
 
 
 def statistiques(values: np.ndarray, replicates: int) -> np.ndarray:
@@ -184,30 +176,26 @@ def evaluate_block(sweep: Sweep, b: int) -> dict[str, np.ndarray]:
     base_dir = Path(sweep.scenario).parent
     points = sweep.block_points(b)
     grille = sweep.grille
-    engine_free = _lot_axes(grille, PARAMETRES_LOT)
-    post_free = _lot_axes(grille, [n for n in PARAMETRES_LOT if n != "plafond_emplois"])
     pars = [grille.parametres(par, idx) for idx in points]
+    # one engine batch and one Dataset per group of points that differ only in batchable parameters
+    fixed = [[not en_lot(lv.parameter) for lv in a.levers] for a in grille.axes]
+    swept = [path for a in grille.axes for lv in a.levers for path in lv.resolved_paths]
     groups: dict[tuple, list[int]] = defaultdict(list)
     for k, idx in enumerate(points):
-        groups[tuple(i for i, free in zip(idx, engine_free) if not free)].append(k)
+        groups[tuple(float(a.values[i, j]) for a, i, fx in zip(grille.axes, idx, fixed)
+                     for j, f in enumerate(fx) if f)].append(k)
     R = sweep.replicates
     out = {v: np.empty((len(points), len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))) for v in sweep.outputs}
     for members in groups.values():
         first = pars[members[0]]
+        lot = [pars[k] for k in members]
         etat0 = etat_initial(first, base_dir=base_dir)
         traj = simulate(first, etat0, replicates=R, seed=sweep.seed, mode=sweep.mode,
-                        lot=[pars[k] for k in members] if len(members) > 1 else None)
-        sub: dict[tuple, list[int]] = defaultdict(list)
-        for j, k in enumerate(members):
-            sub[tuple(i for i, free in zip(points[k], post_free) if not free)].append(j)
-        for js in sub.values():
-            part = traj if len(js) == len(members) else _slice_traj(
-                traj, (np.array(js)[:, None] * R + np.arange(R)[None]).reshape(-1))
-            ds = build_dataset(part, pars[members[js[0]]])
-            tab = _Tableaux(ds)
-            rows = [members[j] for j in js]
-            for v in sweep.outputs:
-                out[v][rows] = statistiques(aggregate_values(ds, v, tab), R)
+                        lot=lot if len(members) > 1 else None)
+        ds = build_dataset(traj, ParametresLot(lot, R, swept) if len(members) > 1 else first)
+        tab = _Tableaux(ds)
+        for v in sweep.outputs:
+            out[v][members] = statistiques(aggregate_values(ds, v, tab), R)
     shape = tuple(s.stop - s.start for s in sweep.block_slices(b))
     return {v: x.reshape(*shape, *x.shape[1:]) for v, x in out.items()}
 
@@ -285,8 +273,12 @@ def open_sweep(path: str | Path) -> xr.Dataset:
 def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str | Path | None = None,
             replicates: int | None = None, seed: int | None = None, deterministic: bool = False,
             outputs: Sequence[str] | None = None, block_points: int | None = None,
-            precision: Sequence[str] = ()) -> Sweep:
-    """Validate everything (scenario, grid, outputs, precision targets) before anything runs."""
+            precision: Sequence[str] = (), grille: Grille | None = None) -> Sweep:
+    """Validate everything (scenario, grid, outputs, precision targets) before anything runs.
+
+    ``grille`` is a grid already built (``cogsim sensitivity`` passes its design as one bundle axis);
+    otherwise the grid comes from ``sweep_file`` and ``grid``.
+    """
     overrides: dict[str, Any] = {}
     if seed is not None:
         overrides["simulation.seed"] = seed
@@ -295,7 +287,7 @@ def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str |
     sc = load_scenario(scenario, overrides)
     par = sc.parametres
     problems: list[Problem] = []
-    axes = []
+    axes = list(grille.axes) if grille is not None else []
     grille_file = None
     try:
         if sweep_file is not None:
@@ -330,9 +322,11 @@ def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str |
                                     "variables of results.csv (cogsim describe lists them in README)"))
     if problems:
         raise InputError(problems)
-    header = grille_file.header if grille_file is not None else ()
-    grille = Grille(tuple(axes), grille_file.source if grille_file is not None and not grid else "command line", header)
-    check_grid(grille, par)
+    if grille is None:
+        header = grille_file.header if grille_file is not None else ()
+        grille = Grille(tuple(axes), grille_file.source if grille_file is not None and not grid else "command line",
+                        header)
+        check_grid(grille, par)
     mode = par["simulation.mode"]
     R = 1 if mode == "deterministic" else (replicates or DEFAULT_REPLICATES)
     target = BATCH_TARGET if block_points is None else block_points * R
@@ -346,7 +340,7 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
               scheduler: str | None = None, resume: bool = False, progress: bool | None = None,
               block_points: int | None = None, precision: Sequence[str] = (),
               max_replicates: int = MAX_REPLICATES, on_block: Callable[[int, Any], None] | None = None,
-              results_dir: str | Path = "results") -> Path:
+              results_dir: str | Path = "results", grille: Grille | None = None) -> Path:
     """Run a sweep and write ``OUT/`` (``sweep.zarr`` + ``manifest.json``); return ``OUT``.
 
     With ``precision`` (``VAR:ORGANISME:YEAR=HALF_WIDTH[%]``, see :mod:`model.precision`), a pilot of
@@ -355,7 +349,8 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
     """
     t0 = time.perf_counter()
     sweep = prepare(scenario, grid=grid, sweep_file=sweep_file, replicates=replicates, seed=seed,
-                    deterministic=deterministic, outputs=outputs, block_points=block_points, precision=precision)
+                    deterministic=deterministic, outputs=outputs, block_points=block_points, precision=precision,
+                    grille=grille)
     precision_report = None
     if precision:
         pilot = replicates or PILOT_REPLICATES

@@ -274,3 +274,40 @@ def test_bad_precision_targets(text, expected, capsys, tmp_path):
     code = main(["sweep", str(COG), "--grid", f"{TAU}=0.3,0.9", "--precision", text, "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err
     assert code == 2 and "command line: --precision" in err and expected in err
+
+
+def test_every_batchable_parameter_gives_the_runs_of_its_own(tmp_path):
+    """Three points that differ in every parameter the sweep batches (the engine's batch parameters and
+    every parameter the engine does not read), run as one engine batch and one Dataset, equal three
+    separate runs, variable by variable."""
+    from model.engine import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT
+    from model.etat_initial import etat_initial
+    from model.engine import simulate
+    from model.grille import Axe, Grille
+    from model.resultats import REGISTRE, _Tableaux, aggregate_values, build_dataset
+    from model.solve import parse_levers
+    from model.sweep import Sweep, evaluate_block, statistiques
+
+    par = load_scenario(COG).parametres
+    paths = [f"organismes.tous.{n}" for n in PARAMETRES_LOT + HORS_MOTEUR_ORGANISME] + list(HORS_MOTEUR)
+    levers = parse_levers(paths, par)
+    rows = []
+    for k in range(3):
+        row = []
+        for lv in levers:
+            base = float(np.nanmean([np.nanmean(np.where(np.isfinite(par[p]), par[p], np.nan))
+                                     if np.any(np.isfinite(par[p])) else 0.0 for p in lv.resolved_paths]))
+            v = base * (1.0 + 0.08 * (k - 1)) + 0.001 * k
+            row.append(float(np.clip(v, lv.low, min(lv.high, 1e9))))
+        rows.append(row)
+    axe = Axe("point", tuple(levers), np.array(rows))
+    sweep = Sweep(str(COG), Grille((axe,)), 3, 11, "stochastic", tuple(REGISTRE), (3,))
+    got = evaluate_block(sweep, 0)
+    etat0 = etat_initial(par, base_dir=COG.parent)
+    for k in range(3):
+        pk = sweep.grille.parametres(par, (k,))
+        ds = build_dataset(simulate(pk, etat0, replicates=3, seed=11), pk)
+        tab = _Tableaux(ds)
+        for v in REGISTRE:
+            np.testing.assert_allclose(got[v][k], statistiques(aggregate_values(ds, v, tab), 3)[0],
+                                       rtol=1e-10, atol=1e-9, err_msg=f"{v}, point {k}")
