@@ -364,13 +364,12 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
     if precision_report is not None:
         manifest["precision"] = precision_report
     store = partial / STORE
+    if resume and not partial.exists() and _fingerprint_of(target) == fingerprint:
+        return target  # finished already, with the same inputs
     if resume and partial.is_dir():
-        try:
-            before = json.loads((partial / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            before = {}
-        if before.get("fingerprint") != fingerprint:
-            raise InputError([Problem(str(partial), "fingerprint", before.get("fingerprint", MISSING),
+        before = _fingerprint_of(partial)
+        if before != fingerprint:
+            raise InputError([Problem(str(partial), "fingerprint", before or MISSING,
                                       "the interrupted sweep was started with other inputs (scenario, grid, "
                                       "replicates, seed, outputs or code)", f"the same inputs ({fingerprint[:12]}), "
                                       f"or remove {partial} to start again")])
@@ -498,6 +497,13 @@ def _manifest(sweep: Sweep, fingerprint: str) -> dict[str, Any]:
             "statistics": list(STATISTIQUES), "chunks": list(sweep.chunks), "fingerprint": fingerprint,
             "warnings": [w.as_dict() for w in sc.warnings],
             "code": {"cogsim": __version__, **git_commit()}}
+
+
+def _fingerprint_of(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError):
+        return None
 
 
 def _write_json(path: Path, data: dict) -> None:

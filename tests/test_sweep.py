@@ -125,6 +125,10 @@ def test_resume_finishes_without_recomputing(tmp_path, sweep_dir):
         np.testing.assert_array_equal(a[var].values, b[var].values)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["blocks"] == {"total": 2, "resumed_from": 1}
+    # resuming a finished sweep of the same inputs computes nothing
+    none: list[int] = []
+    assert run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
+                     resume=True, on_block=lambda b, c: none.append(b)) == out and none == []
 
 
 def test_resume_refuses_other_inputs(tmp_path):
