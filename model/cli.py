@@ -68,6 +68,7 @@ EXTERNAL: dict[str, tuple[str, str]] = {
     "backtest": ("model.calibration", "refit on shorter windows and score the held-out years"),
     "solve": ("model.solve", "goal seek: the lever values that meet COG targets"),
     "sweep": ("model.sweep", "run a grid of scenarios (cartesian product, streamed to Zarr)"),
+    "sensitivity": ("model.sensitivity", "one-at-a-time, Morris or Sobol' indices per output, year and organisme"),
     "report": ("model.rapport", "charts + PDF note + XLSX workbook from a saved run (writes RUN_DIR/report/)"),
 }
 
@@ -101,6 +102,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, help="root seed of the random streams")
     r.add_argument("--deterministic", action="store_true", help="expected values instead of draws")
     r.add_argument("--charts", action="store_true", help="also draw the charts into RUN_DIR/charts/")
+    r.add_argument("--precision", action="append", default=[], metavar="VAR:ORGANISME:YEAR=HALF_WIDTH[%]",
+                   help="pick the replicates so that the 95%% confidence half-width of these means is reached "
+                        "(a pilot of --replicates, default 20); repeatable")
+    r.add_argument("--max-replicates", type=_positive_int, default=1000, help="upper limit for --precision")
     for sp in (r,):
         sp.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS,
                         help="language of the printed labels")
@@ -128,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(DEFAULT_SCENARIO, None, None, None, False, lang, summary=True)
         if args.command == "run":
             return _cmd_run(args.scenario, args.out, args.replicates, args.seed, args.deterministic, lang,
-                            summary=True, charts=args.charts)
+                            summary=True, charts=args.charts, precision=args.precision,
+                            max_replicates=args.max_replicates)
         if args.command == "check":
             return _cmd_check(args.scenarios, lang)
         if args.command == "describe":
@@ -148,8 +154,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
 
 
-def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False) -> int:
+def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False, precision=(),
+             max_replicates=1000) -> int:
     from .run import run_scenario
+
+    if precision:
+        from .errors import Problem
+        from .precision import PILOT_REPLICATES, parse_precision, replicates_for_run
+
+        targets = parse_precision(precision)
+        if deterministic:
+            raise InputError([Problem("command line", "--precision", precision[0], "a deterministic run has no "
+                                      "sampling error", "--precision without --deterministic")])
+        replicates, report = replicates_for_run(path, targets, pilot=replicates or PILOT_REPLICATES, seed=seed,
+                                                max_replicates=max_replicates)
+        print(report["message"], file=sys.stderr)
 
     res = run_scenario(path, out=out, replicates=replicates, seed=seed, deterministic=deterministic,
                        results_dir=ROOT / "results" if path == DEFAULT_SCENARIO and out is None else "results")

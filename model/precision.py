@@ -88,6 +88,31 @@ def parse_precision(texts: Sequence[str], option: str = "--precision") -> list[P
     return out
 
 
+def replicates_for_run(path, precisions: Sequence[Precision], *, pilot: int = PILOT_REPLICATES,
+                       seed: int | None = None, max_replicates: int = MAX_REPLICATES) -> tuple[int, dict]:
+    """The replicates a run of the scenario ``path`` needs: a pilot of ``pilot`` replicates, then
+    ``⌈(z · s / h)²⌉`` for the largest ratio over ``precisions``. Returns (replicates, report)."""
+    import numpy as np
+
+    from .resultats import _Tableaux, aggregate_values
+    from .run import run_scenario
+
+    ds = run_scenario(path, replicates=pilot, seed=seed, write=False).dataset
+    tab = _Tableaux(ds)
+    orgs = list(ds["organisme"].values) + list(AGGREGATS)
+    needed = {}
+    for p in precisions:
+        x = aggregate_values(ds, p.variable, tab)[ANNEES.index(p.year), orgs.index(p.organisme)]
+        sd, mean = float(np.std(x, ddof=1)), float(np.mean(x))
+        needed[p.text] = {"replicates": replicates_needed(sd, mean, p), "pilot_sd": sd, "pilot_mean": mean}
+    n = max(v["replicates"] for v in needed.values())
+    chosen = min(n, max_replicates)
+    message = (f"precision: {pilot} pilot replicates -> {chosen} replicates"
+               + (f" (capped at {max_replicates}; {n} would be needed)" if n > max_replicates else ""))
+    return chosen, {"pilot_replicates": pilot, "confidence": 0.95, "needed": needed, "chosen": chosen,
+                    "capped": n > max_replicates, "message": message}
+
+
 def replicates_needed(sd: float, mean: float, target: Precision, z: float = Z95) -> int:
     """⌈(z · sd / h)²⌉, at least 2 (NaN sd: a deterministic output, 2)."""
     h = target.absolute(mean)

@@ -315,3 +315,15 @@ def test_every_batchable_parameter_gives_the_runs_of_its_own(tmp_path):
         for v in REGISTRE:
             np.testing.assert_allclose(got[v][k], statistiques(aggregate_values(ds, v, tab), 3)[0],
                                        rtol=1e-10, atol=1e-9, err_msg=f"{v}, point {k}")
+
+
+def test_run_with_precision_picks_its_replicates(tmp_path, capsys):
+    import xarray as xr
+
+    code = main(["run", str(COG), "--precision", "etpma:cnaf:2022=40", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 0 and "precision: 20 pilot replicates ->" in err
+    R = json.loads((tmp_path / "run" / "manifest.json").read_text())["replicates"]
+    assert R == int(err.split("->")[1].split()[0])
+    x = xr.open_dataset(tmp_path / "run" / "results.nc")["etpma"].sel(organisme="cnaf", year=2022).values
+    assert 1.959963984540054 * np.std(x, ddof=1) / np.sqrt(R) < 40 * 1.5
