@@ -440,17 +440,35 @@ def choose_replicates(sweep: Sweep, precisions: Sequence[Precision], max_replica
 
 
 def _run_distributed(client, sweep: Sweep, todo: list[int], store: Path, partial: Path, bar, on_block) -> None:
+    """Submit the blocks to the cluster, a few per worker at a time (so that the scheduler's memory does
+    not grow with the grid), and write each result as it arrives."""
     from dask.distributed import as_completed
 
     spec = client.scatter(sweep, broadcast=True)
-    futures = {client.submit(evaluate_block, spec, b, key=f"cogsim-bloc-{b}-{sweep.fingerprint()[:12]}",
-                             retries=3): b for b in todo}
-    for fut in as_completed(futures):
-        b = futures[fut]
+    tag = sweep.fingerprint()[:12]
+    window = 2 * max(1, len(client.scheduler_info()["workers"])) + 2
+    pending = iter(todo)
+    futures = {}
+
+    def submit_next(ac=None) -> None:
+        b = next(pending, None)
+        if b is None:
+            return
+        fut = client.submit(evaluate_block, spec, b, key=f"cogsim-bloc-{b}-{tag}", retries=3)
+        futures[fut] = b
+        if ac is not None:
+            ac.add(fut)
+
+    for _ in range(window):
+        submit_next()
+    ac = as_completed(list(futures))
+    for fut in ac:
+        b = futures.pop(fut)
         _write_block(store, sweep, b, fut.result())
         _mark_done(partial, b)
         fut.release()
         bar.update(1)
+        submit_next(ac)
         if on_block:
             on_block(b, client)
 
