@@ -46,6 +46,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -152,22 +153,12 @@ def statistiques(values: np.ndarray, replicates: int) -> np.ndarray:
     v = values.reshape(*lead, -1, replicates)
     v = np.moveaxis(v, -2, 0)  # (P, ..., R)
     out = np.empty((*v.shape[:-1], len(STATISTIQUES)))
-    with np.errstate(invalid="ignore"), _quiet():
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells (no target): NaN statistics
         out[..., 0] = v.mean(-1)
         out[..., 1:4] = np.moveaxis(np.quantile(v, QUANTILES, axis=-1), 0, -1)
         out[..., 4] = v.std(-1, ddof=1) if replicates > 1 else np.nan
     return out
-
-
-class _quiet:
-    def __enter__(self):
-        import warnings
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._w.__exit__(*exc)
 
 
 def evaluate_block(sweep: Sweep, b: int) -> dict[str, np.ndarray]:
