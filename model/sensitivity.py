@@ -1,0 +1,222 @@
+"""``cogsim sensitivity``: which assumption drives the 2022 gap? Indices per output, year and organisme.
+
+The command ties three parts together:
+
+1. the design: :func:`model.sensibilite.plan` (one-at-a-time, Morris or Sobol' through SALib) over the
+   ``--param PATH[@YEAR]=LOW:HIGH`` factors, validated like scenario files (unknown path with the closest
+   name, range within the parameter's bounds, non-empty);
+2. the evaluations: the design's rows are one bundle axis ``point`` of a sweep (:mod:`model.sweep`):
+   the same batches (points that differ only in batchable parameters share one engine batch), the same
+   Zarr streaming, ``--resume`` and dask scale-out (``--workers``, ``--scheduler``); they are kept in
+   ``OUT/evaluations/``;
+3. the indices: :func:`model.sensibilite.analyser` for every output variable and every year × organisme
+   (régime général and total included), with bootstrap confidence intervals, written to
+   ``OUT/sensibilite.nc`` and ``OUT/sensibilite.csv`` with tornado / index / index-by-year charts in
+   ``OUT/charts/``; ``OUT/sensitivity.nc`` is the headline cell (``--year``, ``--organisme``, first
+   output) in the format ``cogsim report`` reads from a run folder.
+
+By default the model runs in expected-value (deterministic) mode: the indices then measure the
+parameters' effect without sampling noise. ``--replicates N`` runs N stochastic replicates per point
+instead (common random numbers) and analyses their mean.
+
+Examples
+--------
+>>> from model.sensitivity import run_sensitivity
+>>> out = run_sensitivity("scenarios/cog_2018_2022.toml", "oat",
+...                       ["organismes.cnaf.taux_remplacement@2020=0.3:0.9",
+...                        "organismes.tous.taux_autres_departs=0.015:0.035"],
+...                       out="results/sensibilite-demo")                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import __version__
+from .calendrier import ANNEES, ORGANISMES
+from .errors import MISSING, InputError, Problem
+from .grille import Axe, Grille, _lever, _num
+from .resultats import AGGREGATS, REGISTRE
+from .scenario import load_scenario
+from .sensibilite import METHODES, Facteur, analyser, ecrire, plan, tranche_tornado
+from .sweep import open_sweep, run_sweep
+
+DEFAULT_OUTPUTS = ("etpma", "masse_salariale", "depenses_limitatives", "adf_hors_informatique", "ecart_plafond",
+                   "ecart_lpfp")
+DEFAULT_SAMPLES = {"morris": 20, "sobol": 256}
+CLI = "command line"
+
+
+def parse_factors(texts: Sequence[str], par) -> tuple[list[Facteur], list]:
+    """``PATH[@YEAR]=LOW:HIGH`` -> factors (base = the scenario's value) and their levers."""
+    problems: list[Problem] = []
+    facteurs: list[Facteur] = []
+    levers = []
+    for text in texts:
+        before = len(problems)
+        lever = _lever(text.strip(), par, problems, "--param", CLI, text)
+        if lever is None:
+            continue
+        if "=" not in text and not (math.isfinite(lever.low) and math.isfinite(lever.high)):
+            problems.append(Problem(CLI, "--param", text, "no range, and the parameter's bounds are not both finite",
+                                    "PATH=LOW:HIGH"))
+        if len(problems) > before:
+            continue
+        name = lever.path + (f"@{lever.years[0]}" if lever.years else "")
+        facteurs.append(Facteur(name, lever.low, lever.high, base=lever.start(par)[0], label=name))
+        levers.append(lever)
+    owner: dict[str, str] = {}
+    for f, lv in zip(facteurs, levers):
+        for path in lv.resolved_paths:
+            if path in owner:
+                problems.append(Problem(CLI, "--param", f.path, f"sets {path}, already set by --param {owner[path]}",
+                                        "each parameter in one factor"))
+            owner[path] = f.path
+    if not texts:
+        problems.append(Problem(CLI, "--param", MISSING, "no factor", "--param PATH=LOW:HIGH (repeatable)"))
+    if problems:
+        raise InputError(problems)
+    return facteurs, levers
+
+
+def run_sensitivity(scenario: str | Path, method: str, params: Sequence[str], *, out: str | Path,
+                    samples: int | None = None, levels: int = 4, second_order: bool = False,
+                    outputs: Sequence[str] | None = None, year: int | None = None, organisme: str = "total",
+                    replicates: int | None = None, seed: int | None = None, workers: int | None = None,
+                    scheduler: str | None = None, resume: bool = False, lang: str = "fr",
+                    progress: bool | None = None) -> Path:
+    """Design, evaluate and analyse; write ``OUT/`` (see the module docstring). Returns ``OUT``."""
+    t0 = time.perf_counter()
+    sc = load_scenario(scenario, {"simulation.seed": seed} if seed is not None else None)
+    par = sc.parametres
+    problems: list[Problem] = []
+    if method not in METHODES:
+        problems.append(Problem(CLI, "--method", method, "unknown method", ", ".join(METHODES)))
+    outs = tuple(outputs) if outputs else DEFAULT_OUTPUTS
+    for o in outs:
+        if o not in REGISTRE:
+            import difflib
+            close = difflib.get_close_matches(o, list(REGISTRE), n=1)
+            problems.append(Problem(CLI, "--outputs", o, f"unknown variable '{o}'" +
+                                    (f"; did you mean '{close[0]}'?" if close else ""), "a result variable"))
+    year = ANNEES[-1] if year is None else year
+    if year not in ANNEES:
+        problems.append(Problem(CLI, "--year", year, "not a simulated year", f"{ANNEES[0]} to {ANNEES[-1]}"))
+    if organisme not in ORGANISMES + tuple(AGGREGATS):
+        problems.append(Problem(CLI, "--organisme", organisme, "unknown organisme",
+                                ", ".join(ORGANISMES + tuple(AGGREGATS))))
+    try:
+        facteurs, levers = parse_factors(params, par)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        facteurs, levers = [], []
+    if problems:
+        raise InputError(problems)
+    seed_used = int(par["simulation.seed"])
+    n = samples if samples is not None else DEFAULT_SAMPLES.get(method)
+    X = plan(facteurs, method, n, seed_used, levels=levels, second_order=second_order)
+    for j, lv in enumerate(levers):  # the model sees whole values of integer parameters
+        if lv.integer:
+            X[:, j] = np.round(X[:, j])
+    target = Path(out)
+    evaluations = target.with_name(target.name + ".evaluations")
+    axe = Axe("point", tuple(levers), X, "levier", f"{method} design: {X.shape[0]} points")
+    run_sweep(scenario, grille=Grille((axe,), CLI), out=evaluations, replicates=replicates, seed=seed,
+              deterministic=replicates is None, outputs=outs, workers=workers, scheduler=scheduler,
+              resume=resume, progress=progress)
+    ds = open_sweep(evaluations)
+    Y = ds[list(outs)].sel(statistique="moyenne", drop=True)
+    Y = Y.drop_vars([c for c in Y.coords if c.startswith("point:") or c == "point"]).load()
+    res = analyser(facteurs, method, X, Y, seed=seed_used, second_order=second_order, levels=levels)
+    res.attrs.update({"scenario": str(Path(scenario).resolve()), "seed": seed_used,
+                      "mode": ds.attrs["mode"], "replicates": ds.attrs["replicates"], "cogsim_version": __version__})
+    manifest = {"created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "command": sys.argv,
+                "scenario": {"file": str(Path(scenario).resolve()), "header": dict(sc.header),
+                             "chain": [str(f) for f in sc.chain]},
+                "method": method, "samples": n, "levels": levels if method == "morris" else None,
+                "second_order": second_order, "points": int(X.shape[0]), "seed": seed_used,
+                "mode": ds.attrs["mode"], "replicates": ds.attrs["replicates"], "outputs": list(outs),
+                "factors": [{"name": f.path, "low": f.low, "high": f.high, "base": f.base,
+                             "unit": lv.parameter.unit} for f, lv in zip(facteurs, levers)],
+                "evaluations_fingerprint": ds.attrs["fingerprint"], "headline": {"year": year, "organisme": organisme}}
+    cell = {"year": year, "organisme": organisme}
+    ecrire(res, target, manifest=manifest, lang=lang, cellule=cell)
+    headline = tranche_tornado(res, outs[0], **cell)
+    tmp = target / ".sensitivity.nc.tmp"
+    headline.to_netcdf(tmp, engine="netcdf4")
+    os.replace(tmp, target / "sensitivity.nc")
+    if (target / "evaluations").exists():
+        shutil.rmtree(target / "evaluations")
+    os.replace(evaluations, target / "evaluations")
+    manifest["timings_s"] = {"total_s": round(time.perf_counter() - t0, 3)}
+    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
+                                          encoding="utf-8")
+    return target
+
+
+def register(sub) -> None:
+    from .cli import _positive_int, _seed
+
+    p = sub.add_parser("sensitivity", help="one-at-a-time, Morris or Sobol' indices per output, year and organisme",
+                       description="Sensitivity of the outputs to the --param factors: indices for every output "
+                                   "variable, year and organisme, with confidence intervals; tornado and index "
+                                   "charts. Evaluations run as a sweep (batches, Zarr, dask).")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("--method", required=True, choices=METHODES)
+    p.add_argument("--param", action="append", default=[], metavar="PATH[@YEAR]=LOW:HIGH",
+                   help="a factor and its range (repeatable)")
+    p.add_argument("--samples", type=_positive_int, help="Morris: trajectories (default 20); Sobol': base samples, "
+                   "a power of 2 (default 256)")
+    p.add_argument("--levels", type=_positive_int, default=4, help="Morris grid levels (default 4)")
+    p.add_argument("--second-order", action="store_true", help="Sobol': also the second-order indices")
+    p.add_argument("--outputs", help=f"comma-separated result variables (default {','.join(DEFAULT_OUTPUTS)})")
+    p.add_argument("--year", type=int, help=f"year of the headline charts (default {ANNEES[-1]}); indices are "
+                   "computed for every year")
+    p.add_argument("--organisme", default="total", help="organisme of the headline charts (default total)")
+    p.add_argument("--replicates", type=_positive_int, help="stochastic replicates per point (default: the "
+                   "expected-value model)")
+    p.add_argument("--seed", type=_seed)
+    p.add_argument("--out", type=Path, required=True)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=_positive_int, help="start a local dask.distributed cluster of N workers")
+    group.add_argument("--scheduler", help="address of an existing dask.distributed scheduler")
+    p.add_argument("--resume", action="store_true", help="finish interrupted evaluations of the same design")
+    p.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS, help="language of the charts")
+    p.set_defaults(func=_cmd_sensitivity)
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
+    target = run_sensitivity(args.scenario, args.method, args.param, out=args.out, samples=args.samples,
+                             levels=args.levels, second_order=args.second_order, outputs=outputs, year=args.year,
+                             organisme=args.organisme, replicates=args.replicates, seed=args.seed,
+                             workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                             lang=getattr(args, "lang", None) or "fr")
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    head = tranche_tornado(_load(target), manifest["outputs"][0], **{"year": manifest["headline"]["year"],
+                                                                    "organisme": manifest["headline"]["organisme"]})
+    print(f"{target}: {manifest['method']}, {manifest['points']} evaluations, indices for "
+          f"{len(manifest['outputs'])} outputs x year x organisme")
+    key = "swing" if manifest["method"] == "oat" else ("mu*" if manifest["method"] == "morris" else "ST")
+    values = (head["high"] - head["low"]) if manifest["method"] == "oat" else head["index"]
+    order = np.argsort(-np.abs(values.values))
+    print(f"{manifest['outputs'][0]} {manifest['headline']['organisme']} {manifest['headline']['year']} ({key}):")
+    for i in order:
+        print(f"  {str(head['parameter'].values[i]):<50} {_num(float(values.values[i]))}")
+    return 0
+
+
+def _load(target: Path):
+    from .sensibilite import lire
+    return lire(target / "sensibilite.nc")
