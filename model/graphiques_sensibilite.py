@@ -35,6 +35,8 @@ Examples
 
 from __future__ import annotations
 
+import math
+import re
 import textwrap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -216,8 +218,17 @@ def source_note(resultat: xr.Dataset, lang: Lang = "fr") -> str:
 
 
 def _factor_labels(resultat: xr.Dataset, lang: Lang, width: int = 34) -> list[str]:
-    return ["\n".join(textwrap.wrap(str(x), width, break_on_hyphens=False)) or str(x)
-            for x in resultat["facteur_label"].values]
+    """Factor names wrapped at the dots and @ of parameter paths (never inside a word)."""
+    out = []
+    for x in resultat["facteur_label"].values:
+        parts = re.split(r"(?<=\.)|(?=@)", str(x))
+        lines = [""]
+        for part in parts:
+            if lines[-1] and len(lines[-1]) + len(part) > width:
+                lines.append("")
+            lines[-1] += part
+        out.append("\n".join(lines))
+    return out
 
 
 def _need(resultat: xr.Dataset, methods: Sequence[str], chart: str) -> None:
@@ -275,13 +286,17 @@ def chart_tornado(resultat: xr.Dataset, variable: str, lang: Lang = "fr", fig: F
         ax.text(0.5, 0.5, T["none"], transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.2",
                 bbox=dict(facecolor="white", edgecolor="0.6", lw=0.5, boxstyle="round,pad=0.4"), zorder=5)
     ax.set_xlim(base - 1.32 * span, base + 1.32 * span)
-    decimals = max(0, _decimals_needed([span / 50], 3))
+    # three significant digits of the largest change (−459, not −458,962)
+    decimals = int(min(4, max(0, 2 - math.floor(math.log10(span))))) if span > 0 else 0
     for y, i in zip(ypos, order):  # the change at each bar end, e.g. "−1 500"
-        for v in (low[i], high[i]):
-            if np.isfinite(v) and v != base:
-                ax.text(v + (0.02 * span if v > base else -0.02 * span), y,
-                        format_number(v - base, decimals, lang, sign=True), ha="left" if v > base else "right",
-                        va="center", fontsize=6, color="0.15")
+        ends = [v for v in (low[i], high[i]) if np.isfinite(v) and v != base]
+        if ends and all(abs(v - base) < 0.04 * span for v in ends):  # bars too short for two labels
+            v = max(ends, key=lambda e: abs(e - base))
+            ends = [v]
+        for v in ends:
+            ax.text(v + (0.02 * span if v > base else -0.02 * span), y,
+                    format_number(v - base, decimals, lang, sign=True), ha="left" if v > base else "right",
+                    va="center", fontsize=6, color="0.15")
         if swing[i] == 0 and not nothing:
             ax.text(base + 0.02 * span, y, T["no_effect"], ha="left", va="center", fontsize=6, color="0.35",
                     style="italic")
@@ -357,7 +372,7 @@ def chart_indices(resultat: xr.Dataset, variable: str, lang: Lang = "fr", fig: F
     s_max = np.nanmax(np.r_[sigma, [0.0]])
     ax.set_ylim(0, 1.35 * s_max if s_max > 0.08 * m else 0.12 * m)
     if np.nanmax(np.r_[mu_star, sigma, [0.0]]) > 0:
-        _label_points(ax, mu_star, sigma, [n.replace("\n", " ") for n in names])
+        _label_points(ax, mu_star, sigma, [n.replace("\n", "") for n in names])
     else:
         ax.text(0.5, 0.5, T["none"], transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.2",
                 bbox=dict(facecolor="white", edgecolor="0.6", lw=0.5, boxstyle="round,pad=0.4"), zorder=5)

@@ -58,8 +58,11 @@ DEFAULT_SAMPLES = {"morris": 20, "sobol": 256}
 CLI = "command line"
 
 
-def parse_factors(texts: Sequence[str], par) -> tuple[list[Facteur], list]:
-    """``PATH[@YEAR]=LOW:HIGH`` -> factors (base = the scenario's value) and their levers."""
+def parse_factors(texts: Sequence[str], par, notes: list[str] | None = None) -> tuple[list[Facteur], list]:
+    """``PATH[@YEAR]=LOW:HIGH`` -> factors and their levers. The base (the one-at-a-time pivot) is the
+    scenario's value in the lever's first year (the last year for a lever on every year); when the
+    scenario has several values (``organismes.tous`` over organismes that differ) or one outside the
+    range, the pivot is their mean clipped into the range, and ``notes`` says so."""
     problems: list[Problem] = []
     facteurs: list[Facteur] = []
     levers = []
@@ -74,7 +77,14 @@ def parse_factors(texts: Sequence[str], par) -> tuple[list[Facteur], list]:
         if len(problems) > before:
             continue
         name = lever.path + (f"@{lever.years[0]}" if lever.years else "")
-        facteurs.append(Facteur(name, lever.low, lever.high, base=lever.start(par)[0], label=name))
+        base = lever.start(par)[0]
+        year = lever.years[0] if lever.years else ANNEES[-1]
+        values = [float(np.asarray(par[p], float)[ANNEES.index(year)]) if np.ndim(par[p]) else float(par[p])
+                  for p in lever.resolved_paths]
+        if notes is not None and (max(values) - min(values) > 1e-12 or not lever.low <= values[0] <= lever.high):
+            notes.append(f"{name}: the scenario's value(s) {', '.join(_num(v) for v in sorted(set(values)))} "
+                         f"-> one-at-a-time pivot {_num(base)} (mean, within [{_num(lever.low)}, {_num(lever.high)}])")
+        facteurs.append(Facteur(name, lever.low, lever.high, base=base, label=name))
         levers.append(lever)
     owner: dict[str, str] = {}
     for f, lv in zip(facteurs, levers):
@@ -116,13 +126,17 @@ def run_sensitivity(scenario: str | Path, method: str, params: Sequence[str], *,
     if organisme not in ORGANISMES + tuple(AGGREGATS):
         problems.append(Problem(CLI, "--organisme", organisme, "unknown organisme",
                                 ", ".join(ORGANISMES + tuple(AGGREGATS))))
+    notes: list[str] = []
     try:
-        facteurs, levers = parse_factors(params, par)
+        facteurs, levers = parse_factors(params, par, notes)
     except InputError as exc:
         problems.extend(exc.problems)
         facteurs, levers = [], []
     if problems:
         raise InputError(problems)
+    if method == "oat":
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
     seed_used = int(par["simulation.seed"])
     n = samples if samples is not None else DEFAULT_SAMPLES.get(method)
     X = plan(facteurs, method, n, seed_used, levels=levels, second_order=second_order)
@@ -149,7 +163,7 @@ def run_sensitivity(scenario: str | Path, method: str, params: Sequence[str], *,
                 "mode": ds.attrs["mode"], "replicates": ds.attrs["replicates"], "outputs": list(outs),
                 "factors": [{"name": f.path, "low": f.low, "high": f.high, "base": f.base,
                              "unit": lv.parameter.unit} for f, lv in zip(facteurs, levers)],
-                "evaluations_fingerprint": ds.attrs["fingerprint"], "headline": {"year": year, "organisme": organisme}}
+                "evaluations_fingerprint": ds.attrs["fingerprint"], "warnings": notes if method == "oat" else [], "headline": {"year": year, "organisme": organisme}}
     cell = {"year": year, "organisme": organisme}
     ecrire(res, target, manifest=manifest, lang=lang, cellule=cell)
     headline = tranche_tornado(res, outs[0], **cell)
