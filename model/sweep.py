@@ -357,36 +357,39 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
     store = partial / STORE
     if resume and not partial.exists() and _fingerprint_of(target) == fingerprint:
         return target  # finished already, with the same inputs
-    if resume and partial.is_dir():
+    resuming = resume and partial.is_dir()
+    if resuming:
         before = _fingerprint_of(partial)
         if before != fingerprint:
             raise InputError([Problem(str(partial), "fingerprint", before or MISSING,
                                       "the interrupted sweep was started with other inputs (scenario, grid, "
                                       "replicates, seed, outputs or code)", f"the same inputs ({fingerprint[:12]}), "
                                       f"or remove {partial} to start again")])
-    else:
-        if partial.exists():
-            shutil.rmtree(partial)
-        (partial / DONE_DIR).mkdir(parents=True)
-        _template(sweep, _attrs(sweep, fingerprint)).to_zarr(store, compute=False, mode="w", zarr_format=2)
-        _write_json(partial / MANIFEST, manifest)
-    done = _done(partial)
-    todo = [b for b in range(sweep.n_blocks) if b not in done]
-    bar = _progress(len(todo), sweep.n_blocks - len(todo), sweep.n_blocks, progress)
-    client = cluster = None
+    # the cluster first: an unreachable scheduler is bad input, and nothing is on disk yet
+    client, cluster = _client(workers, scheduler) if (workers or scheduler) else (None, None)
     try:
-        if workers or scheduler:
-            client, cluster = _client(workers, scheduler)
-            _run_distributed(client, sweep, todo, store, partial, bar, on_block)
-        else:
-            for b in todo:
-                _write_block(store, sweep, b, evaluate_block(sweep, b))
-                _mark_done(partial, b)
-                bar.update(1)
-                if on_block:
-                    on_block(b, None)
+        if not resuming:
+            if partial.exists():
+                shutil.rmtree(partial)
+            (partial / DONE_DIR).mkdir(parents=True)
+            _template(sweep, _attrs(sweep, fingerprint)).to_zarr(store, compute=False, mode="w", zarr_format=2)
+            _write_json(partial / MANIFEST, manifest)
+        done = _done(partial)
+        todo = [b for b in range(sweep.n_blocks) if b not in done]
+        bar = _progress(len(todo), sweep.n_blocks - len(todo), sweep.n_blocks, progress)
+        try:
+            if client is not None:
+                _run_distributed(client, sweep, todo, store, partial, bar, on_block)
+            else:
+                for b in todo:
+                    _write_block(store, sweep, b, evaluate_block(sweep, b))
+                    _mark_done(partial, b)
+                    bar.update(1)
+                    if on_block:
+                        on_block(b, None)
+        finally:
+            bar.close()
     finally:
-        bar.close()
         if client is not None:
             client.close()
         if cluster is not None:
@@ -554,11 +557,16 @@ def register(sub) -> None:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
-    target = run_sweep(args.scenario, grid=args.grid, sweep_file=args.sweep_file, out=args.out,
-                       replicates=args.replicates, seed=args.seed, deterministic=args.deterministic,
-                       outputs=outputs, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                       block_points=args.block_points, precision=args.precision,
-                       max_replicates=args.max_replicates)
+    try:
+        target = run_sweep(args.scenario, grid=args.grid, sweep_file=args.sweep_file, out=args.out,
+                           replicates=args.replicates, seed=args.seed, deterministic=args.deterministic,
+                           outputs=outputs, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                           block_points=args.block_points, precision=args.precision,
+                           max_replicates=args.max_replicates)
+    except KeyboardInterrupt:
+        print("interrupted: the blocks finished so far are kept in the .partial folder beside the output; "
+              "the same command with --resume finishes the sweep", file=sys.stderr)
+        return 130
     ds = open_sweep(target)
     axes = ", ".join(f"{a['name']} ({len(a['values'])})" for a in ds.attrs["grid"])
     print(f"{target / STORE}: {axes}; {ds.attrs['replicates']} replicate(s) per point, "

@@ -327,3 +327,27 @@ def test_run_with_precision_picks_its_replicates(tmp_path, capsys):
     assert R == int(err.split("->")[1].split()[0])
     x = xr.open_dataset(tmp_path / "run" / "results.nc")["etpma"].sel(organisme="cnaf", year=2022).values
     assert 1.959963984540054 * np.std(x, ddof=1) / np.sqrt(R) < 40 * 1.5
+
+
+def test_existing_scheduler_is_used_and_left_running(tmp_path, sweep_dir):
+    import logging
+
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        out = run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=tmp_path / "s", progress=False,
+                        block_points=2, scheduler=cluster.scheduler_address)
+        with Client(cluster.scheduler_address, timeout="10s") as client:  # still up after the sweep
+            assert len(client.scheduler_info()["workers"]) == 1
+    a, b = open_sweep(out), open_sweep(sweep_dir)
+    for var in OUTS:
+        np.testing.assert_array_equal(a[var].values, b[var].values)
+
+
+def test_unreachable_scheduler_exits_2(capsys, tmp_path):
+    code = main(["sweep", str(COG), "--grid", f"{TAU}=0.4,0.6", "--scheduler", "tcp://127.0.0.1:1",
+                 "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and "command line: --scheduler = 'tcp://127.0.0.1:1': cannot connect" in err
+    assert not list(tmp_path.iterdir())  # neither x nor x.partial
