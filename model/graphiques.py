@@ -156,6 +156,9 @@ LABELS: dict[str, dict[str, str]] = {
         "depenses_personnel": "Dépenses de personnel", "adf": "ADF",
         "adf_hors_informatique": "ADF hors informatique",
         "saturation": "Saturation du plafond",
+        "t_service": "Qualité de service : taux d'appels aboutis et délai de traitement",
+        "p_appels": "Taux d'appels aboutis", "p_delai": "Délai moyen de traitement", "log_days": "jours (échelle logarithmique)",
+        "cible_85": "Cible COG ({v})",
     },
     "en": {
         "source": "Source: cogsim {version}, run \u201c{run_id}\u201d ({mode}{commit}) — scenario \u201c{title}\u201d",
@@ -194,6 +197,9 @@ LABELS: dict[str, dict[str, str]] = {
         "etpma": "ETPMA", "masse_salariale": "Wage bill", "depenses_limitatives": "Capped management budget",
         "depenses_personnel": "Personnel expenses", "adf": "ADF", "adf_hors_informatique": "ADF excl. IT",
         "saturation": "Saturation of the ceiling",
+        "t_service": "Service quality: share of calls answered and processing delay",
+        "p_appels": "Share of calls answered", "p_delai": "Mean processing delay", "log_days": "days (log scale)",
+        "cible_85": "COG target ({v})",
     },
 }
 
@@ -959,6 +965,57 @@ def chart_saturation(run: Run, lang: Lang = "fr", fig: Figure | SubFigure | None
 
 
 @_styled
+def chart_service(run: Run, lang: Lang = "fr", fig: Figure | SubFigure | None = None) -> Figure | SubFigure:
+    """Service quality by organisme: the share of calls answered against the COG target (left) and the
+    mean processing delay (right, log scale: the CNAV's pension claims take months, care sheets days);
+    the régime général in bold; whiskers = 90 % band of a stochastic run."""
+    L = _L(lang)
+    fr = _frame(fig, 3.6, L["t_service"], source_note(run, lang), legend_rows=2)
+    axes = fr.body.subplots(1, 2)
+    years = run.years
+    handles, labels = [], []
+    for k, (ax, var) in enumerate(zip(axes, ("taux_appels_aboutis", "delai_traitement"))):
+        orgs = [o for o in run.organismes if o != "total" and _has_values(run, var, o)]
+        offsets = np.linspace(-0.12, 0.12, len(orgs)) if len(orgs) > 1 else np.zeros(1)
+        for j, o in enumerate(orgs):
+            colour, ls, marker = SERIES.get(o, ("black", "-", "o"))
+            rg = o == "regime_general"
+            style = dict(color=colour, ls=ls, marker=marker or "o", ms=2.6 if not rg else 2.4,
+                         lw=1.9 if rg else 0.9, mfc=colour if rg else "white", mew=0.8)
+            ax.plot(years + offsets[j], run.mean(var, o), **style)
+            if run.stochastic:
+                lo, hi = run.band(var, o)
+                ax.vlines(years + offsets[j], lo, hi, color=colour, lw=0.6)
+            if k == 0:
+                handles.append(Line2D([], [], **style))
+                labels.append(org_label(o, lang))
+        _year_axis(ax, years, every=2)
+        if var == "taux_appels_aboutis":
+            cibles = [run.mean("cible_taux_appels_aboutis", o) for o in orgs] if "cible_taux_appels_aboutis" in run.ds else []
+            finite = np.concatenate([c[np.isfinite(c)] for c in cibles]) if cibles else np.array([])
+            if finite.size:
+                v = float(np.max(finite))
+                ax.axhline(v, color="#b03a2e", lw=1.0, ls=(0, (4, 2)))
+                handles.append(Line2D([], [], color="#b03a2e", lw=1.0, ls=(0, (4, 2))))
+                labels.append(L["cible_85"].format(v=format_percent(v, 0, lang)))
+            _number_axis(ax, lang, percent=True)
+            ax.set_title(L["p_appels"], loc="left")
+        else:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(ticker.FixedLocator([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]))
+            ax.set_ylabel(L["log_days"], fontsize=6.5)
+            ax.yaxis.set_major_formatter(ticker.FuncFormatter(
+                lambda x, pos: format_number(x, 0 if x >= 1 else 1, lang)))
+            ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+            ax.set_title(L["p_delai"], loc="left")
+    if run.stochastic:
+        handles.append(Line2D([], [], color="black", lw=0.8, marker="|", ms=7, ls="none"))
+        labels.append(L["fan"])
+    fr.legend(handles, labels, 5)
+    return fr.root
+
+
+@_styled
 def chart_comparaison(runs: Sequence[Run], lang: Lang = "fr", fig: Figure | SubFigure | None = None,
                       variables: Sequence[str] = ("etpma", "masse_salariale", "depenses_limitatives"),
                       organisme: str = "total") -> Figure | SubFigure:
@@ -1119,6 +1176,7 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec("adf", chart_adf, ADF_POSTES + ("cible_adf",)),
     ChartSpec("productivite", chart_productivite, ("productivite", "cible_productivite")),
     ChartSpec("saturation", chart_saturation, ("saturation", "plafond_emplois")),
+    ChartSpec("service", chart_service, ("taux_appels_aboutis", "delai_traitement", "cible_taux_appels_aboutis")),
 )
 
 

@@ -217,7 +217,8 @@ MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet
 # variables of the "Tableaux" sheet (organisme × year, mean over replicates)
 TABLE_VARIABLES = ("etpma", "plafond_emplois", "saturation", "effectif_31dec", "departs_retraite",
                    "recrutements", "masse_salariale", "rmpp", "depenses_personnel", "adf_hors_informatique",
-                   "cible_adf", "depenses_limitatives", "productivite", "cible_productivite")
+                   "cible_adf", "depenses_limitatives", "productivite", "cible_productivite",
+                   "taux_appels_aboutis", "delai_traitement")
 
 
 # ----------------------------------------------------------------------------- command line

@@ -16,6 +16,7 @@ from .calendrier import ANNEES, ORGANISMES, REGIME_GENERAL
 from . import adf as _adf
 from . import ecarts as _ecarts
 from . import productivite as _productivite
+from . import service as _service
 from .engine import Trajectoire
 from .masse_salariale import bilan
 from .scenario import Parametres, ParametresLot
@@ -98,9 +99,9 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
 
 AGGREGATS = {"regime_general": REGIME_GENERAL, "total": ORGANISMES}
 # every output variable, in the order of the results: staffing and pay here, then the budget,
-# productivity and gaps modules (each declares its own metadata)
+# productivity, gaps and service modules (each declares its own metadata)
 REGISTRE: dict[str, tuple[str | None, str, str, str]] = {
-    **VARIABLES, **_adf.VARIABLES, **_productivite.VARIABLES, **_ecarts.VARIABLES}
+    **VARIABLES, **_adf.VARIABLES, **_productivite.VARIABLES, **_ecarts.VARIABLES, **_service.VARIABLES}
 
 
 def _cible(lot, shared: np.ndarray, per_element: np.ndarray | None, axes: tuple[int, ...]) -> np.ndarray:
@@ -176,13 +177,14 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
                                                                  "long_name_fr": "Réplication stochastique"}),
     }
     ds = xr.Dataset(variables, coords=coords)
-    # budget, productivity and gaps: pure functions of the yearly state
+    # budget, productivity, gaps and service quality: pure functions of the yearly state
     budget = _adf.budget(ds["etpma"], par, depenses_personnel=ds["depenses_personnel"],
                          cout_transition_mutualisation=ds["cout_transition_mutualisation"])
     indicateurs = _productivite.indicateurs(ds["etpma"], par, cout=budget["depenses_limitatives"])
     ecarts = _ecarts.ecarts(ds["etpma"], ds["plafond_emplois"], budget["adf_hors_informatique"], indicateurs, par)
+    service = _service.indicateurs_service(ds["etpma"], par, charge=indicateurs)
     nouveaux = {}
-    for part in (budget, indicateurs, ecarts):  # same coordinates: plain arrays, no realignment
+    for part in (budget, indicateurs, ecarts, service):  # same coordinates: plain arrays, no realignment
         part = part.reindex({d: ds[d].values for d in ("year", "organisme", "replicate")
                              if d in part.dims and not np.array_equal(part[d].values, ds[d].values)})
         for k in part.data_vars:
