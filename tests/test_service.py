@@ -241,3 +241,20 @@ def test_solve_targets_the_answer_rate():
     ds = build_dataset(simulate(sol.parametres, etat_initial(sol.parametres), replicates=1, seed=1,
                                 mode="deterministic"), sol.parametres)
     assert ds["taux_appels_aboutis"].sel(organisme="cnaf", year=2022).item() >= 0.85 - 1e-3
+
+
+def test_sweep_outputs_per_point_queues(tmp_path):
+    """In a sweep the points of one batch may have different queues (handling time): each point's answer
+    rate is that of its own deterministic run."""
+    from model.sweep import open_sweep, run_sweep
+
+    out = run_sweep(COG, grid=["organismes.cnaf.duree_moyenne_appel=4.5,5.5"], deterministic=True,
+                    outputs=["taux_appels_aboutis", "delai_traitement"], out=tmp_path / "s", progress=False)
+    ds = open_sweep(out)
+    got = ds["taux_appels_aboutis"].sel(organisme="cnaf", year=2020).isel(statistique=0).values
+    for value, duree in zip(got, (4.5, 5.5)):
+        sc = load_scenario(COG, {"organismes.cnaf.duree_moyenne_appel": duree, "simulation.mode": "deterministic"})
+        par = sc.parametres
+        one = build_dataset(simulate(par, etat_initial(par), replicates=1, seed=1, mode="deterministic"), par)
+        assert value == pytest.approx(one["taux_appels_aboutis"].sel(organisme="cnaf", year=2020).item(), abs=1e-9)
+    assert got[1] < got[0] - 0.05  # longer calls, fewer answered
