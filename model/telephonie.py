@@ -180,10 +180,9 @@ def simuler_file(arrivees: np.ndarray, agents: np.ndarray, duree_creneau: float,
             req.cancel()
 
     for s, a in enumerate(agents):
+        # after closing, the last slot's staffing serves the queue out (its absences never end)
+        fin = (s + 1) * duree_creneau if s < len(agents) - 1 else s * duree_creneau + 1e9
         for _ in range(capacite - int(a)):
-            fin = math.inf if s == len(agents) - 1 else (s + 1) * duree_creneau
-            if s == len(agents) - 1:  # after closing the last slot's staffing serves the queue out
-                fin = s * duree_creneau + 1e9
             env.process(absence(s * duree_creneau, fin))
     env.process(arrivees_proc())
     env.run(until=len(agents) * duree_creneau + 10 * (duree + (patience if np.isfinite(patience) else duree)) + 1e4)
