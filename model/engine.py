@@ -558,12 +558,17 @@ HORS_MOTEUR_ORGANISME = ("surface_par_etpma", "part_teletravail", "achats_par_et
                       "adf_autres_2013", "evolution_adf_autres", "investissement_informatique", "investissement_autre",
                       "cible_adf_taux", "charge_travail_reference", "croissance_charge_travail",
                       "charge_nouvelles_missions", "productivite_reference", "cible_productivite_base",
-                      "cible_productivite_taux", "enveloppe_masse_salariale")
+                      "cible_productivite_taux", "enveloppe_masse_salariale",
+                      # service quality (model.service): backlog capacity, entraide, targets, telephony staff
+                      "capacite_par_etpma_reference", "gain_productivite_service", "part_entraide_pretee",
+                      "poids_entraide_recue", "delai_cible", "cible_taux_appels_aboutis", "taux_absenteisme",
+                      "part_telephonie")
 HORS_MOTEUR = ("adf.cout_immobilier_m2", "adf.evolution_cout_immobilier", "adf.economie_surface_teletravail",
             "adf.evolution_prix_achats", "adf.environnement_utilisateur_par_etpma", "lpfp.taux_evolution_max",
             "productivite.reference_ij", "productivite.croissance_relative_charge_ij", "productivite.cible_ij_base",
             "productivite.cible_ij_taux", "remuneration.rmpp_cadrage", "remuneration.taux_charges_patronales",
-            "remuneration.taux_formation", "remuneration.taux_autres_depenses_personnel")
+            "remuneration.taux_formation", "remuneration.taux_autres_depenses_personnel",
+            "service.forme_delai", "telephonie.heures_par_etpma", "telephonie.taux_connexion")
 
 
 

@@ -656,7 +656,11 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
             if p is None:
                 v.unknown(opath, value, opath, [q for p in load_catalogue().values() for q in p.paths()])
             elif v.check_value(p, opath, value):
-                override_changes.append((p, opath, value))
+                parts = opath.split(".")
+                if p.by_organisme and parts[1] == TOUS:  # every organisme, as in scenario files
+                    override_changes.extend((p, f"organismes.{o}.{parts[2]}", value) for o in ORGANISMES)
+                else:
+                    override_changes.append((p, opath, value))
 
     # a file of the chain that could not be read leaves nothing to cross-check; otherwise the
     # cross-parameter bounds are checked on the valid values, so every problem is reported at once

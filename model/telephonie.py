@@ -20,6 +20,7 @@ patience, as in Garnett, Mandelbaum & Reiman 2002).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -233,13 +234,35 @@ def simuler_journee(agents: float, j: Journee) -> dict[str, float]:
 _MEMOIRE: dict[Journee, Courbe] = {}
 
 
+SHIPPED = Path(__file__).with_name("telephonie_courbes.json")  # curves of the shipped scenarios
+
+
+@functools.cache
+def _code_hash() -> str:
+    """The simulation's own source: a change to it invalidates every cached and shipped curve."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def cle(j: Journee) -> str:
+    """The cache key of a curve: its inputs, the agent grid and the simulation code."""
+    key = json.dumps({"v": CACHE_VERSION, "code": _code_hash(), "grille": GRILLE_CHARGE, **asdict(j)}, sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+@functools.cache
+def _shipped() -> dict[str, dict]:
+    try:
+        return json.loads(SHIPPED.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def _cache_file(j: Journee) -> Path | None:
     where = os.environ.get(CACHE_ENV, "")
     if where.lower() == "off":
         return None
     base = Path(where) if where else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cogsim"
-    key = json.dumps({"v": CACHE_VERSION, "grille": GRILLE_CHARGE, **asdict(j)}, sort_keys=True)
-    return base / "telephonie" / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".json")
+    return base / "telephonie" / (cle(j) + ".json")
 
 
 def courbe_reponse(j: Journee) -> Courbe:
@@ -252,6 +275,11 @@ def courbe_reponse(j: Journee) -> Courbe:
     """
     if j in _MEMOIRE:
         return _MEMOIRE[j]
+    shipped = _shipped().get(cle(j))
+    if shipped is not None:  # simulated by `python -m model.telephonie` with this very code
+        c = Courbe(*(np.array(shipped[k], float) for k in ("agents", "taux_aboutis", "attente")))
+        _MEMOIRE[j] = c
+        return c
     fichier = _cache_file(j)
     if fichier is not None and fichier.exists():
         try:
@@ -293,3 +321,38 @@ def interpoler(c: Courbe, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     taux = np.where(bas, c.taux_aboutis[0] * a / c.agents[0], taux)
     attente = np.interp(a, c.agents, c.attente)
     return np.where(np.isnan(a), np.nan, taux), np.where(np.isnan(a), np.nan, attente)
+
+
+def ship(scenarios: list[Path]) -> int:
+    """Simulate the curves the given scenarios use and write them to :data:`SHIPPED` (run by
+    ``python -m model.telephonie`` after a change to this module or to the telephone parameters;
+    ``tests/test_service.py`` checks that they cover the shipped scenarios and recomputes one)."""
+    from .run import run_scenario
+
+    os.environ[CACHE_ENV] = "off"
+    _shipped.cache_clear()
+    _MEMOIRE.clear()
+    old = SHIPPED.read_text(encoding="utf-8") if SHIPPED.exists() else None
+    SHIPPED.write_text("{}", encoding="utf-8")  # compute everything afresh
+    _shipped.cache_clear()
+    try:
+        for path in scenarios:
+            run_scenario(path, deterministic=True, write=False)
+    except BaseException:
+        if old is not None:
+            SHIPPED.write_text(old, encoding="utf-8")
+        raise
+    data = {cle(j): {"journee": asdict(j), **{k: v.tolist() for k, v in asdict(c).items()}}
+            for j, c in _MEMOIRE.items()}
+    tmp = SHIPPED.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, SHIPPED)
+    return len(data)
+
+
+if __name__ == "__main__":
+    from model import telephonie  # the imported module, whose memo the model fills (not __main__'s)
+
+    root = Path(__file__).resolve().parent.parent
+    n = telephonie.ship(sorted((root / "scenarios").glob("*.toml")))
+    print(f"{telephonie.SHIPPED}: {n} response curves")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import SCENARIOS
+from conftest import COG, SCENARIOS
 from model.run import run_scenario
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -85,3 +85,12 @@ def test_transfer_one_year_later(runs):
     # 2020: the receivers have fewer staff than in the COG scenario
     rg = ["cnam", "cnav", "acoss"]
     assert (late["etpma"].sel(organisme=rg, year=2020) < cog["etpma"].sel(organisme=rg, year=2020)).all()
+
+
+def test_overrides_for_every_organisme():
+    from model.calendrier import ORGANISMES
+    from model.scenario import load_scenario
+
+    par = load_scenario(COG, {"organismes.tous.taux_remplacement": 0.3}).parametres
+    for o in ORGANISMES:
+        assert list(par[f"organismes.{o}.taux_remplacement"]) == [0.3] * 10

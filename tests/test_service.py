@@ -8,6 +8,7 @@ saturation, where waits are strongly autocorrelated); the bounds below are about
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
-from conftest import COG, FIXTURES, ROOT
+from conftest import COG, FIXTURES, ROOT, SCENARIOS
 from model import telephonie as tel
 from model.engine import simulate
 from model.errors import InputError
@@ -258,3 +259,33 @@ def test_sweep_outputs_per_point_queues(tmp_path):
         one = build_dataset(simulate(par, etat_initial(par), replicates=1, seed=1, mode="deterministic"), par)
         assert value == pytest.approx(one["taux_appels_aboutis"].sel(organisme="cnaf", year=2020).item(), abs=1e-9)
     assert got[1] < got[0] - 0.05  # longer calls, fewer answered
+
+
+def test_shipped_curves_cover_the_shipped_scenarios(monkeypatch):
+    """A fresh machine simulates no queue for the shipped scenarios: their curves ship with the package
+    (``python -m model.telephonie`` rewrites them; the key includes this module's source)."""
+    from model.run import run_scenario
+
+    monkeypatch.setenv(tel.CACHE_ENV, "off")
+    monkeypatch.setattr(tel, "_MEMOIRE", {})
+
+    def no_simulation(*a, **k):
+        raise AssertionError("a shipped scenario needed a queue simulation: run python -m model.telephonie")
+
+    monkeypatch.setattr(tel, "simuler_journee", no_simulation)
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        run_scenario(path, deterministic=True, write=False)
+
+
+def test_a_shipped_curve_is_what_the_simulation_gives(monkeypatch):
+    monkeypatch.setenv(tel.CACHE_ENV, "off")
+    monkeypatch.setattr(tel, "_MEMOIRE", {})
+    monkeypatch.setattr(tel, "_shipped", lambda: {})
+    shipped = json.loads(tel.SHIPPED.read_text(encoding="utf-8"))
+    key, entry = sorted(shipped.items())[0]
+    d = dict(entry["journee"])
+    j = tel.Journee(**{**d, "profil": tuple(d["profil"])})
+    assert tel.cle(j) == key
+    c = tel.courbe_reponse(j)
+    for k in ("agents", "taux_aboutis", "attente"):
+        np.testing.assert_array_equal(getattr(c, k), np.array(entry[k]))
