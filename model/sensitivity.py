@@ -50,7 +50,7 @@ from .grille import Axe, Grille, _lever, _num
 from .resultats import AGGREGATS, REGISTRE
 from .scenario import load_scenario
 from .sensibilite import METHODES, Facteur, analyser, ecrire, plan, tranche_tornado
-from .sweep import open_sweep, run_sweep
+from .sweep import _check_optional_dependencies, open_sweep, run_sweep
 
 DEFAULT_OUTPUTS = ("etpma", "masse_salariale", "depenses_limitatives", "adf_hors_informatique", "ecart_plafond",
                    "ecart_lpfp")
@@ -108,6 +108,7 @@ def run_sensitivity(scenario: str | Path, method: str, params: Sequence[str], *,
                     progress: bool | None = None) -> Path:
     """Design, evaluate and analyse; write ``OUT/`` (see the module docstring). Returns ``OUT``."""
     t0 = time.perf_counter()
+    _check_optional_dependencies()
     sc = load_scenario(scenario, {"simulation.seed": seed} if seed is not None else None)
     par = sc.parametres
     problems: list[Problem] = []

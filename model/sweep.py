@@ -267,9 +267,13 @@ def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str |
             precision: Sequence[str] = (), grille: Grille | None = None) -> Sweep:
     """Validate everything (scenario, grid, outputs, precision targets) before anything runs.
 
+    Sweeps need the optional dependencies of ``cogsim[sweep]`` (dask, zarr): without them, a clear
+    message (exit 2) says how to install them.
+
     ``grille`` is a grid already built (``cogsim sensitivity`` passes its design as one bundle axis);
     otherwise the grid comes from ``sweep_file`` and ``grid``.
     """
+    _check_optional_dependencies()
     overrides: dict[str, Any] = {}
     if seed is not None:
         overrides["simulation.seed"] = seed
@@ -323,6 +327,16 @@ def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str |
     target = BATCH_TARGET if block_points is None else block_points * R
     return Sweep(str(Path(scenario).resolve()), grille, R, int(par["simulation.seed"]), mode, outs,
                  choose_chunks(grille.shape, R, target))
+
+
+def _check_optional_dependencies() -> None:
+    import importlib.util
+
+    missing = [m for m in ("dask", "distributed", "zarr") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise InputError([Problem("installation", "optional dependencies", ", ".join(missing),
+                                  "sweeps and sensitivity analyses need the optional dependencies of cogsim[sweep]",
+                                  "pip install -e '.[sweep]' (from the project folder) or pip install 'cogsim[sweep]'")])
 
 
 def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str | Path | None = None,

@@ -351,3 +351,16 @@ def test_unreachable_scheduler_exits_2(capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == 2 and "command line: --scheduler = 'tcp://127.0.0.1:1': cannot connect" in err
     assert not list(tmp_path.iterdir())  # neither x nor x.partial
+
+
+def test_without_the_optional_dependencies_a_sweep_says_how_to_install_them(monkeypatch, capsys, tmp_path):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "zarr" else real(name, *a))
+    for cmd in (["sweep", str(COG), "--grid", f"{TAU}=0.4,0.6"],
+                ["sensitivity", str(COG), "--method", "oat", "--param", f"{TAU}=0.4:0.6"]):
+        code = main([*cmd, "--out", str(tmp_path / "x")])
+        err = capsys.readouterr().err
+        assert code == 2 and "optional dependencies = 'zarr'" in err and "pip install -e '.[sweep]'" in err
+    assert not list(tmp_path.iterdir())
