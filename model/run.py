@@ -42,6 +42,19 @@ def run_id(scenario: Scenario, overrides: dict[str, Any]) -> str:
     return "-".join(parts)
 
 
+def simulation_overrides(replicates: int | None = None, seed: int | None = None,
+                         deterministic: bool = False) -> dict[str, Any]:
+    """The command-line options as ``simulation.*`` overrides of a scenario (validated like its values)."""
+    overrides: dict[str, Any] = {}
+    if replicates is not None:
+        overrides["simulation.replicates"] = replicates
+    if seed is not None:
+        overrides["simulation.seed"] = seed
+    if deterministic:
+        overrides["simulation.mode"] = "deterministic"
+    return overrides
+
+
 def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates: int | None = None,
                  seed: int | None = None, deterministic: bool = False, results_dir: str | Path = "results",
                  write: bool = True) -> RunResult:
@@ -52,13 +65,7 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    overrides: dict[str, Any] = {}
-    if replicates is not None:
-        overrides["simulation.replicates"] = replicates
-    if seed is not None:
-        overrides["simulation.seed"] = seed
-    if deterministic:
-        overrides["simulation.mode"] = "deterministic"
+    overrides = simulation_overrides(replicates, seed, deterministic)
     sc = load_scenario(path, overrides)
     par = sc.parametres
     etat0 = etat_initial(par, base_dir=Path(path).parent)

@@ -64,6 +64,7 @@ from .etat_initial import etat_initial
 from .grille import Grille, check_grid, load_sweep_file, parse_grid
 from .precision import MAX_REPLICATES, PILOT_REPLICATES, Precision, parse_precision, replicates_needed
 from .resultats import AGGREGATS, REGISTRE, _Tableaux, aggregate_values, build_dataset
+from .run import simulation_overrides
 from .scenario import Parametres, ParametresLot, file_hash, load_scenario
 from .writers import git_commit
 
@@ -274,12 +275,7 @@ def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str |
     otherwise the grid comes from ``sweep_file`` and ``grid``.
     """
     _check_optional_dependencies()
-    overrides: dict[str, Any] = {}
-    if seed is not None:
-        overrides["simulation.seed"] = seed
-    if deterministic:
-        overrides["simulation.mode"] = "deterministic"
-    sc = load_scenario(scenario, overrides)
+    sc = load_scenario(scenario, simulation_overrides(seed=seed, deterministic=deterministic))
     par = sc.parametres
     problems: list[Problem] = []
     axes = list(grille.axes) if grille is not None else []
