@@ -29,7 +29,7 @@ from __future__ import annotations
 import ctypes
 import functools
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import simpy
@@ -38,7 +38,7 @@ from .calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, mois_depuis_debut
 from .etat_initial import EtatInitial
 from .masse_salariale import facteurs_rmpp, gvt_mensuel, indice_initial, valeur_point
 from .errors import MISSING, InputError, Problem
-from .scenario import Parametres
+from .scenario import Parametres, ParametresLot
 
 Mode = Literal["stochastic", "deterministic"]
 FLOWS = ("retraite", "autres_departs", "fins_cdd", "recrutement", "ages_entrants", "transferts", "allocation")
@@ -257,8 +257,9 @@ class _Etat:
     """The mutable state of one batch during a run (private to the engine)."""
 
     def __init__(self, par: Parametres, etat0: EtatInitial, mode: Mode, replicates: int, seed: int,
-                 trace: bool, lot: Sequence[Parametres] | None = None):
-        P = 1 if lot is None else len(lot)
+                 trace: bool):
+        lot = par if isinstance(par, ParametresLot) else None
+        P = 1 if lot is None else lot.n_points
         R = replicates * P  # the batch: P blocks of `replicates`, point-major
         self.par = par
         self.mode = mode
@@ -300,7 +301,10 @@ class _Etat:
         self.ferme = np.zeros(O, dtype=bool)  # organismes closed (the ex-RSI after its transfer)
         # parameters in array form
         # parameters that may differ between the points of a batch: (O, ...) or (batch, O, ...)
-        lot_par = _par_lot(par, lot, replicates)
+        def lot_par(name: str) -> np.ndarray:
+            per_element = None if lot is None else lot.lot_organisme(name)
+            return par.par_organisme(name) if per_element is None else per_element
+
         self.tau = lot_par("taux_remplacement")
         self.tau_cdd = lot_par("taux_renouvellement_cdd")
         self.supp = lot_par("recrutements_supplementaires")
@@ -571,22 +575,6 @@ HORS_MOTEUR = ("adf.cout_immobilier_m2", "adf.evolution_cout_immobilier", "adf.e
             "service.forme_delai", "telephonie.heures_par_etpma", "telephonie.taux_connexion")
 
 
-
-
-def _par_lot(par: Parametres, lot: Sequence[Parametres] | None, replicates: int):
-    """``name -> array``: ``par.par_organisme(name)``, shape (O, ...), when every point of the batch
-    has the same value; otherwise one row per batch element, shape (points × replicates, O, ...)."""
-    def get(name: str) -> np.ndarray:
-        base = par.par_organisme(name)
-        if lot is None:
-            return base
-        rows = np.stack([p.par_organisme(name) for p in lot])
-        if np.array_equal(rows, np.broadcast_to(base, rows.shape), equal_nan=True):
-            return base
-        return np.repeat(rows, replicates, axis=0)
-    return get
-
-
 def _profil_entrants(mean: float, sd: float, par: Parametres) -> np.ndarray:
     ages = np.array(AGES, float)
     lo, hi = par["recrutement.age_min_entrants"], par["recrutement.age_max_entrants"]
@@ -674,22 +662,21 @@ def _garder_la_memoire() -> None:
 
 
 def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: int = 0,
-             mode: Mode = "stochastic", trace: bool = False,
-             lot: Sequence[Parametres] | None = None) -> Trajectoire:
-    """Simulate 2013-2022 month by month for a batch of ``replicates`` (× the points of ``lot``).
+             mode: Mode = "stochastic", trace: bool = False) -> Trajectoire:
+    """Simulate 2013-2022 month by month for a batch of ``replicates`` (× the points of a lot).
 
     Parameters
     ----------
-    par : resolved parameters (``Scenario.parametres``).
+    par : resolved parameters (``Scenario.parametres``), or a ``ParametresLot``: the parameter sets of
+        several grid points run in one batch (a sweep). Its points may differ only in the organisme
+        parameters of ``PARAMETRES_LOT`` and in parameters the engine does not read; the batch is
+        then ``n_points × replicates``, point-major (element ``p × replicates + r`` is replicate r of
+        point p), and replicate r uses the same random streams at every point.
     etat0 : the state at 31 December 2012.
     replicates : batch size; in deterministic mode every replicate is the same expected path.
     seed : root of the random streams.
     mode : "stochastic" (binomial draws) or "deterministic" (expected values).
     trace : record the event log of replicate 0 (for tests and debugging).
-    lot : the parameter sets of several grid points run in one batch (a sweep). They may differ from
-        ``par`` only in the organisme parameters of ``PARAMETRES_LOT``; the batch is then
-        ``len(lot) × replicates``, point-major (element ``p × replicates + r`` is replicate r of point
-        p), and replicate r uses the same random streams at every point.
 
     Returns
     -------
@@ -702,9 +689,9 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
                                   "integers in column effectif, or --deterministic")])
     _garder_la_memoire()
     env = simpy.Environment()
-    if lot is not None:
-        _check_lot(par, lot)
-    s = _Etat(par, etat0, mode, replicates, seed, trace, lot)
+    if isinstance(par, ParametresLot):
+        _check_lot(par, replicates)
+    s = _Etat(par, etat0, mode, replicates, seed, trace)
     # dated events are created before the tick so that they run first within a month
     env.process(_transfert_rsi(env, s, par))
     for vague in par["mutualisations"]:
@@ -716,18 +703,13 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     return s.traj
 
 
-def _check_lot(par: Parametres, lot: Sequence[Parametres]) -> None:
+def _check_lot(par: ParametresLot, replicates: int) -> None:
     free = {f"organismes.{o}.{n}" for o in ORGANISMES for n in PARAMETRES_LOT + HORS_MOTEUR_ORGANISME}
     free.update(HORS_MOTEUR)
-    for p in lot:
-        for k in par:
-            if k in free:
-                continue
-            a, b = par[k], p[k]
-            same = np.array_equal(a, b, equal_nan=True) if isinstance(a, np.ndarray) else a == b
-            if not same:
-                raise ValueError(f"a batch's points may differ only in {', '.join(PARAMETRES_LOT)} and in "
-                                 f"parameters the engine does not read; {k} differs")
+    if par.replicates != replicates or not par.varies <= free:
+        raise ValueError(f"a batch's points may differ only in {', '.join(PARAMETRES_LOT)} and in parameters the "
+                         f"engine does not read (here: {', '.join(sorted(par.varies - free))}), with "
+                         f"{par.replicates} replicates each (asked: {replicates})")
 
 
 __all__ = ["PARAMETRES_LOT", "HORS_MOTEUR", "HORS_MOTEUR_ORGANISME", "simulate", "binomial_inverse", "Trajectoire", "FLOWS", "FLUX"]

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, mois_depuis_debut
-from .scenario import Parametres, ParametresLot
+from .scenario import Parametres
 
 Y = len(ANNEES)
 EUR_PER_MEUR = 1e6
@@ -134,15 +134,8 @@ def bilan(indice_etp: np.ndarray, etpma: np.ndarray, rmpp_num: np.ndarray, rmpp_
         effets["effet_noria"][y] = np.where(has0 & has1, e1 * vs1 * (i1 - i0), 0.0) - gvt
         # when y-1 had no staff, what arrives is an effectif effect at this year's pay
         effets["effet_effectif"][y] += np.where(~has0 & has1, ms[y], 0.0)
-    taux_charges = par["remuneration.taux_charges_patronales"][:, None, None]
-    autres = par["remuneration.taux_formation"] + par["remuneration.taux_autres_depenses_personnel"]
-    if isinstance(par, ParametresLot):  # values that differ between the points of a batch
-        lot = par.lot("remuneration.taux_charges_patronales")
-        taux_charges = taux_charges if lot is None else lot.T[:, :, None]
-        parts = [par.lot(k) for k in ("remuneration.taux_formation", "remuneration.taux_autres_depenses_personnel")]
-        if any(x is not None for x in parts):
-            autres = sum(par[k] if x is None else x[None, :, None] for k, x in
-                         zip(("remuneration.taux_formation", "remuneration.taux_autres_depenses_personnel"), parts))
+    taux_charges = par.yro("remuneration.taux_charges_patronales")
+    autres = par.yro("remuneration.taux_formation") + par.yro("remuneration.taux_autres_depenses_personnel")
     out = {
         "masse_salariale": ms / EUR_PER_MEUR,
         "smpt": smpt,

@@ -19,7 +19,7 @@ from . import productivite as _productivite
 from . import service as _service
 from .engine import Trajectoire
 from .masse_salariale import bilan
-from .scenario import Parametres, ParametresLot
+from .scenario import Parametres
 
 # name: (units, long_name, long_name_fr, aggregation)
 VARIABLES: dict[str, tuple[str, str, str, str]] = {
@@ -104,15 +104,6 @@ REGISTRE: dict[str, tuple[str | None, str, str, str]] = {
     **VARIABLES, **_adf.VARIABLES, **_productivite.VARIABLES, **_ecarts.VARIABLES, **_service.VARIABLES}
 
 
-def _cible(lot, shared: np.ndarray, per_element: np.ndarray | None, axes: tuple[int, ...]) -> np.ndarray:
-    """A target as (year, batch or 1, organisme or 1): ``per_element`` (batch, [organisme,] year)
-    transposed when the points of a batch differ, else ``shared``."""
-    if per_element is None:
-        return shared
-    x = np.transpose(per_element, axes)
-    return x if x.ndim == 3 else x[:, :, None]
-
-
 def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | None = None) -> xr.Dataset:
     """Yearly Dataset, dims (year, organisme, replicate), from a batch trajectory."""
     Y = len(ANNEES)
@@ -143,16 +134,9 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     finite = lambda x: np.where(np.isfinite(x), x, np.nan)  # noqa: E731  (inf = none -> NaN)
     # targets as (year, batch or 1, organisme or 1) arrays: per batch element when they differ
     # between the points of a batch (a sweep), else shared
-    lot = par if isinstance(par, ParametresLot) else None
-    cibles = {
-        "plafond_emplois": _cible(lot, par.par_organisme("plafond_emplois").T[:, None, :],
-                                  lot and lot.lot_organisme("plafond_emplois"), (2, 0, 1)),
-        "enveloppe_masse_salariale": _cible(lot, par.par_organisme("enveloppe_masse_salariale").T[:, None, :],
-                                            lot and lot.lot_organisme("enveloppe_masse_salariale"), (2, 0, 1)),
-        "rmpp_cadrage": _cible(lot, np.asarray(par["remuneration.rmpp_cadrage"], float)[:, None, None],
-                               lot and lot.lot("remuneration.rmpp_cadrage"), (1, 0)),
-    }
-    cibles = {k: finite(v) for k, v in cibles.items()}
+    cibles = {k: finite(v) for k, v in (("plafond_emplois", par.yro_organisme("plafond_emplois")),
+                                        ("enveloppe_masse_salariale", par.yro_organisme("enveloppe_masse_salariale")),
+                                        ("rmpp_cadrage", par.yro("remuneration.rmpp_cadrage")))}
     with np.errstate(invalid="ignore", divide="ignore"):
         data["saturation"] = data["etpma"] / cibles["plafond_emplois"]
         data["ecart_rmpp_cadrage"] = data["rmpp"] - cibles["rmpp_cadrage"]

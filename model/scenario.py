@@ -68,6 +68,19 @@ class Parametres(Mapping):
         (organisme, year) for parameters that vary by year."""
         return np.stack([np.asarray(self._values[f"organismes.{o}.{name}"], dtype=float) for o in ORGANISMES])
 
+    def yro(self, path: str) -> np.ndarray:
+        """A numeric parameter shaped to broadcast against (year, batch, organisme) arrays: (1, 1, 1), or
+        (year, 1, 1) when it varies by year; ``ParametresLot`` gives (·, batch, 1) when it differs
+        between the points of a batch."""
+        v = np.asarray(self[path], dtype=float)
+        return v.reshape(-1, 1, 1) if v.ndim else v.reshape(1, 1, 1)
+
+    def yro_organisme(self, name: str) -> np.ndarray:
+        """An organisme parameter shaped to broadcast against (year, batch, organisme) arrays:
+        (1 or year, 1, organisme); ``ParametresLot`` gives (·, batch, organisme) when it differs."""
+        v = self.par_organisme(name)
+        return v.T[:, None, :] if v.ndim == 2 else v[None, None, :]
+
     def table(self, path: str) -> tuple[np.ndarray, np.ndarray]:
         """Keys and values of a table parameter, sorted by key."""
         pairs = self._values[path]
@@ -109,6 +122,18 @@ class ParametresLot(Parametres):
     def lot(self, path: str) -> np.ndarray | None:
         """Values per batch element, shape (batch, ...), or None when all points share the value."""
         return self._lot.get(path)
+
+    def yro(self, path: str) -> np.ndarray:
+        lot = self._lot.get(path)
+        if lot is None:
+            return super().yro(path)
+        return lot.T[:, :, None] if lot.ndim == 2 else lot[None, :, None]
+
+    def yro_organisme(self, name: str) -> np.ndarray:
+        lot = self.lot_organisme(name)
+        if lot is None:
+            return super().yro_organisme(name)
+        return np.transpose(lot, (2, 0, 1)) if lot.ndim == 3 else lot[None, :, :]
 
     def lot_organisme(self, name: str) -> np.ndarray | None:
         """``par_organisme`` per batch element, shape (batch, organisme[, year]), or None."""

@@ -179,12 +179,10 @@ def evaluate_block(sweep: Sweep, b: int) -> dict[str, np.ndarray]:
     R = sweep.replicates
     out = {v: np.empty((len(points), len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))) for v in sweep.outputs}
     for members in groups.values():
-        first = pars[members[0]]
-        lot = [pars[k] for k in members]
-        etat0 = etat_initial(first, base_dir=base_dir)
-        traj = simulate(first, etat0, replicates=R, seed=sweep.seed, mode=sweep.mode,
-                        lot=lot if len(members) > 1 else None)
-        ds = build_dataset(traj, ParametresLot(lot, R, swept) if len(members) > 1 else first)
+        lot = ParametresLot([pars[k] for k in members], R, swept) if len(members) > 1 else pars[members[0]]
+        etat0 = etat_initial(lot, base_dir=base_dir)
+        traj = simulate(lot, etat0, replicates=R, seed=sweep.seed, mode=sweep.mode)
+        ds = build_dataset(traj, lot)
         tab = _Tableaux(ds)
         for v in sweep.outputs:
             out[v][members] = statistiques(aggregate_values(ds, v, tab), R)

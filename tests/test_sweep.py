@@ -364,3 +364,15 @@ def test_without_the_optional_dependencies_a_sweep_says_how_to_install_them(monk
         err = capsys.readouterr().err
         assert code == 2 and "optional dependencies = 'zarr'" in err and "pip install -e '.[sweep]'" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_the_engine_refuses_a_lot_whose_points_differ_in_what_it_reads():
+    from model.engine import simulate
+    from model.etat_initial import etat_initial
+    from model.scenario import ParametresLot
+
+    par = load_scenario(COG).parametres
+    pts = [par.with_values({"recrutement.age_moyen_entrants": a}) for a in (30.0, 34.0)]
+    with pytest.raises(ValueError, match="recrutement.age_moyen_entrants"):
+        simulate(ParametresLot(pts, 2, ["recrutement.age_moyen_entrants"]), etat_initial(par, base_dir=COG.parent),
+                 replicates=2)
