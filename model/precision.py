@@ -105,9 +105,14 @@ def replicates_for_run(path, precisions: Sequence[Precision], *, pilot: int = PI
         x = aggregate_values(ds, p.variable, tab)[ANNEES.index(p.year), orgs.index(p.organisme)]
         sd, mean = float(np.std(x, ddof=1)), float(np.mean(x))
         needed[p.text] = {"replicates": replicates_needed(sd, mean, p), "pilot_sd": sd, "pilot_mean": mean}
+    return choose(needed, pilot, max_replicates)
+
+
+def choose(needed: dict[str, dict], pilot: int, max_replicates: int, where: str = "") -> tuple[int, dict]:
+    """The replicates for every target (``needed[text]["replicates"]``), capped: (replicates, report)."""
     n = max(v["replicates"] for v in needed.values())
     chosen = min(n, max_replicates)
-    message = (f"precision: {pilot} pilot replicates -> {chosen} replicates"
+    message = (f"precision: {pilot} pilot replicates{where} -> {chosen} replicates"
                + (f" (capped at {max_replicates}; {n} would be needed)" if n > max_replicates else ""))
     return chosen, {"pilot_replicates": pilot, "confidence": 0.95, "needed": needed, "chosen": chosen,
                     "capped": n > max_replicates, "message": message}

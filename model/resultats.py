@@ -98,6 +98,7 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
 }
 
 AGGREGATS = {"regime_general": REGIME_GENERAL, "total": ORGANISMES}
+QUANTILES = (0.05, 0.50, 0.95)  # the 90 % band and the median over replicates (results.csv, sweeps)
 # every output variable, in the order of the results: staffing and pay here, then the budget,
 # productivity, gaps and service modules (each declares its own metadata)
 REGISTRE: dict[str, tuple[str | None, str, str, str]] = {
@@ -285,6 +286,6 @@ def tidy_frame(ds: xr.Dataset):
     else:
         with np.errstate(invalid="ignore"):
             cols["mean"] = values.mean(-1).reshape(-1)
-            q = np.quantile(values, [0.05, 0.5, 0.95], axis=-1)
+            q = np.quantile(values, QUANTILES, axis=-1)
         cols.update(p05=q[0].reshape(-1), p50=q[1].reshape(-1), p95=q[2].reshape(-1))
     return pd.DataFrame(cols)

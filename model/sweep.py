@@ -62,14 +62,13 @@ from .engine import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, Mode, si
 from .errors import MISSING, InputError, Problem
 from .etat_initial import etat_initial
 from .grille import Grille, check_grid, load_sweep_file, parse_grid
-from .precision import MAX_REPLICATES, PILOT_REPLICATES, Precision, parse_precision, replicates_needed
-from .resultats import AGGREGATS, REGISTRE, _Tableaux, aggregate_values, build_dataset
+from .precision import MAX_REPLICATES, PILOT_REPLICATES, Precision, choose, parse_precision, replicates_needed
+from .resultats import AGGREGATS, QUANTILES, REGISTRE, _Tableaux, aggregate_values, build_dataset
 from .run import simulation_overrides
 from .scenario import Parametres, ParametresLot, file_hash, load_scenario
 from .writers import git_commit
 
 STATISTIQUES = ("moyenne", "p05", "p50", "p95", "ecart_type")
-QUANTILES = (0.05, 0.50, 0.95)
 BATCH_TARGET = 1000  # batch elements (points × replicates) per task: ≈ 250 MiB of engine state
 DEFAULT_REPLICATES = 10
 STORE = "sweep.zarr"
@@ -387,7 +386,7 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
         bar = _progress(len(todo), sweep.n_blocks - len(todo), sweep.n_blocks, progress)
         try:
             if client is not None:
-                _run_distributed(client, sweep, todo, store, partial, bar, on_block)
+                _run_distributed(client, sweep, fingerprint, todo, store, partial, bar, on_block)
             else:
                 for b in todo:
                     _write_block(store, sweep, b, evaluate_block(sweep, b))
@@ -431,23 +430,19 @@ def choose_replicates(sweep: Sweep, precisions: Sequence[Precision], max_replica
         means, sds = cell[..., 0].ravel(), cell[..., STATISTIQUES.index("ecart_type")].ravel()
         n = max(replicates_needed(float(sd), float(m), p) for sd, m in zip(sds, means))
         needed[p.text] = {"replicates": n, "pilot_sd_max": float(np.nanmax(sds)) if np.isfinite(sds).any() else None}
-    n = max(v["replicates"] for v in needed.values())
-    chosen = min(n, max_replicates)
-    message = (f"precision: {sweep.replicates} pilot replicates at {g.size} corner point(s) -> {chosen} replicates"
-               + (f" (capped at {max_replicates}; {n} would be needed)" if n > max_replicates else ""))
+    chosen, report = choose(needed, sweep.replicates, max_replicates, f" at {g.size} corner point(s)")
+    report["pilot_points"] = g.size
     target = BATCH_TARGET if block_points is None else block_points * chosen
-    report = {"pilot_replicates": sweep.replicates, "pilot_points": g.size, "confidence": 0.95,
-              "needed": needed, "chosen": chosen, "capped": n > max_replicates, "message": message}
     return replace(sweep, replicates=chosen, chunks=choose_chunks(sweep.grille.shape, chosen, target)), report
 
 
-def _run_distributed(client, sweep: Sweep, todo: list[int], store: Path, partial: Path, bar, on_block) -> None:
+def _run_distributed(client, sweep: Sweep, tag: str, todo: list[int], store: Path, partial: Path, bar,
+                     on_block) -> None:
     """Submit the blocks to the cluster, a few per worker at a time (so that the scheduler's memory does
     not grow with the grid), and write each result as it arrives."""
     from dask.distributed import as_completed
 
     spec = client.scatter(sweep, broadcast=True)
-    tag = sweep.fingerprint()[:12]
     window = 2 * max(1, len(client.scheduler_info()["workers"])) + 2
     pending = iter(todo)
     futures = {}
@@ -456,7 +451,7 @@ def _run_distributed(client, sweep: Sweep, todo: list[int], store: Path, partial
         b = next(pending, None)
         if b is None:
             return
-        fut = client.submit(evaluate_block, spec, b, key=f"cogsim-bloc-{b}-{tag}", retries=3)
+        fut = client.submit(evaluate_block, spec, b, key=f"cogsim-bloc-{b}-{tag[:12]}", retries=3)
         futures[fut] = b
         if ac is not None:
             ac.add(fut)
