@@ -218,9 +218,11 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                              organisme=args.organisme, replicates=args.replicates, seed=args.seed,
                              workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                              lang=getattr(args, "lang", None) or "fr")
+    import xarray as xr
+
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    head = tranche_tornado(_load(target), manifest["outputs"][0], **{"year": manifest["headline"]["year"],
-                                                                    "organisme": manifest["headline"]["organisme"]})
+    with xr.open_dataset(target / "sensitivity.nc") as head:  # the headline cell, written by the run
+        head = head.load()
     print(f"{target}: {manifest['method']}, {manifest['points']} evaluations, indices for "
           f"{len(manifest['outputs'])} outputs x year x organisme")
     key = "swing" if manifest["method"] == "oat" else ("mu*" if manifest["method"] == "morris" else "ST")
@@ -230,8 +232,3 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     for i in order:
         print(f"  {str(head['parameter'].values[i]):<50} {_num(float(values.values[i]))}")
     return 0
-
-
-def _load(target: Path):
-    from .sensibilite import lire
-    return lire(target / "sensibilite.nc")
