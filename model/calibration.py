@@ -38,6 +38,7 @@ import numpy as np
 from .calendrier import ANNEES, ORGANISMES, PREMIERE_ANNEE, REGIME_GENERAL
 from .catalogue import lookup
 from .errors import InputError, Problem
+from .writers import claim_output
 
 ROOT = Path(__file__).resolve().parent.parent
 OBSERVATIONS_DIR = ROOT / "calibration" / "observations"
@@ -880,11 +881,13 @@ def cmd_calibrate(args) -> int:
     """``calibrate``: fit, write the report to --out and, on the default data and window, the fitted file."""
     fen = _window(args.window)
     obs = load_observations(args.data)
-    res = calibrer(obs, fen)
     out = _out_dir(args.out, f"calibration-{fen[0]}-{fen[1]}")
-    rapport(res, out)
-    target = out / "parametres_calibres.toml"
-    ecrire_parametres(res, target, args.data)
+    # the destination is checked, locked and proved writable before the fit
+    with claim_output(out, "calibration") as claim:
+        res = calibrer(obs, fen)
+        rapport(res, claim.tmp)
+        ecrire_parametres(res, claim.tmp / "parametres_calibres.toml", args.data)
+        claim.publish()
     if args.data is None and fen == FENETRE:
         ecrire_parametres(res, CALIBRATION_FILE, None)
     for s, t, e in zip(res.specs, res.theta, res.se):
@@ -900,11 +903,12 @@ def cmd_calibrate(args) -> int:
 def cmd_backtest(args) -> int:
     """``backtest``: refit on 2013-2016 and 2013-2017, score the held-out years, write CSVs to --out."""
     obs = load_observations(args.data)
-    erreurs, scores = backtest(obs)
     out = _out_dir(args.out, "backtest")
-    out.mkdir(parents=True, exist_ok=True)
-    _write_csv(out / "erreurs.csv", erreurs)
-    _write_csv(out / "scores.csv", scores)
+    with claim_output(out, "backtest") as claim:  # checked, locked and writable before the refits
+        erreurs, scores = backtest(obs)
+        _write_csv(claim.tmp / "erreurs.csv", erreurs)
+        _write_csv(claim.tmp / "scores.csv", scores)
+        claim.publish()
     for s in scores:
         if s["fenetre"] == "toutes":
             print(f"horizon {s['horizon']}: mean error {s['erreur_moyenne']:+.2f} %, MAE {s['mae']:.2f} %, "

@@ -269,10 +269,10 @@ def draw_charts(run_dir: str | Path, lang: str = "fr", workers: int | None = Non
     _check_lang(lang)
     run = g.load_run(run_dir)
     target = Path(run_dir) / CHARTS_DIR
-    with atomic_dir(target) as tmp:
+    with atomic_dir(target, "charts") as tmp:
         jobs = [("chart", spec.name) for spec in g.applicable(run)]
         _run_jobs(_Context(run, tmp, lang, None, ()), jobs, workers)
-        names = sorted(p.name for p in tmp.iterdir())
+        names = sorted(p.name for p in tmp.iterdir() if not p.name.startswith("."))
     return [target / n for n in names]
 
 
@@ -320,7 +320,7 @@ def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | 
         raise InputError(problems)
     others = tuple(loaded)
     target = run_dir / REPORT_DIR
-    with atomic_dir(target) as tmp:
+    with atomic_dir(target, "report") as tmp:
         ctx = _Context(run, tmp, lang, sens, others)
         names = chart_names(run, sens, others)
         # heaviest first, so that the two workers finish together

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import platform
 import sys
@@ -19,7 +20,7 @@ from .engine import simulate
 from .etat_initial import etat_initial
 from .resultats import build_dataset
 from .scenario import Scenario, file_hash, load_scenario
-from .writers import git_commit, write_results
+from .writers import claim_output, git_commit, write_results_into
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,25 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
     par = sc.parametres
     etat0 = etat_initial(par, base_dir=Path(path).parent)
     timings["load_s"] = time.perf_counter() - t0
+    with contextlib.ExitStack() as stack:
+        target = None
+        claim = None
+        if write:  # the destination is checked, locked and proved writable before the simulation
+            target = Path(out) if out else Path(results_dir) / run_id(sc, overrides)
+            claim = stack.enter_context(claim_output(target, "run"))
+        ds, manifest = _simulate(path, sc, etat0, timings)
+        if claim is not None:
+            manifest["run_id"] = target.name
+            ds.attrs["run_id"] = target.name
+            write_results_into(ds, manifest, claim.tmp)
+            claim.publish()
+    timings["total_s"] = time.perf_counter() - t0
+    return RunResult(sc, ds, manifest, target)
 
+
+def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.Dataset, dict[str, Any]]:
+    """Simulate and post-process a loaded scenario: the Dataset and the run's manifest."""
+    par = sc.parametres
     mode = par["simulation.mode"]
     n_rep = 1 if mode == "deterministic" else par["simulation.replicates"]
     seed_used = par["simulation.seed"]
@@ -117,12 +136,5 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
     }
     t2 = time.perf_counter()
     ds = build_dataset(traj, par, attrs)
-    target = None
-    if write:
-        target = Path(out) if out else Path(results_dir) / run_id(sc, overrides)
-        manifest["run_id"] = target.name
-        ds.attrs["run_id"] = target.name
-        timings["dataset_s"] = time.perf_counter() - t2
-        write_results(ds, manifest, target)
-    timings["total_s"] = time.perf_counter() - t0
-    return RunResult(sc, ds, manifest, target)
+    timings["dataset_s"] = time.perf_counter() - t2
+    return ds, manifest

@@ -697,19 +697,29 @@ def ecrire(resultat: xr.Dataset, dossier: str | Path, *, manifest: Mapping[str, 
     pathlib.Path
         ``dossier``.
     """
-    from .writers import _netcdf_safe, atomic_dir
+    from .writers import atomic_dir
 
     dossier = Path(dossier)
-    with atomic_dir(dossier) as tmp:
-        _netcdf_safe(resultat).to_netcdf(tmp / "sensibilite.nc", engine="netcdf4")
-        tidy_frame(resultat).to_csv(tmp / "sensibilite.csv", index=False, float_format="%.6g")
-        if manifest is not None:
-            with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
-                json.dump(dict(manifest), f, ensure_ascii=False, indent=2, default=str)
-                f.write("\n")
-        if graphiques:
-            from .graphiques_sensibilite import write_charts
-            (tmp / "charts").mkdir()
-            chosen = None if graphiques is True else list(graphiques)
-            write_charts(resultat, tmp / "charts", lang=lang, cellule=cellule, variables=chosen)
+    with atomic_dir(dossier, "sensitivity") as tmp:
+        ecrire_dans(resultat, tmp, manifest=manifest, graphiques=graphiques, lang=lang, cellule=cellule)
     return dossier
+
+
+def ecrire_dans(resultat: xr.Dataset, dossier: Path, *, manifest: Mapping[str, Any] | None = None,
+                graphiques: bool | Sequence[str] = True, lang: Literal["fr", "en"] = "fr",
+                cellule: Mapping[str, Any] | None = None) -> None:
+    """The files of :func:`ecrire`, written into an existing folder (a claimed output's temporary one)."""
+    from .writers import netcdf_safe
+
+    tmp = Path(dossier)
+    netcdf_safe(resultat).to_netcdf(tmp / "sensibilite.nc", engine="netcdf4")
+    tidy_frame(resultat).to_csv(tmp / "sensibilite.csv", index=False, float_format="%.6g")
+    if manifest is not None:
+        with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
+            json.dump(dict(manifest), f, ensure_ascii=False, indent=2, default=str)
+            f.write("\n")
+    if graphiques:
+        from .graphiques_sensibilite import write_charts
+        (tmp / "charts").mkdir()
+        chosen = None if graphiques is True else list(graphiques)
+        write_charts(resultat, tmp / "charts", lang=lang, cellule=cellule, variables=chosen)

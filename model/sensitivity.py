@@ -35,7 +35,6 @@ import datetime as dt
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -49,8 +48,9 @@ from .errors import MISSING, InputError, Problem
 from .grille import Axe, Grille, _lever, _num
 from .resultats import AGGREGATS, REGISTRE
 from .scenario import load_scenario
-from .sensibilite import METHODES, Facteur, analyser, ecrire, plan, tranche_tornado
+from .sensibilite import METHODES, Facteur, analyser, ecrire_dans, plan, tranche_tornado
 from .sweep import _check_optional_dependencies, open_sweep, run_sweep
+from .writers import claim_output
 
 DEFAULT_OUTPUTS = ("etpma", "masse_salariale", "depenses_limitatives", "adf_hors_informatique", "ecart_plafond",
                    "ecart_lpfp")
@@ -146,37 +146,36 @@ def run_sensitivity(scenario: str | Path, method: str, params: Sequence[str], *,
             X[:, j] = np.round(X[:, j])
     target = Path(out)
     evaluations = target.with_name(target.name + ".evaluations")
-    axe = Axe("point", tuple(levers), X, "levier", f"{method} design: {X.shape[0]} points")
-    run_sweep(scenario, grille=Grille((axe,), CLI), out=evaluations, replicates=replicates, seed=seed,
-              deterministic=replicates is None, outputs=outs, workers=workers, scheduler=scheduler,
-              resume=resume, progress=progress)
-    ds = open_sweep(evaluations)
-    Y = ds[list(outs)].sel(statistique="moyenne", drop=True)
-    Y = Y.drop_vars([c for c in Y.coords if c.startswith("point:") or c == "point"]).load()
-    res = analyser(facteurs, method, X, Y, seed=seed_used, second_order=second_order, levels=levels)
-    res.attrs.update({"scenario": str(Path(scenario).resolve()), "seed": seed_used,
-                      "mode": ds.attrs["mode"], "replicates": ds.attrs["replicates"], "cogsim_version": __version__})
-    manifest = {"created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "command": sys.argv,
-                "scenario": {"file": str(Path(scenario).resolve()), "header": dict(sc.header),
-                             "chain": [str(f) for f in sc.chain]},
-                "method": method, "samples": n, "levels": levels if method == "morris" else None,
-                "second_order": second_order, "points": int(X.shape[0]), "seed": seed_used,
-                "mode": ds.attrs["mode"], "replicates": ds.attrs["replicates"], "outputs": list(outs),
-                "factors": [{"name": f.path, "low": f.low, "high": f.high, "base": f.base,
-                             "unit": lv.parameter.unit} for f, lv in zip(facteurs, levers)],
-                "evaluations_fingerprint": ds.attrs["fingerprint"], "warnings": notes if method == "oat" else [], "headline": {"year": year, "organisme": organisme}}
-    cell = {"year": year, "organisme": organisme}
-    ecrire(res, target, manifest=manifest, lang=lang, cellule=cell)
-    headline = tranche_tornado(res, outs[0], **cell)
-    tmp = target / ".sensitivity.nc.tmp"
-    headline.to_netcdf(tmp, engine="netcdf4")
-    os.replace(tmp, target / "sensitivity.nc")
-    if (target / "evaluations").exists():
-        shutil.rmtree(target / "evaluations")
-    os.replace(evaluations, target / "evaluations")
-    manifest["timings_s"] = {"total_s": round(time.perf_counter() - t0, 3)}
-    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
-                                          encoding="utf-8")
+    # the destination is checked, locked and proved writable before the evaluations
+    with claim_output(target, "sensitivity") as claim:
+        axe = Axe("point", tuple(levers), X, "levier", f"{method} design: {X.shape[0]} points")
+        run_sweep(scenario, grille=Grille((axe,), CLI), out=evaluations, replicates=replicates, seed=seed,
+                  deterministic=replicates is None, outputs=outs, workers=workers, scheduler=scheduler,
+                  resume=resume, progress=progress)
+        ds = open_sweep(evaluations)
+        Y = ds[list(outs)].sel(statistique="moyenne", drop=True)
+        Y = Y.drop_vars([c for c in Y.coords if c.startswith("point:") or c == "point"]).load()
+        res = analyser(facteurs, method, X, Y, seed=seed_used, second_order=second_order, levels=levels)
+        res.attrs.update({"scenario": str(Path(scenario).resolve()), "seed": seed_used, "mode": ds.attrs["mode"],
+                          "replicates": ds.attrs["replicates"], "cogsim_version": __version__})
+        manifest = {"created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    "command": sys.argv,
+                    "scenario": {"file": str(Path(scenario).resolve()), "header": dict(sc.header),
+                                 "chain": [str(f) for f in sc.chain]},
+                    "method": method, "samples": n, "levels": levels if method == "morris" else None,
+                    "second_order": second_order, "points": int(X.shape[0]), "seed": seed_used,
+                    "mode": ds.attrs["mode"], "replicates": ds.attrs["replicates"], "outputs": list(outs),
+                    "factors": [{"name": f.path, "low": f.low, "high": f.high, "base": f.base,
+                                 "unit": lv.parameter.unit} for f, lv in zip(facteurs, levers)],
+                    "evaluations_fingerprint": ds.attrs["fingerprint"],
+                    "warnings": notes if method == "oat" else [], "headline": {"year": year, "organisme": organisme}}
+        cell = {"year": year, "organisme": organisme}
+        tranche_tornado(res, outs[0], **cell).to_netcdf(claim.tmp / "sensitivity.nc", engine="netcdf4")
+        manifest["timings_s"] = {"total_s": round(time.perf_counter() - t0, 3)}
+        ecrire_dans(res, claim.tmp, manifest=manifest, lang=lang, cellule=cell)
+        # the evaluations (a finished sweep of cogsim's own) move into the sensitivity folder
+        os.replace(evaluations, claim.tmp / "evaluations")
+        claim.publish()
     return target
 
 

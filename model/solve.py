@@ -68,6 +68,7 @@ from .calendrier import DERNIERE_ANNEE, ORGANISMES, PREMIERE_ANNEE
 from .catalogue import Parameter, load_catalogue, lookup
 from .errors import MISSING, InputError, Problem
 from .scenario import Parametres, Scenario, _cross_checks, _range_text, _resolve_value, load_scenario
+from .writers import OutputClaim, claim_output, write_results
 
 Operator = Literal["=", "<=", ">="]
 CLI = "command line"
@@ -1010,41 +1011,51 @@ def stochastic_checks(ds, targets: Sequence[Target]) -> list[Check]:
 
 def default_out(sol: Solution, results_dir: str | Path = "results") -> Path:
     """``results/solve-<scenario>-<lever>[+<lever>...]/``."""
-    levers = "+".join(re.sub(r"[^A-Za-z0-9._+-]+", "-", lv.text.partition("=")[0]).strip("-") for lv in sol.levers)
-    return Path(results_dir) / f"solve-{sol.scenario.name}-{levers}"
+    return default_out_for(sol.scenario.file, [lv.text for lv in sol.levers], results_dir)
+
+
+def default_out_for(scenario: str | Path, lever_texts: Sequence[str], results_dir: str | Path = "results") -> Path:
+    """The default folder of a solve, from the command line alone (known before solving)."""
+    levers = "+".join(re.sub(r"[^A-Za-z0-9._+-]+", "-", t.partition("=")[0]).strip("-") for t in lever_texts)
+    return Path(results_dir) / f"solve-{Path(scenario).stem}-{levers}"
 
 
 def write_solution(sol: Solution, out: str | Path | None = None, *, replicates: int = DEFAULT_REPLICATES,
-                   seed: int | None = None) -> tuple[Path, list[Check], dict[str, Any]]:
+                   seed: int | None = None, claim: OutputClaim | None = None) -> tuple[Path, list[Check], dict[str, Any]]:
     """Write the solved scenario, a run of it (``replicates`` stochastic replicates) and the report.
 
     Atomic: the folder appears complete or not at all. Returns (folder, stochastic checks, report).
+    ``claim``: the destination already claimed (by ``command``, before solving); otherwise it is
+    claimed here.
     """
+    if claim is None:
+        with claim_output(Path(out) if out else default_out(sol), "solve") as own:
+            return write_solution(sol, replicates=replicates, seed=seed, claim=own)
     from .run import run_scenario
-    from .writers import atomic_dir, write_results
 
-    target_dir = Path(out) if out else default_out(sol)
+    target_dir = claim.target
     toml_name = f"{sol.scenario.name}-solve.toml"
-    with atomic_dir(target_dir) as tmp:
-        toml_path = tmp / toml_name
-        toml_path.write_text(scenario_toml(sol, target_dir), encoding="utf-8")
-        t0 = time.perf_counter()
-        res = run_scenario(toml_path, replicates=replicates, seed=seed, write=False)
-        _same_parameters(res.scenario.parametres, sol)
-        stochastic = res.manifest["mode"] == "stochastic"
-        checks = stochastic_checks(res.dataset, sol.targets) if stochastic else []
-        run_seconds = time.perf_counter() - t0
-        report = _relocated(_report(sol, checks, res, toml_name, run_seconds), tmp.name, target_dir.name)
-        ds = res.dataset
-        manifest = _relocated(res.manifest, tmp.name, target_dir.name)
-        manifest["run_id"] = f"{target_dir.name}/run"
-        manifest["solve"] = f"../{SOLUTION_FILE}"
-        ds.attrs = _relocated(dict(ds.attrs), tmp.name, target_dir.name)
-        ds.attrs["run_id"] = manifest["run_id"]
-        write_results(ds, manifest, tmp / "run")
-        with open(tmp / SOLUTION_FILE, "w", encoding="utf-8") as f:
-            json.dump(report, f, ensure_ascii=False, indent=2)
-            f.write("\n")
+    tmp = claim.tmp
+    toml_path = tmp / toml_name
+    toml_path.write_text(scenario_toml(sol, target_dir), encoding="utf-8")
+    t0 = time.perf_counter()
+    res = run_scenario(toml_path, replicates=replicates, seed=seed, write=False)
+    _same_parameters(res.scenario.parametres, sol)
+    stochastic = res.manifest["mode"] == "stochastic"
+    checks = stochastic_checks(res.dataset, sol.targets) if stochastic else []
+    run_seconds = time.perf_counter() - t0
+    report = _relocated(_report(sol, checks, res, toml_name, run_seconds), tmp.name, target_dir.name)
+    ds = res.dataset
+    manifest = _relocated(res.manifest, tmp.name, target_dir.name)
+    manifest["run_id"] = f"{target_dir.name}/run"
+    manifest["solve"] = f"../{SOLUTION_FILE}"
+    ds.attrs = _relocated(dict(ds.attrs), tmp.name, target_dir.name)
+    ds.attrs["run_id"] = manifest["run_id"]
+    write_results(ds, manifest, tmp / "run")
+    with open(tmp / SOLUTION_FILE, "w", encoding="utf-8") as f:
+        json.dump(report, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    claim.publish()
     return target_dir, checks, report
 
 
@@ -1173,8 +1184,11 @@ def register(subparsers) -> None:
 def command(args: argparse.Namespace) -> int:
     """Run ``solve`` from parsed arguments; bad input raises ``InputError`` (exit 2 in ``main``)."""
     L = LABELS[getattr(args, "lang", None) or "fr"]
-    sol = solve(args.scenario, args.target, args.lever, tolerance=args.tolerance)
-    folder, checks, report = write_solution(sol, args.out, replicates=args.replicates, seed=args.seed)
+    target = args.out or default_out_for(args.scenario, args.lever)
+    # the destination is checked, locked and proved writable before the solve
+    with claim_output(target, "solve") as claim:
+        sol = solve(args.scenario, args.target, args.lever, tolerance=args.tolerance)
+        folder, checks, report = write_solution(sol, replicates=args.replicates, seed=args.seed, claim=claim)
     for w in report["warnings"]:
         print(f"warning: {w['file']}: {w['path']} = {w['value']}: {w['message']} (allowed: {w['allowed']})",
               file=sys.stderr)

@@ -66,7 +66,7 @@ from .precision import MAX_REPLICATES, PILOT_REPLICATES, Precision, choose, pars
 from .resultats import AGGREGATS, QUANTILES, REGISTRE, _Tableaux, aggregate_values, build_dataset
 from .run import simulation_overrides
 from .scenario import Parametres, ParametresLot, file_hash, load_scenario
-from .writers import git_commit
+from .writers import check_target, claim_output, git_commit
 
 STATISTIQUES = ("moyenne", "p05", "p50", "p95", "ecart_type")
 BATCH_TARGET = 1000  # batch elements (points × replicates) per task: ≈ 250 MiB of engine state
@@ -362,54 +362,59 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
     if precision_report is not None:
         manifest["precision"] = precision_report
     store = partial / STORE
-    if resume and not partial.exists() and _fingerprint_of(target) == fingerprint:
-        return target  # finished already, with the same inputs
-    resuming = resume and partial.is_dir()
-    if resuming:
-        before = _fingerprint_of(partial)
-        if before != fingerprint:
-            raise InputError([Problem(str(partial), "fingerprint", before or MISSING,
-                                      "the interrupted sweep was started with other inputs (scenario, grid, "
-                                      "replicates, seed, outputs or code)", f"the same inputs ({fingerprint[:12]}), "
-                                      f"or remove {partial} to start again")])
-    # the cluster first: an unreachable scheduler is bad input, and nothing is on disk yet
+    if resume and not partial.exists() and target.exists():
+        if _fingerprint_of(target) == fingerprint:
+            return target  # finished already, with the same inputs
+        raise InputError([Problem("command line", "--resume", str(target), "a finished sweep of other inputs "
+                                  "(scenario, grid, replicates, seed, outputs or code) is at this path; --resume "
+                                  "only finishes an interrupted sweep of the same inputs",
+                                  "the same inputs, or the command without --resume to replace that sweep, or "
+                                  "another --out")])
+    check_target(target, "sweep")  # before anything is computed, connected or written
+    # the cluster next: an unreachable scheduler is bad input, and nothing is on disk yet
     client, cluster = _client(workers, scheduler) if (workers or scheduler) else (None, None)
     try:
-        if not resuming:
-            if partial.exists():
-                shutil.rmtree(partial)
-            (partial / DONE_DIR).mkdir(parents=True)
-            _template(sweep, _attrs(sweep, fingerprint)).to_zarr(store, compute=False, mode="w", zarr_format=2)
-            _write_json(partial / MANIFEST, manifest)
-        done = _done(partial)
-        todo = [b for b in range(sweep.n_blocks) if b not in done]
-        bar = _progress(len(todo), sweep.n_blocks - len(todo), sweep.n_blocks, progress)
-        try:
-            if client is not None:
-                _run_distributed(client, sweep, fingerprint, todo, store, partial, bar, on_block)
+        with claim_output(target, "sweep", resumable=True) as claim:
+            resuming = resume and claim.existed and (partial / MANIFEST).is_file()
+            if resuming:
+                before = _fingerprint_of(partial)
+                if before != fingerprint:
+                    raise InputError([Problem(str(partial), "fingerprint", before or MISSING,
+                                              "the interrupted sweep was started with other inputs (scenario, grid, "
+                                              "replicates, seed, outputs or code)",
+                                              f"the same inputs ({fingerprint[:12]}), or the command without "
+                                              "--resume to start again")])
             else:
-                for b in todo:
-                    _write_block(store, sweep, b, evaluate_block(sweep, b))
-                    _mark_done(partial, b)
-                    bar.update(1)
-                    if on_block:
-                        on_block(b, None)
-        finally:
-            bar.close()
+                if claim.existed:
+                    claim.restart()  # an interrupted sweep of cogsim's own, started again from nothing
+                (partial / DONE_DIR).mkdir()
+                _template(sweep, _attrs(sweep, fingerprint)).to_zarr(store, compute=False, mode="w", zarr_format=2)
+                _write_json(partial / MANIFEST, manifest)
+            done = _done(partial)
+            todo = [b for b in range(sweep.n_blocks) if b not in done]
+            bar = _progress(len(todo), sweep.n_blocks - len(todo), sweep.n_blocks, progress)
+            try:
+                if client is not None:
+                    _run_distributed(client, sweep, fingerprint, todo, store, partial, bar, on_block)
+                else:
+                    for b in todo:
+                        _write_block(store, sweep, b, evaluate_block(sweep, b))
+                        _mark_done(partial, b)
+                        bar.update(1)
+                        if on_block:
+                            on_block(b, None)
+            finally:
+                bar.close()
+            manifest["timings_s"] = {"total_s": round(time.perf_counter() - t0, 3)}
+            manifest["blocks"] = {"total": sweep.n_blocks, "resumed_from": len(done)}
+            _write_json(partial / MANIFEST, manifest)
+            shutil.rmtree(partial / DONE_DIR)
+            claim.publish()
     finally:
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
-    manifest["timings_s"] = {"total_s": round(time.perf_counter() - t0, 3)}
-    manifest["blocks"] = {"total": sweep.n_blocks, "resumed_from": len(done)}
-    _write_json(partial / MANIFEST, manifest)
-    shutil.rmtree(partial / DONE_DIR)
-    if target.exists():
-        old = target.with_name(f".{target.name}.{os.getpid()}.old")
-        os.replace(target, old)
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(partial, target)
     return target
 
 

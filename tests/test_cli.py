@@ -67,7 +67,7 @@ def good_run(tmp_path_factory):
 def test_run_writes_the_three_files(good_run):
     r, out = good_run
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "results.csv", "results.nc"]
+    assert sorted(p.name for p in out.iterdir()) == [".cogsim.json", "manifest.json", "results.csv", "results.nc"]
     assert "Traceback" not in r.stderr
     assert str(out) in r.stdout
 

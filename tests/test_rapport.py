@@ -18,6 +18,7 @@ from model import rapport
 from model.errors import InputError
 from model.resultats import tidy_frame, with_aggregates
 from model.scenario import load_scenario
+from model.writers import OWNER_FILE, atomic_dir
 from test_graphiques import plain, saved_run, svg_text, synthetic_sensitivity
 
 COG_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "cog_2018_2022.toml"
@@ -49,9 +50,10 @@ def test_report_files(report):
     names = {p.name for p in out.iterdir()}
     charts = [s.name for s in g.CHARTS] + ["comparaison", "tornado"]
     expected = {f"{rid}_{c}.{ext}" for c in charts for ext in ("png", "svg", "pdf")}
-    assert names == expected | {f"{rid}_note.pdf", f"{rid}_tableaux.xlsx"}
+    assert names == expected | {f"{rid}_note.pdf", f"{rid}_tableaux.xlsx", OWNER_FILE}
     # nothing temporary left beside the report
-    assert sorted(p.name for p in run_dir.iterdir()) == ["manifest.json", "report", "results.csv", "results.nc"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [OWNER_FILE, "manifest.json", "report", "results.csv",
+                                                         "results.nc"]
 
 
 def test_chart_files_carry_french_labels(report):
@@ -231,8 +233,8 @@ def test_bad_compare_and_sensitivity_are_reported_together(tmp_path_factory):
 def test_a_failed_report_leaves_the_previous_one(tmp_path_factory, monkeypatch):
     run_dir = saved_run(tmp_path_factory, "cog_2018_2022_transfert_2021")
     previous = run_dir / rapport.REPORT_DIR
-    previous.mkdir()
-    (previous / "old.txt").write_text("previous report", encoding="utf-8")
+    with atomic_dir(previous, "report") as tmp:  # an earlier report, written by cogsim
+        (tmp / "old.txt").write_text("previous report", encoding="utf-8")
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -240,5 +242,6 @@ def test_a_failed_report_leaves_the_previous_one(tmp_path_factory, monkeypatch):
     monkeypatch.setattr(rapport, "write_workbook", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         rapport.write_report(run_dir, workers=1)
-    assert [p.name for p in previous.iterdir()] == ["old.txt"]
-    assert sorted(p.name for p in run_dir.iterdir()) == ["manifest.json", "report", "results.csv", "results.nc"]
+    assert sorted(p.name for p in previous.iterdir()) == [".cogsim.json", "old.txt"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [".cogsim.json", "manifest.json", "report", "results.csv",
+                                                         "results.nc"]

@@ -253,7 +253,8 @@ def resultats():
 def test_written_files_round_trip(resultats, tmp_path):
     res = resultats["sobol"]
     folder = sens.ecrire(res, tmp_path / "sens", manifest={"scenario": "test"}, graphiques=False)
-    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "sensibilite.csv", "sensibilite.nc"]
+    assert sorted(p.name for p in folder.iterdir()) == [".cogsim.json", "manifest.json", "sensibilite.csv",
+                                                        "sensibilite.nc"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]          # no temporary left
     back = sens.lire(folder / "sensibilite.nc")
     xr.testing.assert_allclose(back, res)

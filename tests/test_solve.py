@@ -104,7 +104,7 @@ def test_written_scenario_changes_only_the_lever(cnaf_solved, cog):
 
 def test_report_and_run_folder(cnaf_solved):
     out, stdout = cnaf_solved
-    assert sorted(p.name for p in out.iterdir()) == ["cog_2018_2022-solve.toml", "run", "solve.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".cogsim.json", "cog_2018_2022-solve.toml", "run", "solve.json"]
     assert not any(p.name.startswith(".") for p in out.parent.iterdir())  # no temporary folder left
     report = json.loads((out / "solve.json").read_text())
     assert report["stochastic_check"]["replicates"] == 40 and report["stochastic_check"]["mode"] == "stochastic"
