@@ -186,7 +186,9 @@ def check_target(target: str | Path, kind: str, argument: str = ARGUMENT) -> Pat
     record = _owner(target)
     if record is None:
         shown = ", ".join(sorted(entries)[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
-        raise _refuse(target, f"is a folder that cogsim did not write (it holds {shown})", argument)
+        raise _refuse(target, f"is a folder that cogsim did not write (it holds {shown}, and no ownership record "
+                              f"{OWNER_FILE}; a results folder of a cogsim older than this check has none either: "
+                              "remove it yourself if it is one)", argument)
     if record["kind"] != kind:
         raise _refuse(target, f"is a folder that cogsim wrote for a {record['kind']}, not for a {kind}", argument)
     foreign = foreign_entries(target)
