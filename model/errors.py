@@ -51,19 +51,28 @@ MAX_COLLECTES = 1000  # problems a reader collects before it stops reading
 
 def _show(value: Any) -> str:
     """A value as a message shows it, cut to :data:`MAX_VALEUR` characters."""
-    return _court(_repr(value), MAX_VALEUR)
+    return _court(_repr(value, 0), MAX_VALEUR)
 
 
-def _repr(value: Any) -> str:
+def _repr(value: Any, depth: int) -> str:
+    """Like str/repr, but only as much as a message shows (long strings, big or deep tables cut)."""
     if isinstance(value, str):
         return repr(value[: 4 * MAX_VALEUR])
-    if isinstance(value, dict):
+    if isinstance(value, (dict, list, tuple)):
+        if depth >= 4:
+            return "{...}" if isinstance(value, dict) else "[...]"
+        items = value.items() if isinstance(value, dict) else value
         parts: list[str] = []
-        for k, v in value.items():
-            parts.append(f"{_court(str(k), MAX_VALEUR)} = {_show(v)}")
-            if sum(len(x) for x in parts) > MAX_VALEUR:
+        for x in items:
+            parts.append(f"{_court(str(x[0]), MAX_VALEUR)} = {_repr(x[1], depth + 1)}" if isinstance(value, dict)
+                         else _repr(x, depth + 1))
+            if sum(len(p) for p in parts) > MAX_VALEUR:
                 break
-        return "{" + ", ".join(parts) + ("}" if len(parts) == len(value) else ", ...}")
+        more = ", ..." if len(parts) < len(value) else ""
+        if isinstance(value, dict):
+            return "{" + ", ".join(parts) + more + "}"
+        return ("(" if isinstance(value, tuple) else "[") + ", ".join(parts) + more + \
+            (")" if isinstance(value, tuple) and len(value) != 1 else ",)" if isinstance(value, tuple) else "]")
     return str(value)
 
 

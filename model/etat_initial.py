@@ -144,7 +144,7 @@ def read_csv(path: str | Path) -> EtatInitial:
                 break
             _read_row(row, f"row {i}", shown, problems, seen, n, e)
     except csv.Error as exc:  # e.g. a field larger than the csv module's limit (128 KiB)
-        problems.append(Problem(shown, f"line {reader.line_num}", MISSING, f"unreadable CSV ({exc})",
+        problems.append(Problem(shown, f"line {reader.reader.line_num}", MISSING, f"unreadable CSV ({exc})",
                                 "a CSV file with fields of a reasonable size"))
     if not problems:
         _check_complete(n, shown, problems)
