@@ -24,26 +24,29 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
+import itertools
 import json
 import math
 import subprocess
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 
 from .calendrier import ANNEES, ORGANISMES, PREMIERE_ANNEE, REGIME_GENERAL
 from .catalogue import lookup
-from .errors import InputError, Problem
+from .errors import MAX_COLLECTES, MISSING, InputError, Problem
+from .lecture import lire_octets, lire_texte, lire_toml
 from .writers import claim_output
 
 ROOT = Path(__file__).resolve().parent.parent
 OBSERVATIONS_DIR = ROOT / "calibration" / "observations"
 CALIBRATION_FILE = ROOT / "calibration" / "parametres_calibres.toml"
 FENETRE = (2013, 2018)
+MAX_LIGNES = 100_000  # rows of one observation file (a real one has a few hundred)
 DIFF_STEP = 0.02  # finite-difference step, in prior sigmas (the model is smooth at that scale)
 
 # --------------------------------------------------------------------------- observations
@@ -134,12 +137,23 @@ def load_observations(data: str | Path | None = None) -> list[Observation]:
     seen: dict[str, str] = {}
     for f in files:
         shown = str(f)
+        if len(problems) >= MAX_COLLECTES:
+            break
         try:
-            text = f.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            problems.append(Problem(shown, "", "", f"cannot be read ({e})", "a UTF-8 CSV file"))
+            text = lire_texte(f, shown, "CSV file")  # bounded: a regular UTF-8 file of at most 4 MiB
+        except InputError as exc:
+            problems.extend(exc.problems)
             continue
-        rows = list(csv.reader(text.splitlines()))
+        try:
+            rows = list(itertools.islice(_rows(text), MAX_LIGNES + 1))
+        except csv.Error as exc:  # e.g. a field larger than the csv module's limit (128 KiB)
+            problems.append(Problem(shown, f"line {exc.args[1] if len(exc.args) > 1 else '?'}", MISSING,
+                                    f"unreadable CSV ({exc.args[0]})", "a CSV file with fields of a reasonable size"))
+            continue
+        if len(rows) > MAX_LIGNES:
+            problems.append(Problem(shown, "", MISSING, f"more than {MAX_LIGNES} rows",
+                                    f"at most {MAX_LIGNES} observations a file"))
+            continue
         if not rows:
             problems.append(Problem(shown, "row 1", "", "empty file", f"a header: {','.join(COLONNES)}"))
             continue
@@ -153,6 +167,8 @@ def load_observations(data: str | Path | None = None) -> list[Observation]:
         if missing:
             continue
         for n, row in enumerate(rows[1:], start=2):
+            if len(problems) >= MAX_COLLECTES:
+                break
             if not any(x.strip() for x in row):
                 continue
             if len(row) != len(header):
@@ -169,9 +185,32 @@ def load_observations(data: str | Path | None = None) -> list[Observation]:
                 continue
             seen[obs.id] = shown
             out.append(obs)
+    if not problems and not out:
+        problems.append(Problem(str(d), "", MISSING, "no observation (the files have no data row)",
+                                "one or more rows under the header of a *.csv file"))
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     return out
+
+
+def _rows(text: str) -> Iterator[list[str]]:
+    """The CSV rows of ``text``; a csv.Error carries the physical line it was raised at."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise csv.Error(str(exc), reader.line_num) from None
+
+
+def observations_du_fit(observations: Sequence[Observation], fenetre: tuple[int, int]) -> list[Observation]:
+    """The ``fit`` observations whose years are within ``fenetre``; none is an input error."""
+    obs = [o for o in observations if o.usage == "fit" and fenetre[0] <= o.premiere_annee and o.year <= fenetre[1]]
+    if not obs:
+        files = sorted({o.file for o in observations}) or ["observations"]
+        raise InputError([Problem(files[0] if len(files) == 1 else "observations", "", MISSING,
+                                  f"no observation to fit in the window {fenetre[0]}-{fenetre[1]}",
+                                  "rows with usage = fit whose annee_base and year are within the window")])
+    return obs
 
 
 def _parse_row(rec: dict[str, str], shown: str, n: int, problems: list[Problem]) -> Observation | None:
@@ -191,7 +230,10 @@ def _parse_row(rec: dict[str, str], shown: str, n: int, problems: list[Problem])
         except ValueError:
             err(col, v, "not a number", "a number")
             return None
-        if not (lo <= x <= hi) or math.isnan(x):
+        if not math.isfinite(x):
+            err(col, v, "not a finite number", "a finite number")
+            return None
+        if not (lo <= x <= hi):
             err(col, v, "out of range", f"[{lo}, {hi}]")
             return None
         return x
@@ -254,7 +296,7 @@ def data_hash(data: str | Path | None = None) -> str:
     h = hashlib.sha256()
     for f in sorted(d.glob("*.csv")):
         h.update(f.name.encode())
-        h.update(f.read_bytes())
+        h.update(lire_octets(f, str(f), "CSV file"))
     return h.hexdigest()
 
 
@@ -559,7 +601,7 @@ def calibrer(observations: Sequence[Observation] | None = None, fenetre: tuple[i
     t0 = time.perf_counter()
     obs_all = list(observations) if observations is not None else load_observations()
     base = base if base is not None else catalogue_defaults()  # fit from the catalogue, not on top of a fit
-    obs_fit = [o for o in obs_all if o.usage == "fit" and fenetre[0] <= o.premiere_annee and o.year <= fenetre[1]]
+    obs_fit = observations_du_fit(obs_all, fenetre)
     specs = parametres_a_ajuster(fenetre[1], base)
     theta = np.array([s.initial for s in specs])
     n_eval = 0
@@ -696,10 +738,7 @@ def parametres_calibres(path: str | Path = CALIBRATION_FILE) -> dict[str, Any]:
     if not path.exists():
         return {}
     problems: list[Problem] = []
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise InputError([Problem(str(path), "", "", f"cannot be read ({e})", "a TOML file")])
+    raw = lire_toml(path, str(path), "TOML file")  # bounded: a regular UTF-8 file of at most 4 MiB
     vals = raw.get("parametres")
     if not isinstance(vals, dict):
         raise InputError([Problem(str(path), "parametres", "", "missing table", "a [parametres] table")])

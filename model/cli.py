@@ -17,7 +17,7 @@ import numpy as np
 
 from .calendrier import ANNEES, ORGANISMES
 from .catalogue import load_catalogue
-from .errors import InputError
+from .errors import InputError, lignes
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCENARIO = ROOT / "scenarios" / "cog_2018_2022.toml"
@@ -142,8 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(args, "func"):
             return args.func(args)
     except InputError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+        for line in lignes(exc.problems):
+            print(f"error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
@@ -235,8 +235,8 @@ def _cmd_check(paths: list[Path], lang: str) -> int:
     errors, warnings = check_scenarios(paths)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
-    for e in errors:
-        print(f"error: {e}", file=sys.stderr)
+    for line in lignes(errors):
+        print(f"error: {line}", file=sys.stderr)
     if errors:
         return 2
     for p in paths:

@@ -18,7 +18,7 @@ class Problem:
     severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
+        where = f"{self.file}: {_court(self.path, MAX_CHEMIN)}" if self.path else self.file
         value = "" if self.value is _MISSING else f" = {_show(self.value)}"
         allowed = f" (allowed: {self.allowed})" if self.allowed else ""
         return f"{where}{value}: {self.message}{allowed}"
@@ -43,12 +43,50 @@ _MISSING = _Missing()
 MISSING: Any = _MISSING
 
 
+MAX_VALEUR = 80  # characters of a value shown in a message: an excerpt, never a file's content
+MAX_CHEMIN = 120  # characters of a key path shown in a message
+MAX_AFFICHES = 20  # problems printed; the rest are counted
+MAX_COLLECTES = 1000  # problems a reader collects before it stops reading
+
+
 def _show(value: Any) -> str:
+    """A value as a message shows it, cut to :data:`MAX_VALEUR` characters."""
+    return _court(_repr(value, 0), MAX_VALEUR)
+
+
+def _repr(value: Any, depth: int) -> str:
+    """Like str/repr, but only as much as a message shows (long strings, big or deep tables cut)."""
     if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
+        return repr(value[: 4 * MAX_VALEUR])
+    if isinstance(value, (dict, list, tuple)):
+        if depth >= 4:
+            return "{...}" if isinstance(value, dict) else "[...]"
+        items = value.items() if isinstance(value, dict) else value
+        parts: list[str] = []
+        for x in items:
+            parts.append(f"{_court(str(x[0]), MAX_VALEUR)} = {_repr(x[1], depth + 1)}" if isinstance(value, dict)
+                         else _repr(x, depth + 1))
+            if sum(len(p) for p in parts) > MAX_VALEUR:
+                break
+        more = ", ..." if len(parts) < len(value) else ""
+        if isinstance(value, dict):
+            return "{" + ", ".join(parts) + more + "}"
+        return ("(" if isinstance(value, tuple) else "[") + ", ".join(parts) + more + \
+            (")" if isinstance(value, tuple) and len(value) != 1 else ",)" if isinstance(value, tuple) else "]")
     return str(value)
+
+
+def _court(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def lignes(problems: list[Problem], limit: int = MAX_AFFICHES) -> list[str]:
+    """The lines to print for ``problems``: the first ``limit``, then one line counting the rest."""
+    out = [str(p) for p in problems[:limit]]
+    if len(problems) > limit:
+        rest = len(problems) - limit
+        out.append(f"... and {rest} more problem{'s' if rest > 1 else ''}")
+    return out
 
 
 class InputError(Exception):

@@ -21,6 +21,7 @@ quotités) at 31 December 2012.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from .calendrier import AGES, AGE_MIN, CONTRATS, ORGANISMES
-from .errors import MISSING, InputError, Problem
+from .errors import MAX_COLLECTES, MISSING, InputError, Problem
+from .lecture import lire_texte
 from .scenario import Parametres
 
 MU_ANCIENS, SD_ANCIENS, SD_RECENTS = 56.0, 4.0, 8.5  # shape assumptions of the reconstruction
@@ -118,82 +120,112 @@ def reconstruct(par: Parametres) -> EtatInitial:
 
 
 def read_csv(path: str | Path) -> EtatInitial:
-    """Read a user-supplied initial state. Raises InputError naming file, row and column."""
+    """Read a user-supplied initial state. Raises InputError naming file, row and column.
+
+    The file is read through the bounded reader (a regular UTF-8 file of at most 4 MiB, byte-order mark
+    allowed); every organisme × contract must have staff (a row with a positive headcount).
+    """
     path = Path(path)
     shown = str(path)
     problems: list[Problem] = []
     n = np.zeros((len(ORGANISMES), len(CONTRATS), len(AGES)))
     e = np.zeros_like(n)
-    required = ["organisme", "contrat", "age", "effectif", "etp"]
+    text = lire_texte(path, shown, "CSV file")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in required if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InputError([Problem(shown, "header", ",".join(reader.fieldnames or []),
-                                          f"missing column(s) {', '.join(missing)}", ",".join(required))])
-            seen = set()
-            for i, row in enumerate(reader, start=2):
-                where = f"row {i}"
-                if None in row:  # more fields than columns (e.g. a decimal comma)
-                    problems.append(Problem(shown, where, ",".join(row[None]), "more fields than columns",
-                                            f"{len(required)} fields: {','.join(required)} (decimal point, not comma)"))
-                    continue
-                short = [c for c in required if row.get(c) is None]
-                if short:
-                    problems.append(Problem(shown, f"{where}, column {short[0]}", MISSING, "missing value",
-                                            f"{len(required)} fields: {','.join(required)}"))
-                    continue
-                org, con = row["organisme"].strip(), row["contrat"].strip()
-                ok = True
-                if org not in ORGANISMES:
-                    problems.append(Problem(shown, f"{where}, column organisme", org, "unknown organisme",
-                                            ", ".join(ORGANISMES)))
-                    ok = False
-                if con not in CONTRATS:
-                    problems.append(Problem(shown, f"{where}, column contrat", con, "unknown contract",
-                                            ", ".join(CONTRATS)))
-                    ok = False
-                try:
-                    age = int(row["age"])
-                    if not AGES[0] <= age <= AGES[-1]:
-                        raise ValueError
-                except ValueError:
-                    problems.append(Problem(shown, f"{where}, column age", row["age"], "bad age",
-                                            f"an integer from {AGES[0]} to {AGES[-1]}"))
-                    ok = False
-                vals = {}
-                for col in ("effectif", "etp"):
-                    try:
-                        x = float(row[col])
-                        if not math.isfinite(x) or x < 0:
-                            raise ValueError
-                        vals[col] = x
-                    except (TypeError, ValueError):
-                        problems.append(Problem(shown, f"{where}, column {col}", row[col], "bad number",
-                                                "a finite number >= 0"))
-                        ok = False
-                if not ok:
-                    continue
-                if vals["etp"] > vals["effectif"] + 1e-9:
-                    problems.append(Problem(shown, f"{where}, column etp", row["etp"], "more ETP than persons",
-                                            f"<= effectif = {row['effectif']}"))
-                    continue
-                key = (org, con, age)
-                if key in seen:
-                    problems.append(Problem(shown, where, f"{org},{con},{age}", "duplicate row",
-                                            "one row per organisme, contrat and age"))
-                    continue
-                seen.add(key)
-                o, c, a = ORGANISMES.index(org), CONTRATS.index(con), age - AGE_MIN
-                n[o, c, a], e[o, c, a] = vals["effectif"], vals["etp"]
-    except FileNotFoundError:
-        raise InputError([Problem(shown, "", MISSING, "file not found", "an existing CSV file")]) from None
-    except UnicodeDecodeError:
-        raise InputError([Problem(shown, "", MISSING, "not UTF-8 text", "a UTF-8 CSV file")]) from None
+        fieldnames = reader.fieldnames or []
+        missing = [c for c in COLONNES if c not in fieldnames]
+        if missing:  # the received header is not quoted: the file may be anything
+            raise InputError([Problem(shown, "header", MISSING, f"missing column(s) {', '.join(missing)}",
+                                      ",".join(COLONNES))])
+        seen = set()
+        for i, row in enumerate(reader, start=2):
+            if len(problems) >= MAX_COLLECTES:
+                break
+            _read_row(row, f"row {i}", shown, problems, seen, n, e)
+    except csv.Error as exc:  # e.g. a field larger than the csv module's limit (128 KiB)
+        problems.append(Problem(shown, f"line {reader.reader.line_num}", MISSING, f"unreadable CSV ({exc})",
+                                "a CSV file with fields of a reasonable size"))
+    if not problems:
+        _check_complete(n, shown, problems)
     if problems:
         raise InputError(problems)
     return EtatInitial(n, e, f"user file {shown}", False)
+
+
+COLONNES = ("organisme", "contrat", "age", "effectif", "etp")
+
+
+def _read_row(row: dict, where: str, shown: str, problems: list[Problem], seen: set,
+              n: np.ndarray, e: np.ndarray) -> None:
+    """Check one row and store it in ``n`` (persons) and ``e`` (ETP)."""
+    required = COLONNES
+    if None in row:  # more fields than columns (e.g. a decimal comma)
+        problems.append(Problem(shown, where, ",".join(row[None]), "more fields than columns",
+                                f"{len(required)} fields: {','.join(required)} (decimal point, not comma)"))
+        return
+    short = [c for c in required if row.get(c) is None]
+    if short:
+        problems.append(Problem(shown, f"{where}, column {short[0]}", MISSING, "missing value",
+                                f"{len(required)} fields: {','.join(required)}"))
+        return
+    org, con = row["organisme"].strip(), row["contrat"].strip()
+    ok = True
+    if org not in ORGANISMES:
+        problems.append(Problem(shown, f"{where}, column organisme", org, "unknown organisme",
+                                ", ".join(ORGANISMES)))
+        ok = False
+    if con not in CONTRATS:
+        problems.append(Problem(shown, f"{where}, column contrat", con, "unknown contract",
+                                ", ".join(CONTRATS)))
+        ok = False
+    try:
+        age = int(row["age"])
+        if not AGES[0] <= age <= AGES[-1]:
+            raise ValueError
+    except ValueError:
+        problems.append(Problem(shown, f"{where}, column age", row["age"], "bad age",
+                                f"an integer from {AGES[0]} to {AGES[-1]}"))
+        ok = False
+    vals = {}
+    for col in ("effectif", "etp"):
+        try:
+            x = float(row[col])
+            if not math.isfinite(x) or x < 0:
+                raise ValueError
+            vals[col] = x
+        except (TypeError, ValueError):
+            problems.append(Problem(shown, f"{where}, column {col}", row[col], "bad number",
+                                    "a finite number >= 0"))
+            ok = False
+    if not ok:
+        return
+    if vals["etp"] > vals["effectif"] + 1e-9:
+        problems.append(Problem(shown, f"{where}, column etp", row["etp"], "more ETP than persons",
+                                f"<= effectif = {row['effectif']}"))
+        return
+    key = (org, con, age)
+    if key in seen:
+        problems.append(Problem(shown, where, f"{org},{con},{age}", "duplicate row",
+                                "one row per organisme, contrat and age"))
+        return
+    seen.add(key)
+    o, c, a = ORGANISMES.index(org), CONTRATS.index(con), age - AGE_MIN
+    n[o, c, a], e[o, c, a] = vals["effectif"], vals["etp"]
+
+
+def _check_complete(n: np.ndarray, shown: str, problems: list[Problem]) -> None:
+    """Every organisme × contract needs staff: an empty cell would start a network from nothing."""
+    empty = [f"{org} {con}" for o, org in enumerate(ORGANISMES) for c, con in enumerate(CONTRATS)
+             if n[o, c].sum() <= 0]
+    if not empty:
+        return
+    listed = ", ".join(empty[:6]) + (f" and {len(empty) - 6} more" if len(empty) > 6 else "")
+    total = len(ORGANISMES) * len(CONTRATS)
+    problems.append(Problem(shown, "", MISSING,
+                            f"no staff for {len(empty)} of the {total} organisme × contract cells ({listed})",
+                            "rows with a positive effectif for every organisme "
+                            f"({', '.join(ORGANISMES)}) and contract ({', '.join(CONTRATS)})"))
 
 
 def write_csv(etat: EtatInitial, path: str | Path) -> None:

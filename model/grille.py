@@ -45,7 +45,6 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Sequence
@@ -53,6 +52,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from .errors import MISSING, InputError, Problem
+from .lecture import lire_toml
 from .scenario import Parametres, _cross_checks
 from .solve import CLI, Lever, _parse_lever
 
@@ -222,12 +222,9 @@ def load_sweep_file(path: str | Path, par: Parametres) -> Grille:
     path = Path(path)
     shown = str(path)
     problems: list[Problem] = []
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         raise InputError([Problem(shown, "", MISSING, "sweep file not found", "an existing TOML file")])
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(shown, "", MISSING, f"not valid TOML: {exc}", "a TOML sweep file")])
+    raw = lire_toml(path, shown, "TOML sweep file")  # bounded: a regular file of at most 4 MiB
     for key in raw:
         if key not in _HEADER + KINDS:
             close = difflib.get_close_matches(key, _HEADER + KINDS, n=1)

@@ -22,8 +22,6 @@ import difflib
 import functools
 import hashlib
 import math
-import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,7 @@ import numpy as np
 from .calendrier import ANNEES, DERNIERE_ANNEE, ORGANISMES, PREMIERE_ANNEE, date_du_mois, N_MOIS
 from .catalogue import Parameter, load_catalogue, lookup, organisme_names, section_names, top_level_names
 from .errors import MISSING, InputError, Problem
+from .lecture import lire_octets, lire_toml
 
 HEADER_KEYS = ("title", "author", "reference", "baseline", "description")
 TOUS = "tous"  # organismes.tous.X sets X for every organisme (specific organismes override it)
@@ -257,59 +256,17 @@ def _resolve_value(p: Parameter, v: Any, previous: Any) -> Any:
 
 # ----------------------------------------------------------------------------- reading files
 def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict | None:
+    """Read a scenario file through the bounded reader; its problems go to ``problems``."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        problems.append(Problem(shown, "", MISSING, "file not found", "an existing TOML file"))
+        return lire_toml(path, shown, "TOML file")
+    except InputError as exc:
+        problems.extend(exc.problems)
         return None
-    except OSError as exc:
-        problems.append(Problem(shown, "", MISSING, f"cannot read the file ({exc.strerror})", "a readable TOML file"))
-        return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(shown, "", MISSING, f"not UTF-8 text (byte {exc.start})", "a UTF-8 TOML file"))
-        return None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(_toml_problem(shown, text, str(exc)))
-        return None
-
-
-_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-def _toml_problem(shown: str, text: str, msg: str) -> Problem:
-    """Turn a tomllib message into a Problem; duplicate keys get their key path."""
-    m = _LINE.search(msg)
-    line_no = int(m.group(1)) if m else 0
-    if ("Cannot overwrite a value" in msg or "twice" in msg) and line_no:
-        path = _key_path_at(text, line_no)
-        return Problem(shown, path, MISSING, f"duplicate key (line {line_no})", "each key once")
-    where = f"line {line_no}" if line_no else "?"
-    return Problem(shown, "", MISSING, f"invalid TOML at {where}: {_LINE.sub('', msg).strip()}",
-                   "TOML syntax (https://toml.io)")
-
-
-def _key_path_at(text: str, line_no: int) -> str:
-    lines = text.splitlines()
-    table = ""
-    for line in lines[: line_no - 1]:
-        s = line.strip()
-        if s.startswith("[") and not s.startswith("[["):
-            table = s.strip("[]").strip()
-        elif s.startswith("[["):
-            table = s.strip("[]").strip()
-    line = lines[line_no - 1].strip() if line_no - 1 < len(lines) else ""
-    if line.startswith("["):
-        return line.strip("[]").strip()
-    key = line.split("=", 1)[0].strip().strip('"')
-    return f"{table}.{key}" if table else key
 
 
 def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """sha256 of a file, read through the bounded reader."""
+    return hashlib.sha256(lire_octets(path, _shown(path))).hexdigest()
 
 
 # ----------------------------------------------------------------------------- validation
@@ -335,12 +292,14 @@ class _Validator:
     def check_file(self, raw: dict) -> tuple[dict, list[tuple[Parameter, str, Any]]]:
         header = raw.get("scenario", MISSING)
         changes: list[tuple[Parameter, str, Any]] = []
+        # a file without a [scenario] table is not a scenario (a wrong path, a secrets file): nothing
+        # else of it is checked, so that no message quotes its content
         if header is MISSING:
             self.err("scenario", MISSING, "missing header table [scenario]", "a [scenario] table with a title")
-            header = {}
-        elif not isinstance(header, dict):
-            self.err("scenario", header, "wrong type", "a table")
-            header = {}
+            return {}, changes
+        if not isinstance(header, dict):
+            self.err("scenario", MISSING, "wrong type", "a table [scenario] with a title")
+            return {}, changes
         else:
             for k, v in header.items():
                 if k not in HEADER_KEYS:
@@ -466,6 +425,7 @@ class _Validator:
                 self.err(path, v, "empty table", "at least one year")
                 return False
             ok = True
+            keys: dict[int, str] = {}
             for k, x in v.items():
                 try:
                     year = int(k)
@@ -477,6 +437,12 @@ class _Validator:
                     self.err(f"{path}.{k}", x, "bad year", f"a year from {PREMIERE_ANNEE} to {DERNIERE_ANNEE}")
                     ok = False
                     continue
+                if year in keys:
+                    self.err(f"{path}.{k}", x, f"year {year} given twice (keys '{keys[year]}' and '{k}')",
+                             "each year once")
+                    ok = False
+                    continue
+                keys[year] = k
                 ok &= self._check_scalar(p, f"{path}.{k}", x)
             return ok
         return self._check_scalar(p, path, v)
@@ -507,6 +473,7 @@ class _Validator:
                 self.err(path, v, "wrong type", "a non-empty table {key = number}")
                 return False
             ok = True
+            keys: dict[float, str] = {}
             for k, x in v.items():
                 try:
                     key = float(k)
@@ -514,6 +481,12 @@ class _Validator:
                     self.err(f"{path}.{k}", x, "key is not a number", f"numbers in [{p.key_min}, {p.key_max}]")
                     ok = False
                     continue
+                if key in keys:
+                    self.err(f"{path}.{k}", x, f"key {key:g} given twice (keys '{keys[key]}' and '{k}')",
+                             "each key once")
+                    ok = False
+                    continue
+                keys[key] = k
                 if not p.key_min <= key <= p.key_max:
                     self.err(f"{path}.{k}", x, "key out of range", f"[{p.key_min}, {p.key_max}]")
                     ok = False
@@ -624,6 +597,21 @@ def _cross_checks(values: Mapping[str, Any], shown: str, problems: list[Problem]
                                         "the ex-RSI has no staff after the bulk transfer",
                                         f"a date before transfert_rsi.date_principale = "
                                         f"{values['transfert_rsi.date_principale']}"))
+    _check_pooled_shares(values["mutualisations"], shown, problems)
+
+
+def _check_pooled_shares(waves: Sequence[Mapping[str, Any]], shown: str, problems: list[Problem]) -> None:
+    """The waves of one organisme cannot pool more than all of its staff."""
+    by_org: dict[str, list[Mapping[str, Any]]] = {}
+    for e in waves:
+        by_org.setdefault(e["organisme"], []).append(e)
+    for org, es in by_org.items():
+        total = sum(float(e["part_effectifs"]) for e in es)
+        if total > 1.0 + 1e-9:
+            shares = {e["nom"]: e["part_effectifs"] for e in es}
+            problems.append(Problem(shown, "mutualisations.part_effectifs", shares,
+                                    f"the waves of {org} pool {total:.0%} of its staff",
+                                    "shares of one organisme's waves summing to at most 1"))
 
 
 # ----------------------------------------------------------------------------- loading
@@ -729,7 +717,7 @@ def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Prob
     """Read the initial-state CSV a scenario names, so that ``check`` reports its problems too."""
     from .etat_initial import read_csv  # the initial state builds on this module
 
-    if not Path(fichier).is_file():
+    if not Path(fichier).exists():  # anything else that is not a regular file is refused by read_csv
         problems.append(Problem(set_by[0], "etat_initial.fichier", set_by[1], f"file not found ({fichier})",
                                 "a CSV file, relative to the scenario file that names it"))
         return
