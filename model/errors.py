@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, Literal
 
 
@@ -45,12 +46,16 @@ MISSING: Any = _MISSING
 
 MAX_VALEUR = 80  # characters of a value shown in a message: an excerpt, never a file's content
 MAX_CHEMIN = 120  # characters of a key path shown in a message
+MAX_FICHIER = 4096  # characters of a file path shown in a message (PATH_MAX)
 MAX_AFFICHES = 20  # problems printed; the rest are counted
 MAX_COLLECTES = 1000  # problems a reader collects before it stops reading
 
 
 def _show(value: Any) -> str:
-    """A value as a message shows it, cut to :data:`MAX_VALEUR` characters."""
+    """A value as a message shows it, cut to :data:`MAX_VALEUR` characters (a path given on the command
+    line, passed as a ``PurePath``, is shown whole up to :data:`MAX_FICHIER`: the user must see which)."""
+    if isinstance(value, PurePath):
+        return _court(repr(str(value)), MAX_FICHIER)
     return _court(_repr(value, 0), MAX_VALEUR)
 
 

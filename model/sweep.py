@@ -365,7 +365,7 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
     if resume and not partial.exists() and target.exists():
         if _fingerprint_of(target) == fingerprint:
             return target  # finished already, with the same inputs
-        raise InputError([Problem("command line", "--resume", str(target), "a finished sweep of other inputs "
+        raise InputError([Problem("command line", "--resume", target, "a finished sweep of other inputs "
                                   "(scenario, grid, replicates, seed, outputs or code) is at this path; --resume "
                                   "only finishes an interrupted sweep of the same inputs",
                                   "the same inputs, or the command without --resume to replace that sweep, or "

@@ -87,7 +87,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 # ----------------------------------------------------------------------------- what is at a path
 def _refuse(target: Path, what: str, argument: str = ARGUMENT) -> InputError:
-    return InputError([Problem("command line", argument, str(target), what,
+    return InputError([Problem("command line", argument, Path(target), what,
                                "a path where nothing exists yet, an empty folder, or a folder that cogsim "
                                "itself wrote for the same kind of output")])
 
@@ -243,7 +243,7 @@ class OutputClaim:
                 holder = ""
                 with contextlib.suppress(OSError, ValueError):
                     holder = f" (process {int(self.lock_path.read_text().split()[0])})"
-                raise InputError([Problem("command line", self.argument, str(self.target),
+                raise InputError([Problem("command line", self.argument, self.target,
                                           f"is being written by another cogsim command{holder}",
                                           "wait for it to finish, or choose another folder")]) from None
             # the lock file may have been removed by its previous holder between open and flock
