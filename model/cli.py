@@ -114,13 +114,17 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     d = sub.add_parser("describe", help="every parameter: baseline value, scenario value, unit, source")
     d.add_argument("scenario", type=Path)
     d.add_argument("--changed", action="store_true", help="only the parameters the scenario changes")
+    # the module of the invoked command registers every command it provides (calibration: calibrate and
+    # backtest), once; the other external commands get a placeholder (name and help only)
     invoked = _invoked(argv)
+    invoked_module = EXTERNAL[invoked][0] if invoked in EXTERNAL else None
     for name, (module, help_) in EXTERNAL.items():
         if name in sub.choices:
             continue
-        if name == invoked:
+        if module == invoked_module:
             importlib.import_module(module).register(sub)
-        else:
+            invoked_module = None  # registered: never twice
+        if name not in sub.choices:
             sub.add_parser(name, help=help_, add_help=False)
     return p
 
@@ -295,3 +299,7 @@ def _num(x) -> str:
 
 def entry_point() -> None:
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()
