@@ -192,12 +192,13 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
 def summary_table(ds, lang: str = "fr") -> str:
     """ETPMA by organisme × year (mean over replicates), with régime général and total rows."""
     from .resultats import with_aggregates
+    from .texte import court
 
     L = LABELS[lang]
     da = with_aggregates(ds["etpma"], ds)
     mean = da.mean("replicate") if "replicate" in da.dims else da
     n_rep = ds.sizes.get("replicate", 1)
-    head = f"{L['title']} — {ds.attrs.get('title', '')} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
+    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
     lines = [head, ""]
     lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
     names = list(ORGANISMES) + ["regime_general", "total"]
@@ -250,6 +251,7 @@ def _cmd_check(paths: list[Path], lang: str) -> int:
 
 def _cmd_describe(path: Path, changed_only: bool) -> int:
     from .scenario import _jsonable, load_scenario
+    from .texte import court
 
     sc = load_scenario(path)
     cat = load_catalogue()
@@ -263,7 +265,7 @@ def _cmd_describe(path: Path, changed_only: bool) -> int:
                 continue
             rows.append((("* " if changed else "  ") + rpath, base, val, p.unit,
                          ("estimated; " if p.estimated else "") + " ".join(p.source.split())))
-    print(f"{sc.header.get('title', sc.name)} ({path}); baseline: {sc.header.get('baseline') or 'catalogue'}")
+    print(f"{court(sc.header.get('title', sc.name))} ({path}); baseline: {sc.header.get('baseline') or 'catalogue'}")
     print("* = changed by the scenario chain\n")
     for rpath, base, val, unit, source in rows:
         print(rpath)
