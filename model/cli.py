@@ -114,13 +114,17 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     d = sub.add_parser("describe", help="every parameter: baseline value, scenario value, unit, source")
     d.add_argument("scenario", type=Path)
     d.add_argument("--changed", action="store_true", help="only the parameters the scenario changes")
+    # the module of the invoked command registers every command it provides (calibration: calibrate and
+    # backtest), once; the other external commands get a placeholder (name and help only)
     invoked = _invoked(argv)
+    invoked_module = EXTERNAL[invoked][0] if invoked in EXTERNAL else None
     for name, (module, help_) in EXTERNAL.items():
         if name in sub.choices:
             continue
-        if name == invoked:
+        if module == invoked_module:
             importlib.import_module(module).register(sub)
-        else:
+            invoked_module = None  # registered: never twice
+        if name not in sub.choices:
             sub.add_parser(name, help=help_, add_help=False)
     return p
 
@@ -188,12 +192,13 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
 def summary_table(ds, lang: str = "fr") -> str:
     """ETPMA by organisme × year (mean over replicates), with régime général and total rows."""
     from .resultats import with_aggregates
+    from .texte import court
 
     L = LABELS[lang]
     da = with_aggregates(ds["etpma"], ds)
     mean = da.mean("replicate") if "replicate" in da.dims else da
     n_rep = ds.sizes.get("replicate", 1)
-    head = f"{L['title']} — {ds.attrs.get('title', '')} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
+    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
     lines = [head, ""]
     lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
     names = list(ORGANISMES) + ["regime_general", "total"]
@@ -246,6 +251,7 @@ def _cmd_check(paths: list[Path], lang: str) -> int:
 
 def _cmd_describe(path: Path, changed_only: bool) -> int:
     from .scenario import _jsonable, load_scenario
+    from .texte import court
 
     sc = load_scenario(path)
     cat = load_catalogue()
@@ -259,7 +265,7 @@ def _cmd_describe(path: Path, changed_only: bool) -> int:
                 continue
             rows.append((("* " if changed else "  ") + rpath, base, val, p.unit,
                          ("estimated; " if p.estimated else "") + " ".join(p.source.split())))
-    print(f"{sc.header.get('title', sc.name)} ({path}); baseline: {sc.header.get('baseline') or 'catalogue'}")
+    print(f"{court(sc.header.get('title', sc.name))} ({path}); baseline: {sc.header.get('baseline') or 'catalogue'}")
     print("* = changed by the scenario chain\n")
     for rpath, base, val, unit, source in rows:
         print(rpath)
@@ -295,3 +301,7 @@ def _num(x) -> str:
 
 def entry_point() -> None:
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

@@ -72,6 +72,7 @@ from matplotlib.lines import Line2D
 
 from .errors import MISSING, InputError, Problem
 from .resultats import AGGREGATS, aggregate_values
+from .texte import court
 
 Lang = Literal["fr", "en"]
 LANGS: tuple[str, ...] = ("fr", "en")
@@ -298,7 +299,7 @@ class Run:
     @property
     def title(self) -> str:
         header = (self.manifest.get("scenario") or {}).get("header") or {}
-        return str(header.get("title") or self.ds.attrs.get("title") or self.run_id)
+        return court(header.get("title") or self.ds.attrs.get("title") or self.run_id)  # shortened for display
 
     @property
     def replicates(self) -> int:
@@ -430,9 +431,35 @@ def load_run(run_dir: str | Path) -> Run:
                 raise ValueError("not an object")
         except ValueError as exc:
             problems.append(Problem(str(mf), "", MISSING, f"not valid JSON ({exc})", "the manifest of a cogsim run"))
+    if not problems:
+        problems.extend(_mismatch(ds, manifest, nc, mf))
     if problems:
         raise InputError(problems)
     return Run(run_dir, ds, manifest)
+
+
+def _mismatch(ds: xr.Dataset, manifest: dict[str, Any], nc: Path, mf: Path) -> list[Problem]:
+    """``results.nc`` and ``manifest.json`` must come from the same run: run id, seed, mode, number of
+    replicates, scenario file and title are compared wherever both files record them."""
+    scenario = manifest.get("scenario") if isinstance(manifest.get("scenario"), dict) else {}
+    header = scenario.get("header") if isinstance(scenario.get("header"), dict) else {}
+    pairs = (("run_id", ds.attrs.get("run_id"), manifest.get("run_id")),
+             ("seed", ds.attrs.get("seed"), manifest.get("seed")),
+             ("mode", ds.attrs.get("mode"), manifest.get("mode")),
+             ("replicates", ds.sizes.get("replicate"), manifest.get("replicates")),
+             ("scenario", ds.attrs.get("scenario"), scenario.get("file")),
+             ("title", ds.attrs.get("title"), header.get("title")))
+    diffs = [(k, a, b) for k, a, b in pairs if a is not None and b is not None and str(a) != str(b)]
+    if not diffs:
+        return []
+    why = "; ".join(f"{k} {_short(a)} in {nc.name}, {_short(b)} in {mf.name}" for k, a, b in diffs)
+    return [Problem(f"{nc} and {mf}", diffs[0][0], MISSING, f"the two files come from different runs ({why})",
+                    "the results.nc and manifest.json one `cogsim run` wrote together")]
+
+
+def _short(v: Any, n: int = 60) -> str:
+    text = repr(v) if isinstance(v, str) else str(v)
+    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 # ----------------------------------------------------------------------------- figure plumbing

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .errors import InputError, Problem
+from .texte import court, court_description
 
 REPORT_DIR = "report"
 CHARTS_DIR = "charts"
@@ -917,9 +918,9 @@ def write_note(run, path: str | Path, lang: str = "fr", sens=None, others: Seque
     note.heading(T["scenario"])
     for key in ("author", "reference", "baseline"):
         if header_sc.get(key):
-            note.paragraph(f"{T[key]}{' : ' if lang == 'fr' else ': '}{header_sc[key]}", size=8.5, after=0.02)
+            note.paragraph(f"{T[key]}{' : ' if lang == 'fr' else ': '}{court(header_sc[key])}", size=8.5, after=0.02)
     if header_sc.get("description"):
-        note.paragraph(str(header_sc["description"]), size=9, after=0.06)
+        note.paragraph(court_description(header_sc["description"]), size=9, after=0.06)
     note.heading(T["assumptions"])
     for heading, lines in assumptions(run, lang):
         if heading:
@@ -1075,7 +1076,7 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
     code = m.get("code") or {}
     sc = (m.get("scenario") or {})
     rows = [(T["note_title"], run.title), ("run", run.run_id), (T["scenario"], sc.get("file", "")),
-            (T["description"], (sc.get("header") or {}).get("description", "")),
+            (T["description"], court_description((sc.get("header") or {}).get("description", ""))),
             ("mode", m.get("mode", "")), ("replicates", run.replicates), ("seed", m.get("seed", "")),
             ("cogsim", code.get("cogsim", "")), ("commit", code.get("commit", "")),
             ("created_utc", m.get("created_utc", "")), ("", ""), ("", T["readme_sheets"]),

@@ -49,7 +49,7 @@ from .grille import Axe, Grille, _lever, _num
 from .resultats import AGGREGATS, REGISTRE
 from .scenario import load_scenario
 from .sensibilite import METHODES, Facteur, analyser, ecrire_dans, plan, tranche_tornado
-from .sweep import _check_optional_dependencies, open_sweep, run_sweep
+from .sweep import _check_optional_dependencies, open_sweep, run_sweep, scheduler_address, scheduler_problem
 from .writers import claim_output
 
 DEFAULT_OUTPUTS = ("etpma", "masse_salariale", "depenses_limitatives", "adf_hors_informatique", "ecart_plafond",
@@ -124,6 +124,8 @@ def run_sensitivity(scenario: str | Path, method: str, params: Sequence[str], *,
     year = ANNEES[-1] if year is None else year
     if year not in ANNEES:
         problems.append(Problem(CLI, "--year", year, "not a simulated year", f"{ANNEES[0]} to {ANNEES[-1]}"))
+    if scheduler is not None and scheduler_problem(scheduler) is not None:
+        problems.append(scheduler_problem(scheduler))
     if organisme not in ORGANISMES + tuple(AGGREGATS):
         problems.append(Problem(CLI, "--organisme", organisme, "unknown organisme",
                                 ", ".join(ORGANISMES + tuple(AGGREGATS))))
@@ -204,7 +206,8 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, required=True)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--workers", type=_positive_int, help="start a local dask.distributed cluster of N workers")
-    group.add_argument("--scheduler", help="address of an existing dask.distributed scheduler")
+    group.add_argument("--scheduler", type=scheduler_address, help="address of an existing dask.distributed "
+                       "scheduler (tcp://HOST:PORT)")
     p.add_argument("--resume", action="store_true", help="finish interrupted evaluations of the same design")
     p.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS, help="language of the charts")
     p.set_defaults(func=_cmd_sensitivity)

@@ -1199,7 +1199,9 @@ def command(args: argparse.Namespace) -> int:
 
 def summary(sol: Solution, checks: list[Check], report: dict, L: dict[str, str]) -> str:
     """The printed summary: levers, targets with their deterministic and stochastic values."""
-    lines = [f"{L['title']} — {sol.scenario.header.get('title', sol.scenario.name)} ({sol.scenario.file})", ""]
+    from .texte import court
+
+    lines = [f"{L['title']} — {court(sol.scenario.header.get('title', sol.scenario.name))} ({sol.scenario.file})", ""]
     for path, v in sol.raw_values().items():
         lines.append(f"{L['lever']:<8} {path} = {_toml_value(v, short=True)}")
     by_target = {c.target: c for c in checks}

@@ -346,6 +346,8 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
     ``on_block(b, client)`` is called after each block is written (tests use it to kill a worker).
     """
     t0 = time.perf_counter()
+    if scheduler is not None and scheduler_problem(scheduler) is not None:
+        raise InputError([scheduler_problem(scheduler)])  # before anything is computed or written
     sweep = prepare(scenario, grid=grid, sweep_file=sweep_file, replicates=replicates, seed=seed,
                     deterministic=deterministic, outputs=outputs, block_points=block_points, precision=precision,
                     grille=grille)
@@ -475,6 +477,29 @@ def _run_distributed(client, sweep: Sweep, tag: str, todo: list[int], store: Pat
             on_block(b, client)
 
 
+SCHEDULER_ALLOWED = ("the address of a running dask scheduler: tcp://HOST:PORT (or HOST:PORT), tls://HOST:PORT, "
+                     "ws://HOST:PORT, wss://HOST:PORT or ucx://HOST:PORT, e.g. tcp://10.0.0.5:8786")
+
+
+def scheduler_problem(address: str) -> Problem | None:
+    """What is wrong with a ``--scheduler`` address (None if it has the form dask accepts)."""
+    import re
+
+    m = re.fullmatch(r"(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
+                     r":([0-9]{1,5})", address)
+    if m is None or not 1 <= int(m.group(3)) <= 65535:
+        return Problem("command line", "--scheduler", address, "not a dask scheduler address", SCHEDULER_ALLOWED)
+    return None
+
+
+def scheduler_address(text: str) -> str:
+    """argparse type of ``--scheduler``: the address checked before anything is computed or written."""
+    problem = scheduler_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a dask scheduler address; allowed: {SCHEDULER_ALLOWED}")
+    return text
+
+
 def _client(workers: int | None, scheduler: str | None):
     import logging
 
@@ -483,7 +508,7 @@ def _client(workers: int | None, scheduler: str | None):
     if scheduler:
         try:
             return Client(scheduler, timeout="10s"), None
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise InputError([Problem("command line", "--scheduler", scheduler, f"cannot connect: {exc}",
                                       "the address of a running dask scheduler, e.g. tcp://10.0.0.5:8786")])
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -551,7 +576,8 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, help="output folder (default results/<scenario>-sweep)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--workers", type=_positive_int, help="start a local dask.distributed cluster of N workers")
-    group.add_argument("--scheduler", help="address of an existing dask.distributed scheduler")
+    group.add_argument("--scheduler", type=scheduler_address, help="address of an existing dask.distributed "
+                       "scheduler (tcp://HOST:PORT)")
     p.add_argument("--precision", action="append", default=[], metavar="VAR:ORGANISME:YEAR=HALF_WIDTH[%]",
                    help="pick the replicates so that the 95%% confidence half-width of these means is reached "
                         "(a pilot of --replicates, default 20, at the grid's corners); repeatable")

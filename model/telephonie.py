@@ -252,9 +252,10 @@ def cle(j: Journee) -> str:
 @functools.cache
 def _shipped() -> dict[str, dict]:
     try:
-        return json.loads(SHIPPED.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return {}
+    return data if isinstance(data, dict) else {}  # each entry is checked when used
 
 
 def _cache_file(j: Journee) -> Path | None:
@@ -263,6 +264,48 @@ def _cache_file(j: Journee) -> Path | None:
         return None
     base = Path(where) if where else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cogsim"
     return base / "telephonie" / (cle(j) + ".json")
+
+
+CACHE_MAX_BYTES = 1 << 20  # a curve is a few hundred bytes: anything much larger is not one
+
+
+def _grille(j: Journee) -> np.ndarray:
+    """Agent counts of the curve of ``j``: the integers nearest to GRILLE_CHARGE × the mean offered load."""
+    charge = j.appels_jour * j.duree / (60.0 * len(j.profil))
+    return np.unique(np.maximum(np.rint(np.array(GRILLE_CHARGE) * charge), 1.0))
+
+
+def courbe_valide(d: object, j: Journee) -> Courbe | None:
+    """The curve of ``j`` read from ``d`` (a cached or shipped JSON object), or None if ``d`` is not one.
+
+    Checked: the three arrays present, one-dimensional, finite and of the length of the agent grid of
+    ``j``; the agents equal to that grid; answer rates within [0, 1]; waits >= 0. A file that fails is
+    never used (it is recomputed).
+    """
+    if not isinstance(d, dict):
+        return None
+    arrays = []
+    for k in ("agents", "taux_aboutis", "attente"):
+        v = d.get(k)
+        if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+            return None
+        arrays.append(np.array(v, float))
+    agents, taux, attente = arrays
+    grille = _grille(j)
+    if any(a.shape != grille.shape or not np.isfinite(a).all() for a in arrays) or not np.array_equal(agents, grille):
+        return None
+    if ((taux < 0) | (taux > 1)).any() or (attente < 0).any():
+        return None
+    return Courbe(agents, taux, attente)
+
+
+def _lire_cache(fichier: Path, j: Journee) -> Courbe | None:
+    try:
+        if fichier.stat().st_size > CACHE_MAX_BYTES:
+            return None
+        return courbe_valide(json.loads(fichier.read_text(encoding="utf-8")), j)
+    except (OSError, ValueError, RecursionError):  # missing, unreadable, malformed JSON or not UTF-8
+        return None
 
 
 def courbe_reponse(j: Journee) -> Courbe:
@@ -275,22 +318,15 @@ def courbe_reponse(j: Journee) -> Courbe:
     """
     if j in _MEMOIRE:
         return _MEMOIRE[j]
-    shipped = _shipped().get(cle(j))
-    if shipped is not None:  # simulated by `python -m model.telephonie` with this very code
-        c = Courbe(*(np.array(shipped[k], float) for k in ("agents", "taux_aboutis", "attente")))
+    # simulated by `python -m model.telephonie` with this very code; checked all the same
+    c = courbe_valide(_shipped().get(cle(j)), j)
+    fichier = _cache_file(j)
+    if c is None and fichier is not None:
+        c = _lire_cache(fichier, j)  # None if absent or not a valid curve: recomputed and replaced
+    if c is not None:
         _MEMOIRE[j] = c
         return c
-    fichier = _cache_file(j)
-    if fichier is not None and fichier.exists():
-        try:
-            d = json.loads(fichier.read_text())
-            c = Courbe(*(np.array(d[k], float) for k in ("agents", "taux_aboutis", "attente")))
-            _MEMOIRE[j] = c
-            return c
-        except (OSError, ValueError, KeyError):
-            pass
-    charge = j.appels_jour * j.duree / (60.0 * len(j.profil))
-    grille = np.unique(np.maximum(np.rint(np.array(GRILLE_CHARGE) * charge), 1.0))
+    grille = _grille(j)
     taux, attente = [], []
     for n in grille:
         st = simuler_journee(float(n), j)
@@ -298,14 +334,18 @@ def courbe_reponse(j: Journee) -> Courbe:
         attente.append(st["attente_aboutis"] / st["aboutis"] if st["aboutis"] else np.nan)
     c = Courbe(grille, np.maximum.accumulate(np.array(taux)), np.minimum.accumulate(np.array(attente)))
     _MEMOIRE[j] = c
-    if fichier is not None:
+    donnees = {k: v.tolist() for k, v in asdict(c).items()}
+    if fichier is not None and courbe_valide(donnees, j) is not None:  # replaces a bad file atomically
+        tmp = None
         try:
             fichier.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", dir=fichier.parent, delete=False, suffix=".tmp") as f:
-                json.dump({k: v.tolist() for k, v in asdict(c).items()}, f)
-            os.replace(f.name, fichier)
+                tmp = f.name
+                json.dump(donnees, f)
+            os.replace(tmp, fichier)
         except OSError:
-            pass
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
     return c
 
 
