@@ -104,7 +104,7 @@ def test_default_run_without_command(work):
 
 
 def test_run_replicates(two_replicates):
-    assert _files(two_replicates) == ["manifest.json", "results.csv", "results.nc"]
+    assert _files(two_replicates) == [".cogsim.json", "manifest.json", "results.csv", "results.nc"]
     m = json.loads((two_replicates / "manifest.json").read_text(encoding="utf-8"))
     assert m["replicates"] == 2 and m["seed"] == 3 and m["mode"] == "stochastic"
 
