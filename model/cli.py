@@ -174,10 +174,13 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
                                                 max_replicates=max_replicates)
         print(report["message"], file=sys.stderr)
 
+    def warn(warnings) -> None:  # before the run starts
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
+
     res = run_scenario(path, out=out, replicates=replicates, seed=seed, deterministic=deterministic,
-                       results_dir=ROOT / "results" if path == DEFAULT_SCENARIO and out is None else "results")
-    for w in res.scenario.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+                       results_dir=ROOT / "results" if path == DEFAULT_SCENARIO and out is None else "results",
+                       on_warnings=warn)
     if summary:
         print(summary_table(res.dataset, lang))
         print(f"\n{LABELS[lang]['written']} {res.out}")
@@ -190,10 +193,13 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
 
 
 def summary_table(ds, lang: str = "fr") -> str:
-    """ETPMA by organisme × year (mean over replicates), with régime général and total rows."""
-    from .resultats import with_aggregates
+    """ETPMA by organisme × year (mean over replicates), with régime général and total rows; over all
+    the replicates of the run when its Dataset keeps only the first ones."""
+    from .resultats import statistiques_replicates, with_aggregates
     from .texte import court
 
+    if statistiques_replicates(ds, "etpma") is not None:
+        return _summary_from_statistics(ds, lang)
     L = LABELS[lang]
     da = with_aggregates(ds["etpma"], ds)
     mean = da.mean("replicate") if "replicate" in da.dims else da
@@ -221,6 +227,38 @@ def summary_table(ds, lang: str = "fr") -> str:
         agg = agg.mean("replicate") if "replicate" in agg.dims else agg
         vals = agg.sel(organisme="regime_general").values
         lines.append(f"{label:<16}" + "".join(f"{fmt(v):>9}" for v in vals))
+    return "\n".join(lines)
+
+
+def _summary_from_statistics(ds, lang: str) -> str:
+    """``summary_table`` from the statistics over all replicates (a run whose Dataset keeps the first
+    replicates only): same layout, same numbers as over a Dataset of every replicate."""
+    from .resultats import AGGREGATS, STATISTIQUES, statistiques_replicates
+    from .texte import court
+
+    L = LABELS[lang]
+    organismes = list(ds["organisme"].values) + list(AGGREGATS)
+    n_rep = ds.attrs.get("replicates", ds.sizes.get("replicate", 1))
+    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
+    lines = [head, ""]
+    lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
+    st = statistiques_replicates(ds, "etpma")
+    mean = st[..., STATISTIQUES.index("moyenne")]
+    for name in list(ORGANISMES) + ["regime_general", "total"]:
+        label = L["rg"] if name == "regime_general" else L["total"] if name == "total" else name
+        lines.append(f"{label:<16}" + "".join(f"{_fmt(v):>9}" for v in mean[:, organismes.index(name)]))
+    tot = organismes.index("total")
+    lo, hi = st[:, tot, STATISTIQUES.index("p05")], st[:, tot, STATISTIQUES.index("p95")]
+    lines.append(f"{L['band']:<16}" + "".join(f"{'±' + _fmt((b - a) / 2):>9}" for a, b in zip(lo, hi)))
+    lines.append("")
+    pct = (lambda v: _pct(v).replace(".", ",")) if lang == "fr" else _pct  # noqa: E731
+    rg = organismes.index("regime_general")
+    for var, label, fmt in (("masse_salariale", L["ms"], _fmt), ("rmpp", L["rmpp"], pct),
+                            ("ecart_rmpp_cadrage", L["cadrage"], pct)):
+        st = statistiques_replicates(ds, var)
+        if st is None:
+            continue
+        lines.append(f"{label:<16}" + "".join(f"{fmt(v):>9}" for v in st[:, rg, STATISTIQUES.index("moyenne")]))
     return "\n".join(lines)
 
 

@@ -83,6 +83,7 @@ class Trajectoire:
     rmpp_num: np.ndarray
     rmpp_den: np.ndarray
     trace: list[tuple[float, str, str, float]] = field(default_factory=list)
+    first_replicate: int = 0  # index of the batch's first replicate (a run in blocks of replicates)
 
 
 # ----------------------------------------------------------------------------- random numbers
@@ -161,9 +162,9 @@ class _Tirages:
     uses the same streams (common random numbers across the points of a sweep).
     """
 
-    def __init__(self, seed: int, replicates: int, points: int = 1):
+    def __init__(self, seed: int, replicates: int, points: int = 1, first: int = 0):
         self.gens = {f: [np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(r, i))))
-                         for r in range(replicates)] for i, f in enumerate(FLOWS)}
+                         for r in range(first, first + replicates)] for i, f in enumerate(FLOWS)}
         self.R = replicates
         self.P = points
 
@@ -198,7 +199,7 @@ class _Tirages:
 
 
 class _Esperances(_Tirages):
-    def __init__(self, seed: int, replicates: int, points: int = 1):
+    def __init__(self, seed: int, replicates: int, points: int = 1, first: int = 0):
         self.R = replicates * points
 
     def binomial(self, flow, n, p, u):
@@ -257,14 +258,14 @@ class _Etat:
     """The mutable state of one batch during a run (private to the engine)."""
 
     def __init__(self, par: Parametres, etat0: EtatInitial, mode: Mode, replicates: int, seed: int,
-                 trace: bool):
+                 trace: bool, first: int = 0):
         lot = par if isinstance(par, ParametresLot) else None
         P = 1 if lot is None else lot.n_points
         R = replicates * P  # the batch: P blocks of `replicates`, point-major
         self.par = par
         self.mode = mode
         self.R = R
-        self.tirages = (_Tirages if mode == "stochastic" else _Esperances)(seed, replicates, P)
+        self.tirages = (_Tirages if mode == "stochastic" else _Esperances)(seed, replicates, P, first)
         # logical shape (batch, organisme, contrat, age), stored contract-major so that the slice of a
         # contract, which every flow works on, is one contiguous block
         O_, C_, A_ = etat0.effectif.shape
@@ -282,7 +283,8 @@ class _Etat:
             age_somme=np.zeros((len(ANNEES), R, O)), plus_50=np.zeros((len(ANNEES), R, O)),
             gain_mutualisation=z(), cout_transition=z(),
             effectif_initial=etat0.effectif.copy(), etp_initial=etat0.etp.copy(), indice_etp=z(),
-            rmpp_num=np.full((len(ANNEES), R, O), np.nan), rmpp_den=np.full((len(ANNEES), R, O), np.nan))
+            rmpp_num=np.full((len(ANNEES), R, O), np.nan), rmpp_den=np.full((len(ANNEES), R, O), np.nan),
+            first_replicate=first)
         # pay: index mass per cell (Σ persons' index, EUR/yr at full time at the January 2013 point)
         self.w[...] = self.e * indice_initial(par, etat0.etp)[None]
         self.gm = gvt_mensuel(par)  # (Y, O, A)
@@ -662,7 +664,7 @@ def _garder_la_memoire() -> None:
 
 
 def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: int = 0,
-             mode: Mode = "stochastic", trace: bool = False) -> Trajectoire:
+             mode: Mode = "stochastic", trace: bool = False, first_replicate: int = 0) -> Trajectoire:
     """Simulate 2013-2022 month by month for a batch of ``replicates`` (× the points of a lot).
 
     Parameters
@@ -677,6 +679,9 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     seed : root of the random streams.
     mode : "stochastic" (binomial draws) or "deterministic" (expected values).
     trace : record the event log of replicate 0 (for tests and debugging).
+    first_replicate : index of the batch's first replicate: the batch is replicates ``first_replicate``
+        to ``first_replicate + replicates - 1``, each with its own streams, so a run in blocks of
+        replicates gives every replicate the draws of a run in one batch.
 
     Returns
     -------
@@ -691,7 +696,9 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     env = simpy.Environment()
     if isinstance(par, ParametresLot):
         _check_lot(par, replicates)
-    s = _Etat(par, etat0, mode, replicates, seed, trace)
+    if first_replicate and isinstance(par, ParametresLot):
+        raise ValueError("a batch of grid points starts at replicate 0")
+    s = _Etat(par, etat0, mode, replicates, seed, trace, first_replicate)
     # dated events are created before the tick so that they run first within a month
     env.process(_transfert_rsi(env, s, par))
     for vague in par["mutualisations"]:

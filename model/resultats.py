@@ -7,6 +7,7 @@ régime général and total rows are formed: ``sum``, ``weighted_mean:<weight>``
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 import numpy as np
@@ -99,6 +100,9 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
 
 AGGREGATS = {"regime_general": REGIME_GENERAL, "total": ORGANISMES}
 QUANTILES = (0.05, 0.50, 0.95)  # the 90 % band and the median over replicates (results.csv, sweeps)
+# statistics over all the replicates of a run whose Dataset keeps only the first ones (as a sweep's)
+STATISTIQUES = ("moyenne", "p05", "p50", "p95", "ecart_type")
+STATISTIQUES_COORD = "statistiques"
 # every output variable, in the order of the results: staffing and pay here, then the budget,
 # productivity, gaps and service modules (each declares its own metadata)
 REGISTRE: dict[str, tuple[str | None, str, str, str]] = {
@@ -158,7 +162,8 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
         "year": ("year", list(ANNEES), {"units": "1", "long_name": "Calendar year", "long_name_fr": "Année civile"}),
         "organisme": ("organisme", list(ORGANISMES), {"long_name": "National network (caisse nationale)",
                                                       "long_name_fr": "Organisme"}),
-        "replicate": ("replicate", np.arange(traj.replicates), {"long_name": "Stochastic replicate",
+        "replicate": ("replicate", np.arange(traj.first_replicate, traj.first_replicate + traj.replicates),
+                      {"long_name": "Stochastic replicate",
                                                                  "long_name_fr": "Réplication stochastique"}),
     }
     ds = xr.Dataset(variables, coords=coords)
@@ -265,15 +270,19 @@ def with_aggregates(da: xr.DataArray, ds: xr.Dataset) -> xr.DataArray:
 
 def tidy_frame(ds: xr.Dataset):
     """A tidy pandas DataFrame: one row per variable × organisme (incl. aggregates) × year, with the
-    value (one replicate) or mean and 5/50/95 % quantiles over replicates."""
+    value (one replicate) or mean and 5/50/95 % quantiles over replicates (over all the replicates of
+    the run when its Dataset keeps only the first ones: ``statistiques_replicates``)."""
     import pandas as pd
 
     years = ds["year"].values
     orgs = np.array(list(ds["organisme"].values) + list(AGGREGATS), dtype=object)
     n_rep = ds.sizes["replicate"]
-    tab = _Tableaux(ds)
     names = list(ds.data_vars)
-    values = np.stack([aggregate_values(ds, name, tab) for name in names])  # (V, Y, O+2, R)
+    if STATISTIQUES_COORD in ds.coords:  # (V, Y, O+2, statistique), over every replicate
+        values = np.stack([statistiques_replicates(ds, name) for name in names])
+    else:
+        tab = _Tableaux(ds)
+        values = np.stack([aggregate_values(ds, name, tab) for name in names])  # (V, Y, O+2, R)
     V, Y, Og, _ = values.shape
     cols: dict[str, np.ndarray] = {
         "variable": np.repeat(np.array(names, dtype=object), Y * Og),
@@ -281,7 +290,10 @@ def tidy_frame(ds: xr.Dataset):
         "year": np.tile(np.repeat(years, Og), V),
         "unit": np.repeat(np.array([ds[n].attrs["units"] for n in names], dtype=object), Y * Og),
     }
-    if n_rep == 1:
+    if STATISTIQUES_COORD in ds.coords:
+        cols.update(mean=values[..., 0].reshape(-1), p05=values[..., 1].reshape(-1),
+                    p50=values[..., 2].reshape(-1), p95=values[..., 3].reshape(-1))
+    elif n_rep == 1:
         cols["value"] = values[..., 0].reshape(-1)
     else:
         with np.errstate(invalid="ignore"):
@@ -289,3 +301,77 @@ def tidy_frame(ds: xr.Dataset):
             q = np.quantile(values, QUANTILES, axis=-1)
         cols.update(p05=q[0].reshape(-1), p50=q[1].reshape(-1), p95=q[2].reshape(-1))
     return pd.DataFrame(cols)
+
+
+# ----------------------------------------------------------------------------- runs in blocks
+class StatistiquesReplicates:
+    """Exact statistics over every replicate of a run made in blocks of replicates.
+
+    Each block's values (every variable, year, organisme with régime général and total, replicate) are
+    appended to an anonymous temporary file (45 kB per replicate with every variable: 0.9 GB for
+    20 000 replicates, 4.5 GB for 100 000), then read back one variable at a time (80 values per
+    replicate in memory: 64 MB for 100 000 replicates) to compute, exactly as for a Dataset that
+    holds every replicate: the mean, the 5/50/95 % quantiles (``numpy.quantile``, linear
+    interpolation) and the standard deviation (ddof = 1). Memory stays bounded whatever the number
+    of replicates; the file is deleted when the statistics are computed (or the process ends).
+    """
+
+    def __init__(self, names: list[str]):
+        self.names = list(names)
+        self.file = tempfile.TemporaryFile(prefix="cogsim-replicates-")
+        self.blocks: list[tuple[int, int]] = []  # (offset in the file, replicates)
+        self.replicates = 0
+        self.shape: tuple[int, int] | None = None  # (year, organisme + aggregates)
+
+    def add(self, ds: xr.Dataset) -> None:
+        """Append the replicates of a block (a Dataset of ``build_dataset``)."""
+        tab = _Tableaux(ds)
+        values = np.stack([aggregate_values(ds, name, tab) for name in self.names])  # (V, Y, O+2, Rb)
+        self.shape = values.shape[1:3]
+        self.blocks.append((self.file.tell(), values.shape[-1]))
+        values.tofile(self.file)
+        self.replicates += values.shape[-1]
+
+    def compute(self) -> xr.DataArray:
+        """(variable, year, organisme_agrege, statistique) statistics over all the replicates added."""
+        Y, Og = self.shape
+        out = np.empty((len(self.names), Y, Og, len(STATISTIQUES)))
+        for v in range(len(self.names)):
+            x = np.empty((Y, Og, self.replicates))
+            r = 0
+            for offset, rb in self.blocks:
+                self.file.seek(offset + v * Y * Og * rb * 8)
+                x[..., r:r + rb] = np.fromfile(self.file, dtype=np.float64, count=Y * Og * rb).reshape(Y, Og, rb)
+                r += rb
+            out[v] = statistiques_replicates_valeurs(x)
+        self.file.close()
+        return xr.DataArray(out, dims=("variable", "year", "organisme_agrege", "statistique"), coords={
+            "variable": self.names, "year": list(ANNEES), "organisme_agrege": list(ORGANISMES) + list(AGGREGATS),
+            "statistique": list(STATISTIQUES)}, attrs={
+            "long_name": f"Statistics over all {self.replicates} replicates: mean, 5/50/95 % quantiles, "
+                         "standard deviation (the Dataset keeps the first replicates only)",
+            "long_name_fr": f"Statistiques sur les {self.replicates} réplications : moyenne, quantiles "
+                            "5/50/95 %, écart type (le Dataset ne garde que les premières)"})
+
+
+def statistiques_replicates_valeurs(x: np.ndarray) -> np.ndarray:
+    """(..., replicate) -> (..., statistique): mean, 5/50/95 % quantiles, standard deviation (ddof 1),
+    as ``tidy_frame`` computes them over a Dataset's replicates."""
+    out = np.empty((*x.shape[:-1], len(STATISTIQUES)))
+    with np.errstate(invalid="ignore"):
+        out[..., 0] = x.mean(-1)
+        out[..., 1:4] = np.moveaxis(np.quantile(x, QUANTILES, axis=-1), 0, -1)
+        out[..., 4] = x.std(-1, ddof=1) if x.shape[-1] > 1 else np.nan
+    return out
+
+
+def statistiques_replicates(ds: xr.Dataset, name: str) -> np.ndarray | None:
+    """(year, organisme + régime général + total, statistique) statistics of ``name`` over all the
+    replicates of the run when its Dataset keeps only the first ones (``STATISTIQUES``: mean, p05, p50,
+    p95, ecart_type); None when the Dataset holds every replicate (summarise its ``replicate`` dim)."""
+    if STATISTIQUES_COORD not in ds.coords:
+        return None
+    st = ds.coords[STATISTIQUES_COORD]
+    if name not in st["variable"].values:
+        return None
+    return st.sel(variable=name).transpose("year", "organisme_agrege", "statistique").values

@@ -138,3 +138,42 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
     ds = build_dataset(traj, par, attrs)
     timings["dataset_s"] = time.perf_counter() - t2
     return ds, manifest
+
+
+def _statistics_note(n_rep: int, kept: int) -> str:
+    if kept == n_rep:
+        return f"every replicate ({n_rep}) in results.nc; results.csv: mean and 5/50/95 % quantiles over them"
+    return (f"results.nc keeps the per-replicate values of replicates 0-{kept - 1} of {n_rep}; its coordinate "
+            f"'statistiques' (variable, year, organisme_agrege, statistique) and results.csv hold the exact mean, "
+            f"5/50/95 % quantiles and standard deviation over all {n_rep} replicates")
+
+
+def simulate_in_blocks(par, etat0, replicates: int, seed: int, mode: str,
+                       attrs: dict[str, Any] | None = None) -> xr.Dataset:
+    """Simulate ``replicates`` replicates in blocks of ``BLOC_REPLICATES``; the Dataset of the first
+    ``REPLICATES_GARDES`` (each bit-identical to the same replicate of a run in one batch: its random
+    streams depend on its index only) with, when some are dropped, the coordinate ``statistiques``:
+    exact statistics over every replicate (:class:`model.resultats.StatistiquesReplicates`)."""
+    kept = min(replicates, REPLICATES_GARDES)
+    parts: list[xr.Dataset] = []
+    stats: StatistiquesReplicates | None = None
+    for r0 in range(0, replicates, BLOC_REPLICATES):
+        rb = min(BLOC_REPLICATES, replicates - r0)
+        traj = simulate(par, etat0, replicates=rb, seed=seed, mode=mode, first_replicate=r0)
+        block = build_dataset(traj, par)
+        del traj
+        if kept < replicates:
+            if stats is None:
+                stats = StatistiquesReplicates(list(block.data_vars))
+            stats.add(block)
+        if r0 < kept:
+            parts.append(block.isel(replicate=slice(0, kept - r0)) if r0 + rb > kept else block)
+        del block
+    ds = parts[0] if len(parts) == 1 else xr.concat(parts, "replicate", data_vars="minimal", coords="minimal",
+                                                      compat="override", join="exact")
+    ds.attrs = dict(attrs or {})
+    if stats is not None:
+        ds = ds.assign_coords({"statistiques": stats.compute()})
+        ds.attrs["replicates_kept"] = kept
+        ds.attrs["statistics"] = _statistics_note(replicates, kept)
+    return ds
