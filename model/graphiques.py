@@ -71,7 +71,7 @@ from matplotlib.path import Path as _MplPath
 from matplotlib.lines import Line2D
 
 from .errors import MISSING, InputError, Problem
-from .resultats import AGGREGATS, aggregate_values
+from .resultats import AGGREGATS, STATISTIQUES, STATISTIQUES_COORD, aggregate_values, statistiques_replicates
 from .texte import court
 
 Lang = Literal["fr", "en"]
@@ -303,7 +303,9 @@ class Run:
 
     @property
     def replicates(self) -> int:
-        return int(self.ds.sizes.get("replicate", 1))
+        """Replicates of the run (its Dataset may keep the first ones only: ``statistiques_replicates``)."""
+        kept = int(self.ds.sizes.get("replicate", 1))
+        return int(self.ds.attrs.get("replicates", kept)) if STATISTIQUES_COORD in self.ds.coords else kept
 
     @property
     def stochastic(self) -> bool:
@@ -329,14 +331,23 @@ class Run:
         return self.values(name)[:, self.organismes.index(organisme)]
 
     def mean(self, name: str, organisme: str) -> np.ndarray:
-        """Mean over replicates, by year (NaN where undefined)."""
+        """Mean over replicates, by year (NaN where undefined); over all of them when the Dataset keeps
+        the first ones only."""
+        st = statistiques_replicates(self.ds, name)
+        if st is not None:
+            return st[:, self.organismes.index(organisme), STATISTIQUES.index("moyenne")]
         x = self.series(name, organisme)
         with np.errstate(invalid="ignore"):
             return np.where(np.isnan(x).all(1), np.nan, np.nanmean(np.where(np.isnan(x).all(1, keepdims=True),
                                                                             0.0, x), 1))
 
     def band(self, name: str, organisme: str, low: float = 0.05, high: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Quantiles over replicates, by year (the 90 % band by default)."""
+        """Quantiles over replicates, by year (the 90 % band by default; over all of them when the
+        Dataset keeps the first ones only)."""
+        st = statistiques_replicates(self.ds, name)
+        if st is not None and (low, high) == (0.05, 0.95):
+            o = self.organismes.index(organisme)
+            return st[:, o, STATISTIQUES.index("p05")], st[:, o, STATISTIQUES.index("p95")]
         x = self.series(name, organisme)
         with np.errstate(invalid="ignore"), _quiet():
             q = np.nanquantile(x, [low, high], axis=1)

@@ -48,8 +48,9 @@ from .errors import MISSING, InputError, Problem
 from .grille import Axe, Grille, _lever, _num
 from .resultats import AGGREGATS, REGISTRE
 from .scenario import load_scenario
-from .sensibilite import METHODES, Facteur, analyser, ecrire_dans, plan, tranche_tornado
-from .sweep import _check_optional_dependencies, open_sweep, run_sweep, scheduler_address, scheduler_problem
+from .sensibilite import METHODES, Facteur, analyser, ecrire_dans, plan, taille_plan, tranche_tornado
+from .sweep import (_check_optional_dependencies, check_estimate, estimate, open_sweep, run_sweep, scheduler_address,
+                    scheduler_problem)
 from .writers import claim_output
 
 DEFAULT_OUTPUTS = ("etpma", "masse_salariale", "depenses_limitatives", "adf_hors_informatique", "ecart_plafond",
@@ -142,6 +143,9 @@ def run_sensitivity(scenario: str | Path, method: str, params: Sequence[str], *,
             print(f"warning: {note}", file=sys.stderr)
     seed_used = int(par["simulation.seed"])
     n = samples if samples is not None else DEFAULT_SAMPLES.get(method)
+    # the size of the design from its formula, before the design exists (SALib would build it whole)
+    check_estimate(estimate(taille_plan(len(facteurs), method, n, second_order), replicates or 1, len(outs)),
+                   scheduler=scheduler, what="--samples")
     X = plan(facteurs, method, n, seed_used, levels=levels, second_order=second_order)
     for j, lv in enumerate(levers):  # the model sees whole values of integer parameters
         if lv.integer:

@@ -77,6 +77,80 @@ DONE_DIR = "blocs"
 ORGANISMES_SORTIE = tuple(ORGANISMES) + tuple(AGGREGATS)
 
 
+# ----------------------------------------------------------------------------- the size of the work
+# limits checked before anything runs (from the axis sizes: no point of the grid is materialised)
+MAX_STORE_BYTES = 8 * 10**9  # results store, uncompressed float64: 1 000 points x 72 variables = 0.23 GB
+MAX_ELEMENTS = 10**7  # batch elements (points x replicates) on this machine: about 22 hours of one core
+MAX_ELEMENTS_SCHEDULER = 10**8  # with --scheduler (an existing cluster): 10^5 tasks of 1 000 elements
+SECONDS_PER_ELEMENT = 0.008  # engine + Dataset + statistics, one core (1 000 points x 10 replicates: 84 s)
+
+
+@dataclass(frozen=True)
+class Estimation:
+    """The size of a sweep before it starts: work (batch elements, time) and results (store bytes)."""
+
+    points: int
+    replicates: int
+    variables: int
+    elements: int
+    store_bytes: int
+    seconds: float  # of one core
+    workers: int
+
+    def __str__(self) -> str:
+        cells = f"{self.variables} variables x {len(ANNEES)} years x {len(ORGANISMES_SORTIE)} organismes x " \
+                f"{len(STATISTIQUES)} statistics"
+        return (f"{_count(self.points)} points x {_count(self.replicates)} replicates = {_count(self.elements)} batch "
+                f"elements, about {_duration(self.seconds / self.workers)}"
+                f"{f' on {self.workers} workers' if self.workers > 1 else ' on one core'}; results store "
+                f"{_bytes(self.store_bytes)} ({cells} per point)")
+
+
+def estimate(points: int, replicates: int, variables: int, workers: int | None = None) -> Estimation:
+    """The size of the work and of the results of ``points`` × ``replicates`` (plain integers)."""
+    elements = int(points) * int(replicates)
+    cell = len(ANNEES) * len(ORGANISMES_SORTIE) * len(STATISTIQUES) * 8
+    return Estimation(int(points), int(replicates), int(variables), elements, int(points) * int(variables) * cell,
+                      elements * SECONDS_PER_ELEMENT, max(1, int(workers or 1)))
+
+
+def check_estimate(est: Estimation, *, scheduler: str | None = None, what: str = "--grid") -> None:
+    """Refuse (exit 2) a sweep past the limits, with the estimate and the ways out."""
+    max_elements = MAX_ELEMENTS_SCHEDULER if scheduler else MAX_ELEMENTS
+    past = []
+    if est.store_bytes > MAX_STORE_BYTES:
+        past.append(f"results store over {_bytes(MAX_STORE_BYTES)}")
+    if est.elements > max_elements:
+        past.append(f"over {_count(max_elements)} batch elements" + ("" if scheduler else " on this machine"))
+    if past:
+        raise InputError([Problem(
+            "command line", what, f"{_count(est.points)} points", f"too large to start: {est}; {', '.join(past)}",
+            f"a results store of at most {_bytes(MAX_STORE_BYTES)} and at most {_count(MAX_ELEMENTS)} batch "
+            f"elements (points x replicates; {_count(MAX_ELEMENTS_SCHEDULER)} with --scheduler): fewer variables "
+            "(--outputs), fewer points, fewer replicates, or --scheduler ADDR (an existing dask cluster)")])
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", " ") if n < 10**7 else f"{n:.2e}".replace("e+0", "e").replace("e+", "e")
+
+
+def _bytes(n: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} B"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.3g} days"
+
+
 # ----------------------------------------------------------------------------- the spec
 @dataclass(frozen=True)
 class Sweep:
@@ -262,8 +336,9 @@ def open_sweep(path: str | Path) -> xr.Dataset:
 def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str | Path | None = None,
             replicates: int | None = None, seed: int | None = None, deterministic: bool = False,
             outputs: Sequence[str] | None = None, block_points: int | None = None,
-            precision: Sequence[str] = (), grille: Grille | None = None) -> Sweep:
-    """Validate everything (scenario, grid, outputs, precision targets) before anything runs.
+            precision: Sequence[str] = (), grille: Grille | None = None, scheduler: str | None = None) -> Sweep:
+    """Validate everything (scenario, grid, outputs, precision targets, the size of the work:
+    :func:`check_estimate`, from the axis sizes) before anything runs.
 
     Sweeps need the optional dependencies of ``cogsim[sweep]`` (dask, zarr): without them, a clear
     message (exit 2) says how to install them.
@@ -310,13 +385,17 @@ def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str |
                                     "variables of results.csv (cogsim describe lists them in README)"))
     if problems:
         raise InputError(problems)
-    if grille is None:
+    built = grille is None
+    if built:
         header = grille_file.header if grille_file is not None else ()
         grille = Grille(tuple(axes), grille_file.source if grille_file is not None and not grid else "command line",
                         header)
-        check_grid(grille, par)
     mode = par["simulation.mode"]
     R = 1 if mode == "deterministic" else (replicates or DEFAULT_REPLICATES)
+    check_estimate(estimate(grille.size, R, len(outs)), scheduler=scheduler,
+                   what="--grid" if grid else "--file" if sweep_file is not None else "--param")
+    if built:
+        check_grid(grille, par)
     target = BATCH_TARGET if block_points is None else block_points * R
     return Sweep(str(Path(scenario).resolve()), grille, R, int(par["simulation.seed"]), mode, outs,
                  choose_chunks(grille.shape, R, target))
@@ -350,13 +429,16 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
         raise InputError([scheduler_problem(scheduler)])  # before anything is computed or written
     sweep = prepare(scenario, grid=grid, sweep_file=sweep_file, replicates=replicates, seed=seed,
                     deterministic=deterministic, outputs=outputs, block_points=block_points, precision=precision,
-                    grille=grille)
+                    grille=grille, scheduler=scheduler)
     precision_report = None
     if precision:
         pilot = replicates or PILOT_REPLICATES
         sweep, precision_report = choose_replicates(replace(sweep, replicates=pilot), parse_precision(precision),
                                                     max_replicates, block_points)
         print(precision_report["message"], file=sys.stderr)
+    size = estimate(sweep.grille.size, sweep.replicates, len(sweep.outputs), workers)
+    check_estimate(size, scheduler=scheduler)
+    print(f"estimate: {size}", file=sys.stderr)
     target = Path(out) if out else Path(results_dir) / f"{Path(scenario).stem}-sweep"
     partial = target.with_name(target.name + ".partial")
     fingerprint = sweep.fingerprint()
