@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "cog_2018_2022.toml"
-COGSIM = [sys.executable, "-m", "model.cli"]
+COGSIM = [sys.executable, str(ROOT / "run_scenario.py")]  # the same program as cogsim
 HUGE_GRID = ["--grid", "organismes.cnaf.taux_remplacement=0:1:1000",
              "--grid", "organismes.cnav.taux_remplacement=0:1:1000",
              "--grid", "organismes.cnam.taux_remplacement=0:1:1000"]
