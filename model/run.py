@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import xarray as xr
@@ -18,9 +18,17 @@ from . import __version__
 from .catalogue import catalogue_files
 from .engine import simulate
 from .etat_initial import etat_initial
-from .resultats import build_dataset
+from .resultats import StatistiquesReplicates, build_dataset
 from .scenario import Scenario, file_hash, load_scenario
 from .writers import claim_output, git_commit, write_results_into
+
+
+# a run of more replicates than these is simulated in blocks of BLOC_REPLICATES replicates (replicate r
+# has the same streams whatever its block), and its Dataset keeps the per-replicate values of the first
+# REPLICATES_GARDES replicates only, with statistics over all of them (model.resultats.StatistiquesReplicates):
+# memory stays bounded (≈ 360 MiB) up to the catalogue's 100 000 replicates
+BLOC_REPLICATES = 1000
+REPLICATES_GARDES = 1000
 
 
 @dataclass(frozen=True)
@@ -58,11 +66,16 @@ def simulation_overrides(replicates: int | None = None, seed: int | None = None,
 
 def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates: int | None = None,
                  seed: int | None = None, deterministic: bool = False, results_dir: str | Path = "results",
-                 write: bool = True) -> RunResult:
+                 write: bool = True, on_warnings: Callable[[list], None] | None = None) -> RunResult:
     """Run one scenario file and (by default) write ``results/<run-id>/``.
 
     Command-line options override the scenario's ``simulation.*`` values and are validated the same
-    way. In deterministic mode one replicate is run (they would all be equal).
+    way. In deterministic mode one replicate is run (they would all be equal). ``on_warnings`` is
+    called with the scenario's warnings before the simulation starts.
+
+    Runs of more than ``BLOC_REPLICATES`` (or ``REPLICATES_GARDES``) replicates are simulated in blocks
+    (:func:`simulate_in_blocks`): the Dataset keeps the first ``REPLICATES_GARDES`` replicates and
+    statistics over all of them; the manifest's ``replicates_kept`` and ``statistics`` say so.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -71,6 +84,8 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
     par = sc.parametres
     etat0 = etat_initial(par, base_dir=Path(path).parent)
     timings["load_s"] = time.perf_counter() - t0
+    if on_warnings is not None:
+        on_warnings(sc.warnings)  # before the run: a long run is not a reason to hear of them late
     with contextlib.ExitStack() as stack:
         target = None
         claim = None
@@ -93,8 +108,10 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
     mode = par["simulation.mode"]
     n_rep = 1 if mode == "deterministic" else par["simulation.replicates"]
     seed_used = par["simulation.seed"]
+    kept = min(n_rep, REPLICATES_GARDES)
     t1 = time.perf_counter()
-    traj = simulate(par, etat0, replicates=n_rep, seed=seed_used, mode=mode)
+    if n_rep <= min(BLOC_REPLICATES, REPLICATES_GARDES):
+        traj = simulate(par, etat0, replicates=n_rep, seed=seed_used, mode=mode)
     timings["simulate_s"] = time.perf_counter() - t1
 
     inputs = {str(f): h for f, h in sc.hashes.items()}
@@ -112,6 +129,8 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
         "seed": seed_used,
         "mode": mode,
         "replicates": n_rep,
+        "replicates_kept": kept,
+        "statistics": _statistics_note(n_rep, kept),
         "random_streams": "numpy SeedSequence(seed, spawn_key=(replicate, flow)), flows: "
                           "retraite, autres_departs, fins_cdd, recrutement, ages_entrants, transferts, allocation",
         "etat_initial": {"source": etat0.source, "estimated": etat0.estimated},
@@ -135,7 +154,11 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
         "Conventions": "CF-1.8 (units as COG documents write them)",
     }
     t2 = time.perf_counter()
-    ds = build_dataset(traj, par, attrs)
+    if n_rep <= min(BLOC_REPLICATES, REPLICATES_GARDES):
+        ds = build_dataset(traj, par, attrs)
+    else:
+        ds = simulate_in_blocks(par, etat0, n_rep, seed_used, mode, attrs)
+        timings["simulate_s"] = time.perf_counter() - t1
     timings["dataset_s"] = time.perf_counter() - t2
     return ds, manifest
 
