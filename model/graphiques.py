@@ -457,7 +457,7 @@ def _mismatch(ds: xr.Dataset, manifest: dict[str, Any], nc: Path, mf: Path) -> l
     pairs = (("run_id", ds.attrs.get("run_id"), manifest.get("run_id")),
              ("seed", ds.attrs.get("seed"), manifest.get("seed")),
              ("mode", ds.attrs.get("mode"), manifest.get("mode")),
-             ("replicates", ds.sizes.get("replicate"), manifest.get("replicates")),
+             ("replicates", ds.sizes.get("replicate"), manifest.get("replicates_kept", manifest.get("replicates"))),
              ("scenario", ds.attrs.get("scenario"), scenario.get("file")),
              ("title", ds.attrs.get("title"), header.get("title")))
     diffs = [(k, a, b) for k, a, b in pairs if a is not None and b is not None and str(a) != str(b)]
