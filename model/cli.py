@@ -180,7 +180,7 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
 
     res = run_scenario(path, out=out, replicates=replicates, seed=seed, deterministic=deterministic,
                        results_dir=ROOT / "results" if path == DEFAULT_SCENARIO and out is None else "results",
-                       on_warnings=warn)
+                       on_warnings=warn, on_notice=lambda text: print(text, file=sys.stderr))
     if summary:
         print(summary_table(res.dataset, lang))
         print(f"\n{LABELS[lang]['written']} {res.out}")

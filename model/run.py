@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import platform
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +17,12 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
+from .calendrier import ANNEES, ORGANISMES
 from .catalogue import catalogue_files
 from .engine import simulate
 from .etat_initial import etat_initial
-from .resultats import StatistiquesReplicates, build_dataset
+from .errors import InputError, Problem
+from .resultats import AGGREGATS, REGISTRE, StatistiquesReplicates, build_dataset
 from .scenario import Scenario, file_hash, load_scenario
 from .writers import claim_output, git_commit, write_results_into
 
@@ -66,12 +70,14 @@ def simulation_overrides(replicates: int | None = None, seed: int | None = None,
 
 def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates: int | None = None,
                  seed: int | None = None, deterministic: bool = False, results_dir: str | Path = "results",
-                 write: bool = True, on_warnings: Callable[[list], None] | None = None) -> RunResult:
+                 write: bool = True, on_warnings: Callable[[list], None] | None = None,
+                 on_notice: Callable[[str], None] | None = None) -> RunResult:
     """Run one scenario file and (by default) write ``results/<run-id>/``.
 
     Command-line options override the scenario's ``simulation.*`` values and are validated the same
     way. In deterministic mode one replicate is run (they would all be equal). ``on_warnings`` is
-    called with the scenario's warnings before the simulation starts.
+    called with the scenario's warnings before the simulation starts, ``on_notice`` with what a run in
+    blocks will use (:func:`blocks_plan`).
 
     Runs of more than ``BLOC_REPLICATES`` (or ``REPLICATES_GARDES``) replicates are simulated in blocks
     (:func:`simulate_in_blocks`): the Dataset keeps the first ``REPLICATES_GARDES`` replicates and
@@ -86,6 +92,11 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
     timings["load_s"] = time.perf_counter() - t0
     if on_warnings is not None:
         on_warnings(sc.warnings)  # before the run: a long run is not a reason to hear of them late
+    plan = blocks_plan(1 if par["simulation.mode"] == "deterministic" else par["simulation.replicates"])
+    if plan is not None:
+        check_blocks_plan(plan)
+        if on_notice is not None:
+            on_notice(plan["message"])
     with contextlib.ExitStack() as stack:
         target = None
         claim = None
@@ -161,6 +172,37 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
         timings["simulate_s"] = time.perf_counter() - t1
     timings["dataset_s"] = time.perf_counter() - t2
     return ds, manifest
+
+
+def blocks_plan(replicates: int) -> dict[str, Any] | None:
+    """What a run of ``replicates`` replicates in blocks will use, or None for a run in one batch.
+
+    The statistics over all replicates go through a temporary file of at most ``variables × years ×
+    (organismes + aggregates) × 8`` bytes per replicate (:class:`model.resultats.StatistiquesReplicates`)
+    in the system's temporary folder (``TMPDIR``); memory is that of one block.
+    """
+    if replicates <= min(BLOC_REPLICATES, REPLICATES_GARDES):
+        return None
+    per_replicate = len(REGISTRE) * len(ANNEES) * (len(ORGANISMES) + len(AGGREGATS)) * 8
+    folder = tempfile.gettempdir()
+    disk = replicates * per_replicate
+    free = shutil.disk_usage(folder).free
+    kept = min(replicates, REPLICATES_GARDES)
+    return {"replicates": replicates, "block": BLOC_REPLICATES, "kept": kept, "temporary_folder": folder,
+            "temporary_bytes": disk, "free_bytes": free,
+            "message": f"{replicates} replicates, simulated in blocks of {BLOC_REPLICATES}: results.nc keeps the "
+                       f"first {kept}, results.csv has exact statistics over all {replicates}; at most "
+                       f"{disk / 1e9:.1f} GB of temporary disk in {folder} ({free / 1e9:.1f} GB free), "
+                       f"deleted at the end; memory that of one block (about 0.4 GB)"}
+
+
+def check_blocks_plan(plan: dict[str, Any]) -> None:
+    """Refuse (exit 2) a run in blocks whose temporary file would not fit on its disk."""
+    if plan["temporary_bytes"] > plan["free_bytes"]:
+        raise InputError([Problem("command line", "--replicates", plan["replicates"],
+                                  f"needs up to {plan['temporary_bytes'] / 1e9:.1f} GB of temporary disk in "
+                                  f"{plan['temporary_folder']}, which has {plan['free_bytes'] / 1e9:.1f} GB free",
+                                  "fewer replicates, or TMPDIR set to a folder on a disk with room")])
 
 
 def _statistics_note(n_rep: int, kept: int) -> str:

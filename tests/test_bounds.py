@@ -151,3 +151,30 @@ def test_the_usual_range_warning_comes_before_the_run(monkeypatch, capsys):
     monkeypatch.setattr(run, "simulate", simulate)
     with pytest.raises(Stop):
         main(["run", str(COG), "--replicates", "6000", "--out", "unused"])
+
+
+def test_a_run_in_blocks_says_what_it_will_use_before_it_starts(monkeypatch, capsys, tmp_path):
+    class Stop(Exception):
+        pass
+
+    def simulate(*args, **kwargs):
+        err = capsys.readouterr().err
+        assert "20000 replicates, simulated in blocks of 1000" in err and "GB of temporary disk" in err
+        raise Stop
+
+    monkeypatch.setattr(run, "simulate", simulate)
+    with pytest.raises(Stop):
+        main(["run", str(COG), "--replicates", "20000", "--out", str(tmp_path / "r")])
+
+
+def test_a_run_in_blocks_without_room_for_its_temporary_file_is_refused(monkeypatch, capsys, tmp_path):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 10**6, 10**6))
+    monkeypatch.setattr(run, "simulate", lambda *a, **k: pytest.fail("simulated without room on disk"))
+    assert main(["run", str(COG), "--replicates", "20000", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "--replicates = 20000" in err and "0.0 GB free" in err and "TMPDIR" in err
+    assert list(tmp_path.iterdir()) == []
