@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from model.calibration import backtest, calibrer, load_observations
+from model.analysis.calibration import backtest, calibrer, load_observations
 
 
 def main() -> int:

@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = r"""
 import json, resource, sys, time
-from model.scenario import load_scenario
-from model.etat_initial import etat_initial
-from model.engine import simulate
-from model.resultats import build_dataset
+from model.params.scenario import load_scenario
+from model.engine.etat_initial import etat_initial
+from model.engine.simulation import simulate
+from model.results.dataset import build_dataset
 sc = load_scenario(sys.argv[1])
 par = sc.parametres
 e0 = etat_initial(par)

@@ -3,7 +3,7 @@
 
 1. ``run --replicates N``: peak resident memory and wall time of the whole command for each N
    (default 1 000, 5 000, 20 000, 100 000; target: <= 2 GiB peak whatever N). Runs of more than
-   1 000 replicates are simulated in blocks of 1 000 (``model.run.BLOC_REPLICATES``), so the peak
+   1 000 replicates are simulated in blocks of 1 000 (``model.results.run.BLOC_REPLICATES``), so the peak
    should be flat in N and the time linear.
 2. ``sweep`` of a 10^9-point grid (three axes of 1 000 values): refused with exit 2 from the axis sizes
    (target: < 2 s, the interpreter's start and imports included).

@@ -23,7 +23,7 @@ import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model.sensibilite import Facteur, analyser, plan  # noqa: E402
+from model.analysis.sensibilite import Facteur, analyser, plan  # noqa: E402
 
 
 def outputs(X: np.ndarray, cells: int, seed: int = 0) -> xr.Dataset:

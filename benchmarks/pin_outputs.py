@@ -26,7 +26,7 @@ import xarray as xr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.run import run_scenario  # noqa: E402
+from model.results.run import run_scenario  # noqa: E402
 
 
 def fingerprint(folder: Path) -> dict[str, str]:

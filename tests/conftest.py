@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.calendrier import AGES, ANNEES, CONTRATS, ORGANISMES
-from model.etat_initial import EtatInitial, reconstruct
-from model.scenario import default_parametres, load_scenario
+from model.params.calendrier import AGES, ANNEES, CONTRATS, ORGANISMES
+from model.engine.etat_initial import reconstruct
+from model.params.effectifs import EtatInitial
+from model.params.scenario import default_parametres, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

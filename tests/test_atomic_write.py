@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from model import writers
-from model.run import run_scenario
+from model.results import writers
+from model.results.run import run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "cog_2018_2022.toml"
@@ -43,14 +43,14 @@ def test_failure_keeps_the_previous_complete_result(tmp_path, monkeypatch):
 
 CHILD = r"""
 import sys, time
-from model import writers
+from model.results import writers
 real = writers.tidy_frame
 def slow(ds):
     print("writing", flush=True)
     time.sleep(30)
     return real(ds)
 writers.tidy_frame = slow
-from model.cli import main
+from model.cli.main import main
 sys.exit(main(["run", sys.argv[1], "--deterministic", "--out", sys.argv[2]]))
 """
 

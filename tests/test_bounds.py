@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import model.run as run
-from model.cli import main, summary_table
-from model.errors import InputError
-from model.graphiques import load_run
-from model.resultats import STATISTIQUES, STATISTIQUES_COORD, aggregate_values, statistiques_replicates, \
+import model.results.run as run
+from model.cli.main import main, summary_table
+from model.params.errors import InputError
+from model.outputs.graphiques import load_run
+from model.results.dataset import STATISTIQUES, STATISTIQUES_COORD, aggregate_values, statistiques_replicates, \
     statistiques_replicates_valeurs, tidy_frame
-from model.sensibilite import taille_plan
+from model.analysis.sensibilite import taille_plan
 
 from conftest import COG
 
 pytest.importorskip("zarr")
-from model import sweep as sw  # noqa: E402  (needs the sweep extra)
+from model.analysis import sweep as sw  # noqa: E402  (needs the sweep extra)
 
 HUGE_GRID = ["--grid", "organismes.cnaf.taux_remplacement=0:1:1000",
              "--grid", "organismes.cnav.taux_remplacement=0:1:1000",
@@ -70,7 +70,7 @@ def test_a_normal_grid_is_accepted():
 
 
 def test_a_too_large_sensitivity_design_is_refused_before_it_is_sampled(tmp_path, monkeypatch):
-    import model.sensitivity as sensitivity
+    import model.cli.sensitivity as sensitivity
 
     monkeypatch.setattr(sensitivity, "plan", lambda *a, **k: (_ for _ in ()).throw(AssertionError("sampled")))
     with pytest.raises(InputError, match=r"--samples.*too large to start: 4\.29e9 points"):

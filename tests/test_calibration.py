@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from model import calibration as cal
-from model.errors import InputError
-from model.scenario import default_parametres
+from model.analysis import calibration as cal
+from model.params.errors import InputError
+from model.params.scenario import default_parametres
 
 HEADER = ",".join(cal.COLONNES)
 
@@ -105,14 +105,16 @@ def test_recovers_known_parameters_from_synthetic_observations():
 
 def test_register_adds_subcommands():
     p = argparse.ArgumentParser()
-    cal.register(p.add_subparsers())
+    from model.cli import calibrate as cli_calibrate
+
+    cli_calibrate.register(p.add_subparsers())
     a = p.parse_args(["calibrate", "--window", "2013-2016"])
-    assert a.func is cal.cmd_calibrate and a.window == "2013-2016"
-    assert p.parse_args(["backtest"]).func is cal.cmd_backtest
+    assert a.func is cli_calibrate.cmd_calibrate and a.window == "2013-2016"
+    assert p.parse_args(["backtest"]).func is cli_calibrate.cmd_backtest
     with pytest.raises(InputError, match="--window"):
-        cal._window("2013-2030")
+        cli_calibrate._window("2013-2030")
     with pytest.raises(InputError, match="not a window"):
-        cal._window("x")
+        cli_calibrate._window("x")
 
 
 @pytest.mark.slow

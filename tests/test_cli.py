@@ -13,7 +13,7 @@ import pytest
 import xarray as xr
 
 from conftest import FIXTURES, ROOT
-from model.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import ANNEES, ORGANISMES
 
 GOOD = "scenarios/cog_2018_2022.toml"
 BAD = "tests/fixtures/several_problems.toml"

@@ -25,8 +25,8 @@ TAU = "organismes.cnaf.taux_remplacement@2020"
 
 
 def cogsim(*args, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the console script (``python -m model.cli`` if it is not installed) from ``cwd``."""
-    cmd = [str(COGSIM)] if COGSIM.exists() else [sys.executable, "-m", "model.cli"]
+    """Run the console script (``python -m model.cli.main`` if it is not installed) from ``cwd``."""
+    cmd = [str(COGSIM)] if COGSIM.exists() else [sys.executable, "-m", "model.cli.main"]
     return subprocess.run([*cmd, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -85,7 +85,7 @@ def test_every_command_of_the_readme_table_has_a_test():
 def test_every_command_parses(command):
     """Every command's parser builds, whichever command is invoked (a module registering several
     commands, like calibration's calibrate and backtest, once crashed with 'conflicting subparser')."""
-    from model.cli import build_parser
+    from model.cli.main import build_parser
 
     parser = build_parser([command, "--help"])
     with pytest.raises(SystemExit) as exc:
@@ -245,8 +245,8 @@ def test_bad_scheduler_address_exits_2_before_anything(work, command):
                                      "tcp://10.0.0.5:8786 --x", ""])
 def test_scheduler_address_is_checked(address, tmp_path):
     """The library checks it too, before the grid is prepared or anything is written."""
-    from model.errors import InputError
-    from model.sweep import run_sweep, scheduler_problem
+    from model.params.errors import InputError
+    from model.analysis.sweep import run_sweep, scheduler_problem
 
     assert scheduler_problem(address) is not None
     with pytest.raises(InputError, match="--scheduler") as exc:
@@ -258,6 +258,6 @@ def test_scheduler_address_is_checked(address, tmp_path):
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "localhost:8786", "tls://[::1]:8786",
                                      "tcp://sched-1.example.org:1", "ucx://10.0.0.5:13337"])
 def test_scheduler_address_accepted(address):
-    from model.sweep import scheduler_problem
+    from model.analysis.sweep import scheduler_problem
 
     assert scheduler_problem(address) is None

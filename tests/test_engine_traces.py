@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import d, gel, vague
-from model.calendrier import N_MOIS, mois_depuis_debut
-from model.engine import simulate
-from model.resultats import build_dataset
+from model.params.calendrier import N_MOIS, mois_depuis_debut
+from model.engine.simulation import simulate
+from model.results.dataset import build_dataset
 
 DATED = {"transfert_gie", "transfert_principal", "fermeture", "debut_mutualisation",
          "fin_montee_en_charge", "debut_gel", "fin_gel"}

@@ -6,13 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.calendrier import AGES, ORGANISMES
-from model.engine import simulate
-from model.errors import InputError
-from model.etat_initial import etat_initial, read_csv, reconstruct, write_csv
-from model.resultats import build_dataset
-from model.run import run_scenario
-from model.scenario import default_parametres
+from model.params.calendrier import AGES, ORGANISMES
+from model.engine.simulation import simulate
+from model.params.errors import InputError
+from model.engine.etat_initial import etat_initial, reconstruct
+from model.params.effectifs import write_csv
+from model.params.effectifs import read_csv
+from model.results.dataset import build_dataset
+from model.results.run import run_scenario
+from model.params.scenario import default_parametres
 
 AGE = np.array(AGES, float)
 EXACT = AGE + 0.5  # ages are ages attained in 2012; the exact age at 31 December is half a year more

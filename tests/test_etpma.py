@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import d
-from model.calendrier import ANNEES
-from model.engine import simulate
-from model.resultats import build_dataset
+from model.params.calendrier import ANNEES
+from model.engine.simulation import simulate
+from model.results.dataset import build_dataset
 
 MODES = ["deterministic", "stochastic"]
 

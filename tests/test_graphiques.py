@@ -15,9 +15,9 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgb
 
 from conftest import SCENARIOS
-from model import graphiques as g
-from model.errors import InputError
-from model.run import run_scenario
+from model.outputs import graphiques as g
+from model.params.errors import InputError
+from model.results.run import run_scenario
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 NNBSP = "\u202f"
@@ -163,8 +163,8 @@ def test_bridges_sum_to_the_change(runs):
 
 
 def test_cog_period(runs):
-    assert g._cog_period(g.load_run(runs("cog_2018_2022"))) == (2017, 2022)  # first ceilings in 2018
-    assert g._cog_period(g.load_run(runs("tendanciel"))) == (2017, 2022)     # no ceiling: LPFP base year
+    assert g.cog_period(g.load_run(runs("cog_2018_2022"))) == (2017, 2022)  # first ceilings in 2018
+    assert g.cog_period(g.load_run(runs("tendanciel"))) == (2017, 2022)     # no ceiling: LPFP base year
 
 
 # ----------------------------------------------------------------------------- comparison and tornado

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from model.calendrier import ORGANISMES
-from model.calibration import COLONNES, load_observations, parametres_calibres
-from model.cli import main
-from model.errors import InputError, Problem
-from model.etat_initial import read_csv
-from model.grille import load_sweep_file
-from model.lecture import TAILLE_MAX
-from model.scenario import default_parametres, load_scenario
+from model.params.calendrier import ORGANISMES
+from model.analysis.calibration import COLONNES, load_observations
+from model.params.calibres import parametres_calibres
+from model.cli.main import main
+from model.params.errors import InputError, Problem
+from model.params.effectifs import read_csv
+from model.analysis.grille import load_sweep_file
+from model.params.lecture import TAILLE_MAX
+from model.params.scenario import default_parametres, load_scenario
 
 SECRET = "PASSWORD=hunter2-secret"
 HEADER = "organisme,contrat,age,effectif,etp\n"

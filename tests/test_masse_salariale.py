@@ -8,12 +8,13 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from model.calendrier import AGE_MIN, AGES, ORGANISMES
-from model.engine import simulate
-from model.etat_initial import EtatInitial, reconstruct
-from model.resultats import build_dataset
-from model.run import run_scenario
-from model.scenario import default_parametres, load_scenario
+from model.params.calendrier import AGE_MIN, AGES, ORGANISMES
+from model.engine.simulation import simulate
+from model.engine.etat_initial import reconstruct
+from model.params.effectifs import EtatInitial
+from model.results.dataset import build_dataset
+from model.results.run import run_scenario
+from model.params.scenario import default_parametres, load_scenario
 
 EFFETS = ["effet_effectif", "effet_mesures_generales", "effet_gvt", "effet_noria", "effet_report"]
 S = 30000.0  # EUR/yr, the mean pay of the tiny case
@@ -144,7 +145,7 @@ def test_rmpp_cadrage_gap_and_aggregates():
     gap = ds.ecart_rmpp_cadrage.sel(year=2019)
     np.testing.assert_allclose(gap.values, (ds.rmpp.sel(year=2019) - 1.5).values)
     assert np.isnan(ds.rmpp_cadrage.sel(year=2015))  # no cadrage stated before 2018
-    from model.resultats import aggregate_values
+    from model.results.dataset import aggregate_values
 
     orgs = list(ds.organisme.values) + ["regime_general", "total"]
     rmpp = aggregate_values(ds, "rmpp")

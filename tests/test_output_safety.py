@@ -9,14 +9,13 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from model import writers
-from model.cli import main
-from model.writers import OWNER_FILE, check_target, claim_output
+from model.results import writers
+from model.cli.main import main
+from model.results.writers import OWNER_FILE, check_target, claim_output
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "cog_2018_2022.toml"
@@ -26,12 +25,12 @@ RUN = ["run", str(SCENARIO), "--deterministic"]
 @pytest.fixture
 def no_simulation(monkeypatch):
     """Any simulation fails the test: refusals must come before the computation."""
-    import model.run
+    import model.results.run
 
     def forbidden(*a, **k):
         raise AssertionError("the simulation ran before the destination was refused")
 
-    monkeypatch.setattr(model.run, "simulate", forbidden)
+    monkeypatch.setattr(model.results.run, "simulate", forbidden)
 
 
 def _refused(capsys, argv: list[str], *needles: str) -> str:
@@ -172,14 +171,14 @@ def test_results_folder_gets_the_users_normal_permissions(tmp_path):
 # ----------------------------------------------------------------------------- concurrent and killed writers
 SLOW_WRITER = r"""
 import sys, time
-from model import writers
+from model.results import writers
 real = writers.tidy_frame
 def slow(ds):
     print("writing", flush=True)
     time.sleep(float(sys.argv[3]))
     return real(ds)
 writers.tidy_frame = slow
-from model.cli import main
+from model.cli.main import main
 sys.exit(main(["run", sys.argv[1], "--deterministic", "--out", sys.argv[2]]))
 """
 
@@ -255,8 +254,8 @@ def test_every_command_refuses_a_foreign_folder_before_computing(tmp_path, capsy
         raise AssertionError("the model ran before the destination was refused")
 
     # imported first, so that their own `simulate` names are the real one when the patch is undone
-    modules = [importlib.import_module(n) for n in ("model.engine", "model.sweep", "model.solve",
-                                                     "model.calibration", "model.run", "model.sensitivity")]
+    modules = [importlib.import_module(n) for n in ("model.engine.simulation", "model.analysis.sweep", "model.analysis.solve",
+                                                     "model.analysis.calibration", "model.results.run", "model.cli.sensitivity")]
     for module in modules:
         if hasattr(module, "simulate"):
             monkeypatch.setattr(module, "simulate", forbidden)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.engine import simulate
-from model.resultats import aggregate_values, build_dataset
+from model.engine.simulation import simulate
+from model.results.dataset import aggregate_values, build_dataset
 
 PLAFOND = 110.0
 

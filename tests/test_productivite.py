@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from model import productivite as P
-from model.calendrier import ANNEES, ORGANISMES
-from model.run import run_scenario
-from model.scenario import default_parametres
+from model.budget import productivite as P
+from model.params.calendrier import ANNEES, ORGANISMES
+from model.results.run import run_scenario
+from model.params.scenario import default_parametres
 
 ROOT = Path(__file__).resolve().parent.parent
 COG = ROOT / "scenarios" / "cog_2018_2022.toml"

@@ -13,12 +13,12 @@ import xarray as xr
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from model import graphiques as g
-from model import rapport
-from model.errors import InputError
-from model.resultats import tidy_frame, with_aggregates
-from model.scenario import load_scenario
-from model.writers import OWNER_FILE, atomic_dir
+from model.outputs import graphiques as g
+from model.outputs import rapport
+from model.params.errors import InputError
+from model.results.dataset import tidy_frame, with_aggregates
+from model.params.scenario import load_scenario
+from model.results.writers import OWNER_FILE, atomic_dir
 from test_graphiques import plain, saved_run, svg_text, synthetic_sensitivity
 
 COG_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "cog_2018_2022.toml"
@@ -203,9 +203,11 @@ def test_the_report_subcommand(tmp_path):
     parser = argparse.ArgumentParser(prog="cogsim")
     parser.add_argument("--lang", default="fr")
     sub = parser.add_subparsers(dest="command", parser_class=argparse.ArgumentParser)
-    rapport.register(sub)
+    from model.cli import report as cli_report
+
+    cli_report.register(sub)
     args = parser.parse_args(["report", str(tmp_path / "missing"), "--lang", "en", "--compare", "a", "b"])
-    assert args.func is rapport.command and args.lang == "en" and args.compare == [Path("a"), Path("b")]
+    assert args.func is cli_report.command and args.lang == "en" and args.compare == [Path("a"), Path("b")]
     with pytest.raises(InputError) as e:
         args.func(args)
     assert str(e.value).startswith(f"{tmp_path / 'missing'}: run folder not found")

@@ -13,9 +13,9 @@ import pytest
 import xarray as xr
 
 from conftest import COG
-from model.cli import main, summary_table
-from model.run import run_scenario
-from model.texte import DESCRIPTION_MAX, ELLIPSE, TITRE_MAX, court, court_description
+from model.cli.main import main, summary_table
+from model.results.run import run_scenario
+from model.outputs.texte import DESCRIPTION_MAX, ELLIPSE, TITRE_MAX, court, court_description
 
 COGSIM = Path(sys.executable).parent / "cogsim"
 LONG = 100_000
@@ -108,7 +108,7 @@ def test_long_texts_are_shortened_in_every_report_output(long_run):
     from pypdf import PdfReader
 
     d, title = long_run
-    cmd = [str(COGSIM)] if COGSIM.exists() else [sys.executable, "-m", "model.cli"]
+    cmd = [str(COGSIM)] if COGSIM.exists() else [sys.executable, "-m", "model.cli.main"]
     r = subprocess.run([*cmd, "report", str(d)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     report = d / "report"
@@ -126,7 +126,7 @@ def test_long_texts_are_shortened_in_every_report_output(long_run):
 
 
 def test_long_title_in_charts_and_summary(long_run):
-    from model import graphiques as g
+    from model.outputs import graphiques as g
 
     d, title = long_run
     run = g.load_run(d)

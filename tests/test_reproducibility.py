@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from model.engine import FLUX, simulate
-from model.resultats import build_dataset
-from model.run import run_scenario
+from model.engine.simulation import FLUX, simulate
+from model.results.dataset import build_dataset
+from model.results.run import run_scenario
 from conftest import COG
 
 

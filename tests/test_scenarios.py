@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import COG, SCENARIOS
-from model.run import run_scenario
+from model.results.run import run_scenario
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 
@@ -52,7 +52,7 @@ def test_un_sur_deux_gives_less_cnaf_staff(runs):
                                    cog["etpma"].sel(organisme=org, year=slice(2013, 2018)))
     # the ex-RSI's 2018 replacement differs between the two (0.5 in the variant, the baseline's in the
     # COG scenario): more replacement, more staff to transfer in 2020
-    from model.scenario import load_scenario
+    from model.params.scenario import load_scenario
     tau = {k: load_scenario(SCENARIOS / f).parametres["organismes.rsi.taux_remplacement"][5]
            for k, f in (("cog", "cog_2018_2022.toml"), ("variant", "cog_2018_2022_un_sur_deux.toml"))}
     more = variant["transferts_sortants"].sel(organisme="rsi", year=2020) > \
@@ -88,8 +88,8 @@ def test_transfer_one_year_later(runs):
 
 
 def test_overrides_for_every_organisme():
-    from model.calendrier import ORGANISMES
-    from model.scenario import load_scenario
+    from model.params.calendrier import ORGANISMES
+    from model.params.scenario import load_scenario
 
     par = load_scenario(COG, {"organismes.tous.taux_remplacement": 0.3}).parametres
     for o in ORGANISMES:

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from model import graphiques as g
-from model import graphiques_sensibilite as gs
-from model import sensibilite as sens
-from model.errors import InputError
-from model.sensibilite import Facteur, analyser, plan
+from model.outputs import graphiques as g
+from model.outputs import graphiques_sensibilite as gs
+from model.analysis import sensibilite as sens
+from model.params.errors import InputError
+from model.analysis.sensibilite import Facteur, analyser, plan
 
 PI = np.pi
 ISHIGAMI = [Facteur("x1", -PI, PI), Facteur("x2", -PI, PI), Facteur("x3", -PI, PI)]
@@ -252,7 +252,7 @@ def resultats():
 
 def test_written_files_round_trip(resultats, tmp_path):
     res = resultats["sobol"]
-    folder = sens.ecrire(res, tmp_path / "sens", manifest={"scenario": "test"}, graphiques=False)
+    folder = gs.ecrire(res, tmp_path / "sens", manifest={"scenario": "test"}, graphiques=False)
     assert sorted(p.name for p in folder.iterdir()) == [".cogsim.json", "manifest.json", "sensibilite.csv",
                                                         "sensibilite.nc"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]          # no temporary left
@@ -275,9 +275,9 @@ def test_written_files_round_trip(resultats, tmp_path):
 def test_a_failed_write_leaves_nothing(resultats, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(sens, "tidy_frame", boom)
+    monkeypatch.setattr(gs, "tidy_frame", boom)
     with pytest.raises(RuntimeError):
-        sens.ecrire(resultats["oat"], tmp_path / "sens", graphiques=False)
+        gs.ecrire(resultats["oat"], tmp_path / "sens", graphiques=False)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -285,7 +285,7 @@ def test_charts_are_written(resultats, tmp_path):
     files = gs.write_charts(resultats["morris"], tmp_path, "fr", cellule={"organisme": "cnaf"}, formats=("png",))
     assert sorted(p.name for p in files) == ["masse_salariale_indices.png", "masse_salariale_par_annee.png"]
     assert all(p.stat().st_size > 10_000 for p in files)
-    folder = sens.ecrire(resultats["oat"], tmp_path / "oat", lang="en")
+    folder = gs.ecrire(resultats["oat"], tmp_path / "oat", lang="en")
     names = sorted(p.name for p in (folder / "charts").iterdir())
     assert names == sorted(f"masse_salariale_{c}.{f}" for c in ("tornado", "par_annee") for f in ("png", "svg", "pdf"))
 

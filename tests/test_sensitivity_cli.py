@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from model.cli import main
-from model.resultats import tidy_frame
-from model.run import run_scenario
-from model.sensibilite import lire
-from model.sensitivity import run_sensitivity
+from model.cli.main import main
+from model.results.dataset import tidy_frame
+from model.results.run import run_scenario
+from model.analysis.sensibilite import lire
+from model.cli.sensitivity import run_sensitivity
 
 from conftest import COG
 

@@ -17,14 +17,14 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from conftest import COG, FIXTURES, ROOT, SCENARIOS
-from model import telephonie as tel
-from model.engine import simulate
-from model.errors import InputError
-from model.etat_initial import etat_initial
-from model.resultats import REGISTRE, aggregate_values, build_dataset
-from model.run import run_scenario
-from model.scenario import default_parametres, load_scenario
-from model.service import VARIABLES, _entraide, file_attente_dossiers
+from model.service import telephonie as tel
+from model.engine.simulation import simulate
+from model.params.errors import InputError
+from model.engine.etat_initial import etat_initial
+from model.results.dataset import REGISTRE, aggregate_values, build_dataset
+from model.results.run import run_scenario
+from model.params.scenario import default_parametres, load_scenario
+from model.service.dossiers import VARIABLES, _entraide, file_attente_dossiers
 
 RG = ("cnam", "cnaf", "cnav", "acoss")
 
@@ -231,7 +231,7 @@ def test_bad_service_parameters_are_rejected(monkeypatch):
 
 def test_solve_targets_the_answer_rate():
     """``solve`` finds the share of staff on the phone that keeps the CNAF at 85 % in 2022."""
-    from model.solve import solve
+    from model.analysis.solve import solve
 
     det = run_scenario(COG, deterministic=True, write=False).dataset
     assert det["taux_appels_aboutis"].sel(organisme="cnaf", year=2022).item() < 0.85  # the default misses it
@@ -247,7 +247,7 @@ def test_solve_targets_the_answer_rate():
 def test_sweep_outputs_per_point_queues(tmp_path):
     """In a sweep the points of one batch may have different queues (handling time): each point's answer
     rate is that of its own deterministic run."""
-    from model.sweep import open_sweep, run_sweep
+    from model.analysis.sweep import open_sweep, run_sweep
 
     out = run_sweep(COG, grid=["organismes.cnaf.duree_moyenne_appel=4.5,5.5"], deterministic=True,
                     outputs=["taux_appels_aboutis", "delai_traitement"], out=tmp_path / "s", progress=False)
@@ -263,14 +263,14 @@ def test_sweep_outputs_per_point_queues(tmp_path):
 
 def test_shipped_curves_cover_the_shipped_scenarios(monkeypatch):
     """A fresh machine simulates no queue for the shipped scenarios: their curves ship with the package
-    (``python -m model.telephonie`` rewrites them; the key includes this module's source)."""
-    from model.run import run_scenario
+    (``python tools/telephonie_courbes.py`` rewrites them; the key includes this module's source)."""
+    from model.results.run import run_scenario
 
     monkeypatch.setenv(tel.CACHE_ENV, "off")
     monkeypatch.setattr(tel, "_MEMOIRE", {})
 
     def no_simulation(*a, **k):
-        raise AssertionError("a shipped scenario needed a queue simulation: run python -m model.telephonie")
+        raise AssertionError("a shipped scenario needed a queue simulation: run python tools/telephonie_courbes.py")
 
     monkeypatch.setattr(tel, "simuler_journee", no_simulation)
     for path in sorted(SCENARIOS.glob("*.toml")):

@@ -22,13 +22,14 @@ import pytest
 import xarray as xr
 
 from conftest import COG, ROOT
-from model.catalogue import load_catalogue
-from model.errors import InputError
-from model.resultats import aggregate_values
-from model.run import run_scenario
-from model.scenario import load_scenario
-from model.solve import (Evaluator, Solution, parse_levers, parse_targets, register, scenario_toml, solve,
-                         target_values)
+from model.params.catalogue import load_catalogue
+from model.params.errors import InputError
+from model.results.dataset import aggregate_values
+from model.results.run import run_scenario
+from model.params.scenario import load_scenario
+from model.analysis.solve import (Evaluator, Solution, parse_levers, parse_targets, scenario_toml, solve,
+                                  target_values)
+from model.cli.solve import register
 
 CNAF = "organismes.cnaf.taux_remplacement"
 CNAF_2022 = "etpma:cnaf:2022"
@@ -351,7 +352,7 @@ def test_solved_scenario_round_trip(cog, tmp_path):
 # ----------------------------------------------------------------------------- the command line
 def _wired() -> bool:
     """Whether ``cogsim solve`` reaches this module (model/cli.py lists it among its commands)."""
-    from model import cli
+    from model.cli.main import main as cli
 
     return "solve" in getattr(cli, "EXTERNAL", {})
 

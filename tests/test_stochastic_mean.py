@@ -21,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.engine import simulate
-from model.etat_initial import reconstruct
-from model.resultats import build_dataset
-from model.scenario import default_parametres
+from model.engine.simulation import simulate
+from model.engine.etat_initial import reconstruct
+from model.results.dataset import build_dataset
+from model.params.scenario import default_parametres
 
 REL_TOL = 1e-3
 Z_MAX = 5.0

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import by_year, gel, vague
-from model.calendrier import N_MOIS, ORGANISMES, date_du_mois
-from model.engine import simulate
+from model.params.calendrier import N_MOIS, ORGANISMES, date_du_mois
+from model.engine.simulation import simulate
 
 
 def check_identities(tr, etat0, stochastic: bool) -> None:

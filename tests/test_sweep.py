@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.cli import main
-from model.errors import InputError
-from model.grille import load_sweep_file
-from model.resultats import tidy_frame
-from model.run import run_scenario
-from model.scenario import load_scenario
-from model.sweep import STATISTIQUES, choose_chunks, open_sweep, run_sweep
+from model.cli.main import main
+from model.params.errors import InputError
+from model.analysis.grille import load_sweep_file
+from model.results.dataset import tidy_frame
+from model.results.run import run_scenario
+from model.params.scenario import load_scenario
+from model.analysis.sweep import STATISTIQUES, choose_chunks, open_sweep, run_sweep
 
 from conftest import COG, ROOT
 
@@ -284,13 +284,13 @@ def test_every_batchable_parameter_gives_the_runs_of_its_own(tmp_path):
     """Three points that differ in every parameter the sweep batches (the engine's batch parameters and
     every parameter the engine does not read), run as one engine batch and one Dataset, equal three
     separate runs, variable by variable."""
-    from model.engine import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT
-    from model.etat_initial import etat_initial
-    from model.engine import simulate
-    from model.grille import Axe, Grille
-    from model.resultats import REGISTRE, _Tableaux, aggregate_values, build_dataset
-    from model.solve import parse_levers
-    from model.sweep import Sweep, evaluate_block, statistiques
+    from model.engine.simulation import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT
+    from model.engine.etat_initial import etat_initial
+    from model.engine.simulation import simulate
+    from model.analysis.grille import Axe, Grille
+    from model.results.dataset import REGISTRE, Tableaux, aggregate_values, build_dataset
+    from model.analysis.solve import parse_levers
+    from model.analysis.sweep import Sweep, evaluate_block, statistiques
 
     par = load_scenario(COG).parametres
     paths = [f"organismes.tous.{n}" for n in PARAMETRES_LOT + HORS_MOTEUR_ORGANISME] + list(HORS_MOTEUR)
@@ -311,7 +311,7 @@ def test_every_batchable_parameter_gives_the_runs_of_its_own(tmp_path):
     for k in range(3):
         pk = sweep.grille.parametres(par, (k,))
         ds = build_dataset(simulate(pk, etat0, replicates=3, seed=11), pk)
-        tab = _Tableaux(ds)
+        tab = Tableaux(ds)
         for v in REGISTRE:
             np.testing.assert_allclose(got[v][k], statistiques(aggregate_values(ds, v, tab), 3)[0],
                                        rtol=1e-10, atol=1e-9, err_msg=f"{v}, point {k}")
@@ -367,9 +367,9 @@ def test_without_the_optional_dependencies_a_sweep_says_how_to_install_them(monk
 
 
 def test_the_engine_refuses_a_lot_whose_points_differ_in_what_it_reads():
-    from model.engine import simulate
-    from model.etat_initial import etat_initial
-    from model.scenario import ParametresLot
+    from model.engine.simulation import simulate
+    from model.engine.etat_initial import etat_initial
+    from model.params.parametres import ParametresLot
 
     par = load_scenario(COG).parametres
     pts = [par.with_values({"recrutement.age_moyen_entrants": a}) for a in (30.0, 34.0)]

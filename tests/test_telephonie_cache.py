@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from model import telephonie as tel
+from model.service import telephonie as tel
 
 # a small platform (a handful of agents): its curve simulates in a fraction of a second
 J = tel.Journee(appels_jour=300.0, profil=(0.25, 0.25, 0.25, 0.25), duree=4.0, patience=6.0, adaptation=0.5,
@@ -118,11 +118,11 @@ def test_the_shipped_curves_are_valid():
 
 def test_poisoned_cache_does_not_reach_a_run(tmp_path, monkeypatch):
     """End to end: a scenario whose curves are not shipped, with every cached curve poisoned (750 %)."""
-    from model.run import run_scenario
+    from model.results.run import run_scenario
 
     scenario = tmp_path / "appels.toml"
     scenario.write_text('[scenario]\ntitle = "appels"\nbaseline = "%s"\n[organismes.cnaf]\nduree_moyenne_appel = 7.5\n'
-                        % (tel.SHIPPED.parent.parent / "scenarios" / "cog_2018_2022.toml").as_posix(),
+                        % (tel.SHIPPED.parents[2] / "scenarios" / "cog_2018_2022.toml").as_posix(),
                         encoding="utf-8")
     monkeypatch.setenv(tel.CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setattr(tel, "_MEMOIRE", {})

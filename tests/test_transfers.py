@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.calendrier import ANNEES, ORGANISMES
-from model.engine import simulate
-from model.resultats import build_dataset
+from model.params.calendrier import ANNEES, ORGANISMES
+from model.engine.simulation import simulate
+from model.results.dataset import build_dataset
 
 RSI = ORGANISMES.index("rsi")
 RECEIVERS = [ORGANISMES.index(o) for o in ("cnam", "cnav", "acoss")]

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import COG, FIXTURES
-from model.catalogue import load_catalogue
-from model.errors import InputError
-from model.scenario import check_scenarios, load_scenario
+from model.params.catalogue import load_catalogue
+from model.params.errors import InputError
+from model.params.scenario import check_scenarios, load_scenario
 
 NUMBER_0_3 = "a number in [0, 3] (or a table {year = value})"
 
@@ -182,7 +182,7 @@ def test_soft_bound_is_a_warning_not_an_error():
 
 
 def test_soft_bound_warning_is_recorded_in_the_run(tmp_path):
-    from model.run import run_scenario
+    from model.results.run import run_scenario
 
     res = run_scenario("soft_bound.toml", out=tmp_path / "run", deterministic=True)
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
@@ -202,7 +202,7 @@ def test_cross_bounds_are_reported_with_the_other_problems():
 
 
 def test_freeze_through_december_2022_can_be_written(make_etat):
-    from model.engine import simulate
+    from model.engine.simulation import simulate
 
     sc = load_scenario("freeze_to_end_of_2022.toml")
     etat = make_etat({("cnav", "cdi", 40): (100, 100.0)})

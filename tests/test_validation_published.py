@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from model import calibration as cal
+from model.analysis import calibration as cal
 
 OBS = {o.id: o for o in cal.load_observations()}
 

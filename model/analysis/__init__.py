@@ -1,0 +1,2 @@
+"""Analysis: calibration and backtest, goal seeking, grids and sweeps, precision, sensitivity indices.
+"""

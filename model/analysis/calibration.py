@@ -1,0 +1,872 @@
+"""Calibration on 2013-2018: observations, objective, fit, fit report and backtest.
+
+The observations (``calibration/observations/*.csv``, one figure a row: organisme × year ×
+indicator, with value, unit, sigma, quality, estimated flag, source id and the perimeter
+reconciliation) are compared with the deterministic simulation of the catalogue baseline. The fit
+is a weighted non-linear least squares (``scipy.optimize.least_squares``) in two stages, because the
+model is one-way coupled (staffing and pay do not depend on the budget parameters):
+
+1. **effectifs et rémunération** — historical replacement rates (one shift per organisme), the
+   retirement-hazard scale and the promotion drift by year, against staff, ages, retirements, hires,
+   RMPP and personnel expenses;
+2. **budget et productivité** — other-ADF trends, the real-estate cost trend, the workload levels and
+   the CNAV/ACOSS workload growth of 2017-2018, against ADF changes and productivity levels.
+
+Each residual is ``(simulated − observed) / sigma × sqrt(weight)``, the weight coming from the
+quality (official, secondary, derived) and the estimated flag; each fitted parameter also carries a
+weak prior centred on the catalogue value (``prior_sigma``) so that a parameter the window does not
+inform stays at the catalogue value instead of drifting (and is flagged as not identified).
+Standard errors come from the Jacobian at the optimum, ``cov = (JᵀJ)⁻¹ × max(1, χ²/dof)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import itertools
+import json
+import math
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Literal, Mapping, Sequence
+
+import numpy as np
+
+from model.params.calendrier import ANNEES, ORGANISMES, PREMIERE_ANNEE, REGIME_GENERAL
+from model.params.catalogue import lookup
+from model.params.errors import MAX_COLLECTES, MISSING, InputError, Problem
+from model.params.lecture import lire_octets, lire_texte
+from model.params.calibres import CALIBRATION_FILE, parametres_calibres
+
+ROOT = Path(__file__).resolve().parents[2]  # the project folder (model/<layer>/<module>.py)
+OBSERVATIONS_DIR = ROOT / "calibration" / "observations"
+FENETRE = (2013, 2018)
+MAX_LIGNES = 100_000  # rows of one observation file (a real one has a few hundred)
+DIFF_STEP = 0.02  # finite-difference step, in prior sigmas (the model is smooth at that scale)
+
+# --------------------------------------------------------------------------- observations
+COLONNES = ("id", "indicator", "organisme", "year", "annee_base", "kind", "value", "unit", "sigma",
+            "quality", "estimated", "usage", "source_id", "valeur_publiee", "part_hors_cog", "note")
+KINDS = ("level", "change_pct", "change_abs", "cumul")
+QUALITES = {"official": 1.0, "secondary": 0.5, "derived": 0.25}  # variance weights
+POIDS_ESTIME = 0.5  # a reconstructed (estimated) figure counts half
+USAGES = ("fit", "validation")
+ZONES = ORGANISMES + ("regime_general", "total")
+# indicator -> (model unit, factor from the model unit to the observation's unit when kind = level)
+INDICATEURS: dict[str, tuple[str, float]] = {
+    "etpma": ("ETPMA", 1.0),
+    "effectif_moyen": ("personnes", 1.0),
+    "effectif_31dec": ("personnes", 1.0),
+    "part_plus_50": ("pct", 100.0),
+    "age_moyen": ("annees", 1.0),
+    "departs_retraite": ("personnes/an", 1.0),
+    "recrutements_cdi": ("personnes/an", 1.0),
+    "rmpp": ("pct", 1.0),
+    "depenses_personnel": ("MEUR", 1.0),
+    "masse_salariale": ("MEUR", 1.0),
+    "adf": ("MEUR", 1.0),
+    "adf_immobilier": ("MEUR", 1.0),
+    "depenses_limitatives": ("MEUR", 1.0),
+    "productivite": ("indicator units/ETPMA", 1.0),
+    "productivite_ij": ("UO IJ/ETPMA", 1.0),
+    "cout_unitaire": ("EUR", 1.0),
+}
+BUDGET = {"adf", "adf_immobilier", "depenses_limitatives", "productivite", "productivite_ij", "cout_unitaire"}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One reference figure, expressed on the model's perimeter.
+
+    ``kind``: ``level`` (value in ``year``), ``change_pct`` (100 × (x[year] / x[annee_base] − 1)),
+    ``change_abs`` (x[year] − x[annee_base]) or ``cumul`` (Σ x over annee_base..year).
+    ``value`` = ``valeur_publiee`` × (1 − ``part_hors_cog``) for levels and absolute changes.
+    """
+
+    id: str
+    indicator: str
+    organisme: str
+    year: int
+    annee_base: int | None
+    kind: str
+    value: float
+    unit: str
+    sigma: float
+    quality: str
+    estimated: bool
+    usage: str
+    source_id: str
+    valeur_publiee: float
+    part_hors_cog: float
+    note: str
+    file: str = ""
+
+    @property
+    def poids(self) -> float:
+        """Variance weight from the quality and the estimated flag."""
+        return QUALITES[self.quality] * (POIDS_ESTIME if self.estimated else 1.0)
+
+    @property
+    def premiere_annee(self) -> int:
+        return self.annee_base if self.annee_base is not None else self.year
+
+
+def load_observations(data: str | Path | None = None) -> list[Observation]:
+    """Read every ``*.csv`` of ``data`` (default ``calibration/observations``).
+
+    Raises
+    ------
+    InputError
+        Every problem at once, each naming the file, the row (``row N``, header = row 1), the column,
+        the value and what is allowed.
+    """
+    d = Path(data) if data is not None else OBSERVATIONS_DIR
+    problems: list[Problem] = []
+    if not d.is_dir():
+        raise InputError([Problem(str(d), "", str(d), "observation folder not found",
+                                  "a folder of CSV files (see calibration/README.md)")])
+    files = sorted(d.glob("*.csv"))
+    if not files:
+        raise InputError([Problem(str(d), "", str(d), "no observation file", "one or more *.csv files")])
+    out: list[Observation] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        shown = str(f)
+        if len(problems) >= MAX_COLLECTES:
+            break
+        try:
+            text = lire_texte(f, shown, "CSV file")  # bounded: a regular UTF-8 file of at most 4 MiB
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        try:
+            rows = list(itertools.islice(_rows(text), MAX_LIGNES + 1))
+        except csv.Error as exc:  # e.g. a field larger than the csv module's limit (128 KiB)
+            problems.append(Problem(shown, f"line {exc.args[1] if len(exc.args) > 1 else '?'}", MISSING,
+                                    f"unreadable CSV ({exc.args[0]})", "a CSV file with fields of a reasonable size"))
+            continue
+        if len(rows) > MAX_LIGNES:
+            problems.append(Problem(shown, "", MISSING, f"more than {MAX_LIGNES} rows",
+                                    f"at most {MAX_LIGNES} observations a file"))
+            continue
+        if not rows:
+            problems.append(Problem(shown, "row 1", "", "empty file", f"a header: {','.join(COLONNES)}"))
+            continue
+        header = [h.strip() for h in rows[0]]
+        missing = [c for c in COLONNES if c not in header]
+        unknown = [c for c in header if c not in COLONNES]
+        for c in missing:
+            problems.append(Problem(shown, f"row 1, column {c}", "", "missing column", ", ".join(COLONNES)))
+        for c in unknown:
+            problems.append(Problem(shown, f"row 1, column {c}", c, "unknown column", ", ".join(COLONNES)))
+        if missing:
+            continue
+        for n, row in enumerate(rows[1:], start=2):
+            if len(problems) >= MAX_COLLECTES:
+                break
+            if not any(x.strip() for x in row):
+                continue
+            if len(row) != len(header):
+                problems.append(Problem(shown, f"row {n}", f"{len(row)} fields", "wrong number of fields",
+                                        f"{len(header)} fields, as in the header"))
+                continue
+            rec = dict(zip(header, (x.strip() for x in row)))
+            obs = _parse_row(rec, shown, n, problems)
+            if obs is None:
+                continue
+            if obs.id in seen:
+                problems.append(Problem(shown, f"row {n}, column id", obs.id, f"duplicate id (also in {seen[obs.id]})",
+                                        "a unique id"))
+                continue
+            seen[obs.id] = shown
+            out.append(obs)
+    if not problems and not out:
+        problems.append(Problem(str(d), "", MISSING, "no observation (the files have no data row)",
+                                "one or more rows under the header of a *.csv file"))
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    return out
+
+
+def _rows(text: str) -> Iterator[list[str]]:
+    """The CSV rows of ``text``; a csv.Error carries the physical line it was raised at."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise csv.Error(str(exc), reader.line_num) from None
+
+
+def observations_du_fit(observations: Sequence[Observation], fenetre: tuple[int, int]) -> list[Observation]:
+    """The ``fit`` observations whose years are within ``fenetre``; none is an input error."""
+    obs = [o for o in observations if o.usage == "fit" and fenetre[0] <= o.premiere_annee and o.year <= fenetre[1]]
+    if not obs:
+        files = sorted({o.file for o in observations}) or ["observations"]
+        raise InputError([Problem(files[0] if len(files) == 1 else "observations", "", MISSING,
+                                  f"no observation to fit in the window {fenetre[0]}-{fenetre[1]}",
+                                  "rows with usage = fit whose annee_base and year are within the window")])
+    return obs
+
+
+def _parse_row(rec: dict[str, str], shown: str, n: int, problems: list[Problem]) -> Observation | None:
+    start = len(problems)
+
+    def err(col: str, value: Any, message: str, allowed: str) -> None:
+        problems.append(Problem(shown, f"row {n}, column {col}", value, message, allowed))
+
+    def num(col: str, required: bool = True, lo: float = -math.inf, hi: float = math.inf) -> float | None:
+        v = rec[col]
+        if v == "":
+            if required:
+                err(col, v, "missing value", "a number")
+            return None
+        try:
+            x = float(v)
+        except ValueError:
+            err(col, v, "not a number", "a number")
+            return None
+        if not math.isfinite(x):
+            err(col, v, "not a finite number", "a finite number")
+            return None
+        if not (lo <= x <= hi):
+            err(col, v, "out of range", f"[{lo}, {hi}]")
+            return None
+        return x
+
+    def year(col: str, required: bool) -> int | None:
+        v = rec[col]
+        if v == "" and (not required or rec["kind"] == "level"):
+            return None
+        try:
+            y = int(v)
+        except ValueError:
+            err(col, v, "not a year", f"an integer year in {ANNEES[0]}-{ANNEES[-1]}")
+            return None
+        if y not in ANNEES:
+            err(col, v, "year outside the simulated period", f"{ANNEES[0]}-{ANNEES[-1]}")
+            return None
+        return y
+
+    if not rec["id"]:
+        err("id", "", "missing id", "a unique identifier")
+    if rec["indicator"] not in INDICATEURS:
+        err("indicator", rec["indicator"], "unknown indicator", ", ".join(INDICATEURS))
+    if rec["organisme"] not in ZONES:
+        err("organisme", rec["organisme"], "unknown organisme", ", ".join(ZONES))
+    if rec["kind"] not in KINDS:
+        err("kind", rec["kind"], "unknown kind", ", ".join(KINDS))
+    if rec["quality"] not in QUALITES:
+        err("quality", rec["quality"], "unknown quality", ", ".join(QUALITES))
+    if rec["usage"] not in USAGES:
+        err("usage", rec["usage"], "unknown usage", ", ".join(USAGES))
+    if rec["estimated"].lower() not in ("true", "false"):
+        err("estimated", rec["estimated"], "not a boolean", "true or false")
+    y = year("year", True)
+    b = year("annee_base", rec["kind"] == "level")
+    value = num("value")
+    sigma = num("sigma", lo=0.0)
+    if sigma == 0.0:
+        err("sigma", rec["sigma"], "sigma must be positive", "a number > 0")
+    pub = num("valeur_publiee", required=False)
+    hors = num("part_hors_cog", required=False, lo=0.0, hi=0.99)
+    if rec["kind"] in ("change_pct", "change_abs", "cumul") and rec["annee_base"] == "":
+        err("annee_base", "", f"a {rec['kind']} needs a base year", f"a year in {ANNEES[0]}-{ANNEES[-1]}")
+    if rec["kind"] == "level" and rec["annee_base"] != "":
+        err("annee_base", rec["annee_base"], "a level has no base year", "empty")
+    if y is not None and b is not None and b >= y and rec["kind"] != "level":
+        err("annee_base", rec["annee_base"], "base year not before the year", f"a year before {y}")
+    if len(problems) > start:
+        return None
+    return Observation(
+        id=rec["id"], indicator=rec["indicator"], organisme=rec["organisme"], year=y,
+        annee_base=b if rec["kind"] != "level" else None, kind=rec["kind"], value=value, unit=rec["unit"],
+        sigma=sigma, quality=rec["quality"], estimated=rec["estimated"].lower() == "true", usage=rec["usage"],
+        source_id=rec["source_id"], valeur_publiee=value if pub is None else pub,
+        part_hors_cog=0.0 if hors is None else hors, note=rec["note"], file=shown)
+
+
+def data_hash(data: str | Path | None = None) -> str:
+    """sha256 over the observation files (names and bytes), for provenance."""
+    d = Path(data) if data is not None else OBSERVATIONS_DIR
+    h = hashlib.sha256()
+    for f in sorted(d.glob("*.csv")):
+        h.update(f.name.encode())
+        h.update(lire_octets(f, str(f), "CSV file"))
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- simulation of the indicators
+def _zones(x: np.ndarray, kind: str = "sum", poids: np.ndarray | None = None) -> np.ndarray:
+    """(Y, O) -> (Y, O + 2): organismes, then régime général and total."""
+    rg = [ORGANISMES.index(o) for o in REGIME_GENERAL]
+    if kind == "sum":
+        return np.column_stack([x, x[:, rg].sum(1), x.sum(1)])
+    w = poids
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mrg = np.nansum(x[:, rg] * w[:, rg], 1) / w[:, rg].sum(1)
+        mt = np.nansum(x * w, 1) / w.sum(1)
+    return np.column_stack([x, mrg, mt])
+
+
+def simuler(par, etat0=None, budget: bool = False) -> dict[str, np.ndarray]:
+    """Deterministic simulation of the indicators the observations use.
+
+    Returns ``{indicator: array (year, zone)}`` with zones ``ORGANISMES + ('regime_general', 'total')``.
+    The budget and productivity layer (xarray) is only built when ``budget`` is true.
+    """
+    from model.engine.simulation import simulate
+    from model.engine.etat_initial import etat_initial
+    from model.budget.masse_salariale import bilan
+
+    e0 = etat0 if etat0 is not None else etat_initial(par)
+    tr = simulate(par, e0, replicates=1, seed=0, mode="deterministic")
+    Y = len(ANNEES)
+    yearly = lambda x: x.reshape(Y, 12, *x.shape[1:])  # noqa: E731
+    etpma = yearly(tr.etp_cdi + tr.etp_cdd).mean(1)  # (Y, R, O)
+    b = bilan(tr.indice_etp, etpma, tr.rmpp_num, tr.rmpp_den, par)
+    n31 = yearly(tr.effectif)[:, 11, 0]
+    out = {
+        "etpma": _zones(etpma[:, 0]),
+        "effectif_moyen": _zones(yearly(tr.effectif).mean(1)[:, 0]),
+        "effectif_31dec": _zones(n31),
+        "departs_retraite": _zones(yearly(tr.flux["departs_retraite"]).sum(1)[:, 0]),
+        "recrutements_cdi": _zones((yearly(tr.flux["recrutements"]) - yearly(tr.flux["recrutements_cdd"])).sum(1)[:, 0]),
+        "depenses_personnel": _zones(b["depenses_personnel"][:, 0]),
+        "masse_salariale": _zones(b["masse_salariale"][:, 0]),
+    }
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["part_plus_50"] = _zones(tr.plus_50[:, 0] / n31, "mean", n31)
+        out["age_moyen"] = _zones(tr.age_somme[:, 0] / n31, "mean", n31)
+    out["rmpp"] = _zones(b["rmpp"][:, 0], "mean", np.nan_to_num(b["masse_presents_prec"][:, 0]))
+    if budget:
+        from model.results.dataset import aggregate_values, build_dataset
+        ds = build_dataset(tr, par)
+        for k in BUDGET:
+            out[k] = aggregate_values(ds, k)[:, :, 0]
+    return out
+
+
+def valeur_simulee(sim: Mapping[str, np.ndarray], o: Observation) -> float:
+    """The model's value of an observation, in the observation's unit."""
+    x = sim[o.indicator][:, ZONES.index(o.organisme)]
+    i = o.year - PREMIERE_ANNEE
+    if o.kind == "level":
+        return float(x[i] * INDICATEURS[o.indicator][1])
+    j = o.annee_base - PREMIERE_ANNEE
+    if o.kind == "change_pct":
+        return float(100.0 * (x[i] / x[j] - 1.0))
+    if o.kind == "change_abs":
+        return float(x[i] - x[j])
+    return float(x[j:i + 1].sum())
+
+
+# --------------------------------------------------------------------------- fitted parameters
+Mode = Literal["valeur", "decalage", "echelle"]
+
+
+@dataclass(frozen=True)
+class ParametreAjuste:
+    """One fitted scalar θ and how it sets catalogue parameters.
+
+    ``chemins``: resolved parameter paths it sets; ``annees``: years it sets for by-year parameters
+    (None = every year); ``mode``: ``valeur`` (set θ), ``decalage`` (add θ to the catalogue value,
+    except where that value is 0, e.g. the closed ex-RSI) or ``echelle`` (multiply by θ; tables are
+    clipped to the parameter's bounds). ``prior_sigma``: sigma of the weak prior centred on ``initial``.
+    ``etape``: 1 = effectifs et rémunération, 2 = budget et productivité.
+    """
+
+    nom: str
+    chemins: tuple[str, ...]
+    mode: Mode
+    initial: float
+    bornes: tuple[float, float]
+    prior_sigma: float
+    etape: int
+    annees: tuple[int, ...] | None = None
+    unite: str = "1"
+    pourquoi: str = ""
+
+
+def _tous(name: str, orgs: Sequence[str] = ORGANISMES) -> tuple[str, ...]:
+    return tuple(f"organismes.{o}.{name}" for o in orgs)
+
+
+def parametres_a_ajuster(fin: int = FENETRE[1], base=None) -> list[ParametreAjuste]:
+    """The fitted parameter set for a window ending in ``fin`` (a year-specific parameter whose
+    year is after ``fin`` is not fitted; the last fitted year's value holds after it)."""
+    from model.params.scenario import catalogue_defaults
+    base = base if base is not None else catalogue_defaults()
+    ps: list[ParametreAjuste] = []
+    for o in ORGANISMES:
+        ps.append(ParametreAjuste(
+            f"taux_remplacement.{o}", (f"organismes.{o}.taux_remplacement",), "decalage", 0.0, (-0.6, 0.6), 0.15, 1,
+            unite="1", pourquoi="shift of the 2013-2017 replacement policy (held from 2018, the tendanciel)"))
+    if fin >= 2018:
+        ps.append(ParametreAjuste(
+            "taux_remplacement.echelle_2018", _tous("taux_remplacement"), "echelle", 1.0, (0.2, 1.5), 0.3, 1,
+            annees=(2018,), pourquoi="2018 replacement relative to the held 2017 policy (year of the COG negotiations)"))
+    for o in ("msa", "rsi"):
+        ps.append(ParametreAjuste(f"effectif_initial.{o}", (f"organismes.{o}.effectif_initial",), "echelle", 1.0,
+                                  (0.8, 1.2), 0.05, 1, pourquoi="initial headcount (Cour des comptes 2015 staff)"))
+    ps.append(ParametreAjuste("ratio_salaire_entrant", ("remuneration.ratio_salaire_entrant",), "valeur",
+                              float(base["remuneration.ratio_salaire_entrant"]), (0.5, 1.0), 0.1, 1,
+                              pourquoi="entrant pay / 2012 mean: the noria, seen in personnel expenses vs staff"))
+    ps.append(ParametreAjuste("hazard_retraite.echelle", ("departs.hazard_retraite",), "echelle", 1.0, (0.5, 1.6),
+                              0.2, 1, pourquoi="scale of the retirement hazard by distance to the legal age"))
+    promo0 = float(np.asarray(base["organismes.cnam.taux_gvt_promotions"])[0])
+    ans = [y for y in range(2014, min(fin, 2018) + 1)]
+    for k, y in enumerate(ans):
+        # each fitted year holds until the next one; after the window the catalogue's long-run drift
+        # holds (the last observed year alone is too noisy to project)
+        years = tuple(range(PREMIERE_ANNEE if k == 0 else y, (ans[k + 1] if k + 1 < len(ans) else y + 1)))
+        ps.append(ParametreAjuste(f"taux_gvt_promotions.{y}", _tous("taux_gvt_promotions"), "valeur", promo0,
+                                  (0.0, 0.03), 0.005, 1, annees=years, unite="an-1",
+                                  pourquoi=f"promotion drift of {y} (all organismes; RMPP observed for the RG only)"))
+    groupes = {"rg": REGIME_GENERAL, "msa": ("msa",), "rsi": ("rsi",)}
+    for g, orgs in groupes.items():
+        v0 = float(np.asarray(base[f"organismes.{orgs[0]}.evolution_adf_autres"])[0])
+        ps.append(ParametreAjuste(f"evolution_adf_autres.{g}", _tous("evolution_adf_autres", orgs), "valeur", v0,
+                                  (-0.3, 0.1), 0.05, 2, unite="an-1", pourquoi="trend of the other ADF items"))
+    v0 = float(np.asarray(base["adf.evolution_cout_immobilier"])[0])
+    ps.append(ParametreAjuste("evolution_cout_immobilier", ("adf.evolution_cout_immobilier",), "valeur", v0,
+                              (-0.1, 0.1), 0.02, 2, unite="an-1", pourquoi="real-estate cost per m2 trend"))
+    for o in ("cnam", "cnaf", "cnav", "acoss"):
+        ps.append(ParametreAjuste(f"charge_travail_reference.{o}", (f"organismes.{o}.charge_travail_reference",),
+                                  "echelle", 1.0, (0.7, 1.3), 0.1, 2, pourquoi="workload level (2018 productivity)"))
+    for o in ("cnav", "acoss"):
+        for y in (2017, 2018):
+            if y > fin:
+                continue
+            v0 = float(np.asarray(base[f"organismes.{o}.croissance_charge_travail"])[y - PREMIERE_ANNEE])
+            ps.append(ParametreAjuste(f"croissance_charge_travail.{o}.{y}", (f"organismes.{o}.croissance_charge_travail",),
+                                      "valeur", v0, (-0.2, 0.2), 0.05, 2, annees=(y,), unite="an-1",
+                                      pourquoi=f"workload growth of {y} (productivity series)"))
+    return ps
+
+
+def valeurs_brutes(specs: Sequence[ParametreAjuste], theta: Sequence[float], base) -> dict[str, Any]:
+    """``{path: raw TOML value}`` that the fitted θ give, on top of the parameter set ``base``."""
+    out: dict[str, Any] = {}
+    for sp, t in zip(specs, theta):
+        for path in sp.chemins:
+            p = lookup(path)
+            cur = out.get(path, base[path])
+            if p.type == "table":
+                keys = [k for k, _ in cur] if not isinstance(cur, dict) else list(cur)
+                vals = [v for _, v in cur] if not isinstance(cur, dict) else list(cur.values())
+                hi = p.max if isinstance(p.max, (int, float)) else math.inf
+                newv = [min(hi, v * t) if sp.mode == "echelle" else (v + t if sp.mode == "decalage" else t)
+                        for v in vals]
+                out[path] = {_fmt(k): round(float(v), 9) for k, v in zip(keys, newv)}
+            elif p.by_year:
+                arr = np.array([float(cur[str(y)]) for y in ANNEES]) if isinstance(cur, dict) else np.array(cur, float)
+                years = sp.annees if sp.annees is not None else ANNEES
+                idx = [y - PREMIERE_ANNEE for y in years]
+                if sp.mode == "valeur":
+                    arr[idx] = t
+                elif sp.mode == "decalage":
+                    arr[idx] = np.where(arr[idx] != 0.0, arr[idx] + t, 0.0)
+                else:
+                    arr[idx] = arr[idx] * t
+                out[path] = {str(y): round(float(v), 9) for y, v in zip(ANNEES, arr)}
+            else:
+                v = float(cur)
+                out[path] = round(t if sp.mode == "valeur" else (v + t if sp.mode == "decalage" else v * t), 9)
+    return {k: _compact(v) for k, v in out.items()}
+
+
+def _fmt(k: float) -> str:
+    return str(int(k)) if float(k).is_integer() else str(k)
+
+
+def _compact(v: Any) -> Any:
+    """A by-year table with only the years where the value changes."""
+    if isinstance(v, dict) and all(k.isdigit() and int(k) in ANNEES for k in v):
+        out, last = {}, None
+        for k, x in v.items():
+            if x != last:
+                out[k] = x
+            last = x
+        return out if len(out) > 1 else next(iter(out.values()))
+    return v
+
+
+def appliquer(base, raw: Mapping[str, Any]):
+    """``base.with_values`` of validated raw values (resolved like scenario values)."""
+    from model.params.validation import resolve_value
+    return base.with_values({k: resolve_value(lookup(k), v, None if lookup(k).by_year else base[k])
+                             for k, v in raw.items()})
+
+
+# --------------------------------------------------------------------------- the fit
+@dataclass
+class ResultatAjustement:
+    """What a fit returns: parameters, errors, diagnostics and the simulated indicators."""
+
+    specs: list[ParametreAjuste]
+    theta: np.ndarray
+    se: np.ndarray
+    correlation: np.ndarray
+    raw: dict[str, Any]
+    observations: list[Observation]
+    simule: dict[str, float]
+    sim: dict[str, np.ndarray]
+    avertissements: list[str]
+    chi2: float
+    n_evaluations: int
+    secondes: float
+    fenetre: tuple[int, int]
+    identifie: np.ndarray = field(default_factory=lambda: np.array([]))
+
+
+def _residus(sim, obs: Sequence[Observation]) -> np.ndarray:
+    return np.array([(valeur_simulee(sim, o) - o.value) / o.sigma * math.sqrt(o.poids) for o in obs])
+
+
+def ajuster(specs: Sequence[ParametreAjuste], observations: Sequence[Observation], base, *,
+            budget: bool = False, max_nfev: int = 30,
+            theta0: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Weighted least squares of ``specs`` to ``observations`` on top of ``base`` (one stage).
+
+    The optimiser works on z = (θ − prior centre) / prior sigma, with forward differences of
+    ``DIFF_STEP`` prior sigmas. Returns (θ, Jacobian d residual / d θ with the prior rows last,
+    number of model evaluations).
+    """
+    from scipy.optimize import least_squares
+    from model.engine.etat_initial import etat_initial
+
+    prior_c = np.array([s.initial for s in specs])
+    prior_s = np.array([s.prior_sigma for s in specs])
+    # the initial state depends on the parameters only through effectif_initial & co.
+    rebuild = any(p.split(".")[-1] in ("effectif_initial", "part_cdd_initiale", "quotite_moyenne_cdi")
+                  or p.startswith("etat_initial.") for s in specs for p in s.chemins)
+    e0 = None if rebuild else etat_initial(base)
+    n_eval = 0
+
+    def f(z):
+        nonlocal n_eval
+        n_eval += 1
+        th = prior_c + z * prior_s
+        par = appliquer(base, valeurs_brutes(specs, th, base))
+        sim = simuler(par, e0, budget=budget)
+        return np.concatenate([_residus(sim, observations), z])
+
+    lo = (np.array([s.bornes[0] for s in specs]) - prior_c) / prior_s
+    hi = (np.array([s.bornes[1] for s in specs]) - prior_c) / prior_s
+    memo: dict[bytes, np.ndarray] = {}
+
+    def fm(z):
+        key = np.asarray(z, float).tobytes()
+        if key not in memo:
+            memo.clear()
+            memo[key] = f(z)
+        return memo[key]
+
+    def jac(z):
+        # forward differences of DIFF_STEP prior sigmas (backward at an upper bound); scipy's relative
+        # steps vanish at z = 0
+        f0 = fm(z)
+        J = np.empty((f0.size, z.size))
+        for k in range(z.size):
+            h = DIFF_STEP if z[k] + DIFF_STEP <= hi[k] else -DIFF_STEP
+            zk = z.copy()
+            zk[k] += h
+            J[:, k] = (f(zk) - f0) / h
+        return J
+
+    z0 = (np.asarray(theta0 if theta0 is not None else prior_c, float) - prior_c) / prior_s
+    r = least_squares(fm, np.clip(z0, lo, hi), jac=jac, bounds=(lo, hi), method="trf", max_nfev=max_nfev,
+                      x_scale=1.0)
+    return prior_c + r.x * prior_s, r.jac / prior_s[None, :], n_eval
+
+
+def calibrer(observations: Sequence[Observation] | None = None, fenetre: tuple[int, int] = FENETRE,
+             base=None, max_nfev: int = 30) -> ResultatAjustement:
+    """Fit the parameters of :func:`parametres_a_ajuster` to the ``fit`` observations of ``fenetre``.
+
+    Parameters
+    ----------
+    observations : the observations (default: :func:`load_observations`).
+    fenetre : (first, last) year; an observation enters the fit when its years are within it.
+    base : the parameter set to start from (default: the catalogue defaults).
+    max_nfev : cap on the model evaluations of each stage's optimiser.
+    """
+    from model.params.scenario import catalogue_defaults
+
+    t0 = time.perf_counter()
+    obs_all = list(observations) if observations is not None else load_observations()
+    base = base if base is not None else catalogue_defaults()  # fit from the catalogue, not on top of a fit
+    obs_fit = observations_du_fit(obs_all, fenetre)
+    specs = parametres_a_ajuster(fenetre[1], base)
+    theta = np.array([s.initial for s in specs])
+    n_eval = 0
+    current = base
+    jac_blocks: dict[int, np.ndarray] = {}
+    for etape in (1, 2):
+        idx = [i for i, s in enumerate(specs) if s.etape == etape]
+        sp = [specs[i] for i in idx]
+        obs = [o for o in obs_fit if (o.indicator in BUDGET) == (etape == 2)]
+        th, J, nf = ajuster(sp, obs, current, budget=(etape == 2), max_nfev=max_nfev, theta0=theta[idx])
+        n_eval += nf
+        theta[idx] = th
+        jac_blocks[etape] = J
+        current = appliquer(current, valeurs_brutes(sp, th, current))
+    raw = valeurs_brutes(specs, theta, base)
+    par = appliquer(base, raw)
+    sim = simuler(par, None, budget=True)
+    # standard errors, correlations, identifiability: block-diagonal Jacobian by stage
+    n = len(specs)
+    cov = np.full((n, n), 0.0)
+    avert: list[str] = []
+    identifie = np.ones(n, bool)
+    chi2_total = 0.0
+    for etape, J in jac_blocks.items():
+        idx = [i for i, s in enumerate(specs) if s.etape == etape]
+        sp = [specs[i] for i in idx]
+        n_obs = J.shape[0] - len(sp)
+        Jd = J[:n_obs]
+        res = _residus(sim, [o for o in obs_fit if (o.indicator in BUDGET) == (etape == 2)])
+        chi2 = float(res @ res)
+        chi2_total += chi2
+        dof = max(1, n_obs - len(sp))
+        c = np.linalg.pinv(J.T @ J) * max(1.0, chi2 / dof)
+        cov[np.ix_(idx, idx)] = c
+        # identifiability: the data's information vs the prior's, per parameter
+        info_data = (Jd ** 2).sum(0)
+        info_prior = 1.0 / np.array([s.prior_sigma for s in sp]) ** 2
+        for k, s in zip(range(len(sp)), sp):
+            if info_data[k] < info_prior[k]:
+                identifie[idx[k]] = False
+                avert.append(f"{s.nom}: weakly identified by the data (information {info_data[k]:.3g} < prior "
+                             f"{info_prior[k]:.3g}); the value stays close to the catalogue's")
+        sv = np.linalg.svd(Jd, compute_uv=False) if Jd.size else np.array([1.0])
+        if sv.size and sv[-1] < 1e-6 * sv[0]:
+            avert.append(f"stage {etape}: the data alone do not identify every parameter (condition number "
+                         f"{sv[0] / max(sv[-1], 1e-300):.3g}); the priors resolve it")
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(se, se)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if abs(corr[i, j]) > 0.9:
+                avert.append(f"{specs[i].nom} and {specs[j].nom} strongly correlated ({corr[i, j]:+.2f})")
+    simule = {o.id: valeur_simulee(sim, o) for o in obs_all}
+    return ResultatAjustement(specs, theta, se, corr, raw, obs_all, simule, sim, avert, chi2_total, n_eval,
+                              time.perf_counter() - t0, fenetre, identifie)
+
+
+# --------------------------------------------------------------------------- the fitted-parameter file
+def code_version() -> str:
+    try:
+        from importlib.metadata import version
+        v = version("cogsim")
+    except Exception:  # noqa: BLE001 - not installed: the version is unknown
+        v = "unknown"
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{v}+{commit}" if commit else v
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f'"{k}" = {_toml_value(x)}' for k, x in v.items()) + " }"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and math.isnan(v):
+        return "nan"
+    return repr(float(v)) if isinstance(v, float) else str(v)
+
+
+def ecrire_parametres(res: ResultatAjustement, path: str | Path = CALIBRATION_FILE,
+                      data: str | Path | None = None) -> Path:
+    """Write the fitted parameters with provenance (atomic: a temporary file renamed into place)."""
+    path = Path(path)
+    lines = [
+        "# Fitted parameters (cogsim calibrate). Written by model/calibration.py; do not edit by hand.",
+        "# [parametres]: {catalogue path = raw value} applied on top of the catalogue defaults by the baseline.",
+        "# [ajustement.<name>]: each fitted scalar with its standard error (Jacobian at the optimum).",
+        "",
+        "[provenance]",
+        f'date = "{dt.datetime.now().replace(microsecond=0).isoformat()}"',
+        f'code_version = "{code_version()}"',
+        f'data_hash = "sha256:{data_hash(data)}"',
+        f'data = "{Path(data) if data is not None else "calibration/observations"}"',
+        f"fenetre = [{res.fenetre[0]}, {res.fenetre[1]}]",
+        f"chi2 = {res.chi2:.4f}",
+        f"n_observations = {sum(1 for o in res.observations if o.usage == 'fit' and o.year <= res.fenetre[1])}",
+        f"n_evaluations = {res.n_evaluations}",
+        f"secondes = {res.secondes:.1f}",
+        "",
+        "[parametres]",
+    ]
+    for k, v in sorted(res.raw.items()):
+        lines.append(f'"{k}" = {_toml_value(v)}')
+    for s, t, e, ok in zip(res.specs, res.theta, res.se, res.identifie):
+        lines += ["", f'[ajustement."{s.nom}"]', f"valeur = {t:.6g}", f"erreur_type = {e:.3g}",
+                  f"initial = {s.initial:.6g}", f'mode = "{s.mode}"', f'unite = "{s.unite}"',
+                  f"identifie = {'true' if ok else 'false'}", f"chemins = {json.dumps(list(s.chemins))}",
+                  f"description = {json.dumps(s.pourquoi, ensure_ascii=False)}"]
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def parametres_de_base(path: str | Path = CALIBRATION_FILE):
+    """The catalogue defaults with the fitted parameters applied (what the calibrated baseline is)."""
+    from model.params.scenario import catalogue_defaults
+    return appliquer(catalogue_defaults(), parametres_calibres(path))
+
+
+# --------------------------------------------------------------------------- report
+def tableau_ajustement(res: ResultatAjustement) -> list[dict[str, Any]]:
+    """One row per observation: observed, simulated, error, tolerance (2 sigma), within tolerance."""
+    rows = []
+    for o in res.observations:
+        s = res.simule[o.id]
+        rows.append({"id": o.id, "indicator": o.indicator, "organisme": o.organisme, "year": o.year,
+                     "annee_base": o.annee_base or "", "kind": o.kind, "unit": o.unit, "usage": o.usage,
+                     "observe": o.value, "simule": round(s, 4), "ecart": round(s - o.value, 4),
+                     "tolerance": 2 * o.sigma, "dans_tolerance": abs(s - o.value) <= 2 * o.sigma,
+                     "quality": o.quality, "estimated": o.estimated, "source_id": o.source_id})
+    return rows
+
+
+def rapport(res: ResultatAjustement, out: str | Path) -> Path:
+    """Write the fit report: ``ajustement.csv`` (every target vs simulated), ``parametres.csv``,
+    ``rapport.md`` and one chart per indicator (observed vs simulated) under ``charts/``."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    (out / "charts").mkdir(parents=True, exist_ok=True)
+    rows = tableau_ajustement(res)
+    write_csv(out / "ajustement.csv", rows)
+    prows = [{"nom": s.nom, "valeur": t, "erreur_type": e, "initial": s.initial, "identifie": bool(ok),
+              "unite": s.unite, "chemins": " ".join(s.chemins)}
+             for s, t, e, ok in zip(res.specs, res.theta, res.se, res.identifie)]
+    write_csv(out / "parametres.csv", prows)
+    years = np.array(ANNEES)
+    for ind in sorted({o.indicator for o in res.observations}):
+        obs = [o for o in res.observations if o.indicator == ind]
+        lev = [o for o in obs if o.kind == "level"]
+        chg = [o for o in obs if o.kind != "level"]
+        unites = list(dict.fromkeys(o.unit for o in chg))  # one panel per unit: % and MEUR apart
+        ncols = (1 if lev else 0) + len(unites)
+        fig, axes = plt.subplots(1, ncols, figsize=(6.5 * ncols, 4.2), squeeze=False)
+        ax_i = 0
+        if lev:
+            ax = axes[0, ax_i]
+            ax_i += 1
+            for z in sorted({o.organisme for o in lev}, key=ZONES.index):
+                zi = ZONES.index(z)
+                y = res.sim[ind][:, zi] * INDICATEURS[ind][1]
+                sel = years <= 2018
+                line, = ax.plot(years[sel], y[sel], label=f"{z} simulé")
+                pts = [o for o in lev if o.organisme == z]
+                ax.errorbar([o.year for o in pts], [o.value for o in pts], yerr=[2 * o.sigma for o in pts],
+                            fmt="o", color=line.get_color(), mfc="none", label=f"{z} observé ± 2σ")
+            ax.set_title(f"{ind}: niveaux")
+            ax.set_xlabel("année")
+            ax.set_ylabel(lev[0].unit)
+            ax.legend(fontsize=7)
+        for unite in unites:
+            sous = [o for o in chg if o.unit == unite]
+            ax = axes[0, ax_i]
+            ax_i += 1
+            x = np.arange(len(sous))
+            obs_v, sim_v = [o.value for o in sous], [res.simule[o.id] for o in sous]
+            ax.bar(x - 0.2, obs_v, 0.4, yerr=[2 * o.sigma for o in sous], label="observé ± 2σ",
+                   color="0.55", edgecolor="k")
+            ax.bar(x + 0.2, sim_v, 0.4, label="simulé", color="white", edgecolor="k", hatch="//")
+            for xi, (a, b) in enumerate(zip(obs_v, sim_v)):
+                for dx, val in ((-0.2, a), (0.2, b)):
+                    ax.annotate(f"{val:.3g}".replace(".", ","), (xi + dx, val), ha="center", fontsize=7,
+                                va="bottom" if val >= 0 else "top")
+            ax.set_xticks(x, [f"{o.organisme}\n{o.annee_base}-{o.year}" for o in sous], fontsize=7)
+            ax.set_ylabel(unite)
+            ax.axhline(0, color="k", lw=0.5)
+            ax.set_title(f"{ind}: évolutions ({unite})")
+            ax.legend(fontsize=7)
+        fig.suptitle(f"Calibration {res.fenetre[0]}-{res.fenetre[1]}: {ind} (observé vs simulé)")
+        fig.tight_layout()
+        fig.savefig(out / "charts" / f"{ind}.png", dpi=90)
+        plt.close(fig)
+    lines = [f"# Fit report, window {res.fenetre[0]}-{res.fenetre[1]}", "",
+             f"chi2 = {res.chi2:.2f}; {res.n_evaluations} model evaluations; {res.secondes:.1f} s", "",
+             "| parameter | value | std error | initial | identified |", "|---|---|---|---|---|"]
+    lines += [f"| `{r['nom']}` | {r['valeur']:.4g} | {r['erreur_type']:.2g} | {r['initial']:.4g} | "
+              f"{'yes' if r['identifie'] else 'no'} |" for r in prows]
+    lines += ["", "| id | usage | observed | simulated | error | tolerance (2σ) | ok |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['id']} | {r['usage']} | {r['observe']:.4g} | {r['simule']:.4g} | {r['ecart']:+.3g} | "
+              f"{r['tolerance']:.3g} | {'yes' if r['dans_tolerance'] else '**no**'} |" for r in rows]
+    if res.avertissements:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in res.avertissements]
+    (out / "rapport.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        path.write_text("", encoding="utf-8")
+        return
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+# --------------------------------------------------------------------------- backtest
+def backtest(observations: Sequence[Observation] | None = None, fins: Sequence[int] = (2016, 2017),
+             max_nfev: int = 30) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Refit on 2013-``fin`` for each ``fin`` and score the held-out observations (those whose year is
+    after ``fin``; fit and validation rows alike).
+
+    Returns
+    -------
+    (erreurs, scores)
+        ``erreurs``: one row per (window, held-out observation): horizon = year − fin, error
+        (simulated − observed, in the observation's unit) and relative error in %;
+        ``scores``: mean error, MAE and RMSE by window, horizon and indicator (indicator × kind × unit).
+    """
+    obs = list(observations) if observations is not None else load_observations()
+    erreurs: list[dict[str, Any]] = []
+    for fin in fins:
+        res = calibrer(obs, (FENETRE[0], fin), max_nfev=max_nfev)
+        for o in obs:
+            if o.year <= fin:
+                continue
+            s = res.simule[o.id]
+            erreurs.append({"fenetre": f"{FENETRE[0]}-{fin}", "horizon": o.year - fin, "id": o.id,
+                            "indicateur": f"{o.indicator}:{o.kind}:{o.unit}", "observe": o.value, "simule": s,
+                            "erreur": s - o.value,
+                            "erreur_relative_pct": 100 * (s - o.value) / abs(o.value) if o.value else float("nan")})
+    scores: list[dict[str, Any]] = []
+    keys = sorted({(e["fenetre"], e["horizon"], e["indicateur"]) for e in erreurs})
+    for fen, h, ind in keys:
+        e = np.array([x["erreur"] for x in erreurs if (x["fenetre"], x["horizon"], x["indicateur"]) == (fen, h, ind)])
+        scores.append({"fenetre": fen, "horizon": h, "indicateur": ind, "n": len(e), "erreur_moyenne": float(e.mean()),
+                       "mae": float(np.abs(e).mean()), "rmse": float(np.sqrt((e ** 2).mean()))})
+    for h in sorted({e["horizon"] for e in erreurs}):
+        r = np.array([x["erreur_relative_pct"] for x in erreurs if x["horizon"] == h])
+        r = r[np.isfinite(r)]
+        scores.append({"fenetre": "toutes", "horizon": h, "indicateur": "tous (erreur relative, %)", "n": len(r),
+                       "erreur_moyenne": float(r.mean()), "mae": float(np.abs(r).mean()),
+                       "rmse": float(np.sqrt((r ** 2).mean()))})
+    return erreurs, scores
+
+
+__all__ = ["Observation", "ParametreAjuste", "ResultatAjustement", "load_observations", "simuler",
+           "valeur_simulee", "parametres_a_ajuster", "ajuster", "valeurs_brutes", "appliquer", "calibrer", "rapport",
+           "backtest", "ecrire_parametres", "parametres_calibres", "parametres_de_base", "write_csv",
+           "CALIBRATION_FILE", "OBSERVATIONS_DIR"]

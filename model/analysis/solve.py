@@ -1,0 +1,1137 @@
+"""Goal seek: the lever values that meet COG targets (``cogsim solve``).
+
+In a negotiation the question is usually backwards: "what replacement rate keeps CNAF at 32 000
+ETPMA in 2022?", "how many ETPMA fit in this wage-bill envelope?". ``solve`` answers it in three steps:
+
+1. **Deterministic solve** (expected-value mode) of the targets for the levers, on the loaded scenario
+   (loaded once; each evaluation is one deterministic simulation and Dataset, ≈ 0.25 s). One lever
+   value and one target: secant steps from the scenario's own value, then root finding
+   (``scipy.optimize.brentq``, or integer bisection for an integer parameter) in a bracket, the ends
+   of the lever's range evaluated only when needed; the closest achievable value
+   (``minimize_scalar``, bounded) when nothing meets the target. Otherwise ``least_squares`` with
+   bounds, jointly (inequalities first as equalities, their limit, then as one-sided residuals).
+2. **Stochastic check**: ``N`` replicates of the solved scenario; the probability of meeting each
+   target under the model's uncertainty.
+3. **Output** (atomically): ``DIR/<scenario>-solve.toml`` (the solved scenario: its baseline is the
+   original file, its header says how it was obtained), ``DIR/solve.json`` (the report) and
+   ``DIR/run/`` (the run of the solved scenario: ``results.nc``, ``results.csv``, ``manifest.json``).
+
+Targets
+    ``VAR:ORGANISME:YEAR=VALUE`` (also ``<=``, ``>=``): ``VAR`` a result variable (``etpma``,
+    ``masse_salariale``, ...), ``ORGANISME`` an organisme, ``regime_general`` or ``total`` (aggregated as
+    in ``results.csv``), ``YEAR`` a year or a range ``Y1..Y2`` with one value for every year or one value
+    per year (``etpma:cnaf:2020..2022=33400,33000,32600``: a path of targets).
+    An equality is met when the deterministic value is within the tolerance (``--tolerance``, relative
+    to the target value, at least ``--tolerance`` in absolute terms for targets near zero). An
+    inequality is met when it holds; the solver returns its *limit*: the lever value at which it holds
+    with the least slack (e.g. the highest replacement rate within a wage-bill envelope), which is
+    the lever's bound when the target holds over the whole range.
+
+Levers
+    ``PATH[@YEARS][=LOW:HIGH]``: any numeric parameter path of the scenario files
+    (``organismes.cnaf.taux_remplacement``, ``organismes.tous.taux_remplacement``,
+    ``recrutement.age_moyen_entrants``). For a by-year parameter, ``PATH`` alone sets every year (a
+    scalar in a scenario file), ``PATH@2018`` sets the value from 2018 on (``{2018 = x}``),
+    ``PATH@2018,2020`` one value from each listed year, ``PATH@2018..2022`` one value per year. The
+    search range is the parameter's hard bounds (cross-parameter bounds included), or ``LOW:HIGH``
+    within them. A solution outside the bounds is infeasible, never clipped.
+
+Examples
+--------
+>>> from model.analysis.solve import solve
+>>> sol = solve("scenarios/cog_2018_2022.toml", ["etpma:cnaf:2022=32000"],
+...             ["organismes.cnaf.taux_remplacement@2018"])               # doctest: +SKIP
+>>> sol.raw_values()             # the value depends on the calibration      # doctest: +SKIP
+{'organismes.cnaf.taux_remplacement': {2018: 0.642...}}
+>>> folder, checks, report = write_solution(sol, "results/solve-demo")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import math
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+import numpy as np
+
+from model.params.calendrier import DERNIERE_ANNEE, ORGANISMES, PREMIERE_ANNEE
+from model.params.catalogue import Parameter, load_catalogue, lookup
+from model.params.errors import MISSING, InputError, Problem
+from model.params.scenario import Scenario, load_scenario
+from model.params.parametres import Parametres
+from model.params.validation import cross_checks, range_text, resolve_value
+from model.results.writers import OutputClaim, claim_output, write_results
+
+Operator = Literal["=", "<=", ">="]
+CLI = "command line"
+TOUS = "tous"
+AGGREGATS = ("regime_general", "total")  # as in model.results.dataset.AGGREGATS
+DEFAULT_TOLERANCE = 1e-4  # relative to the target value
+DEFAULT_REPLICATES = 200
+SOLUTION_FILE = "solve.json"
+TARGET_SYNTAX = ("VAR:ORGANISME:YEAR=VALUE, <= or >=; YEAR may be Y1..Y2 with one value or one value per year "
+                 "(e.g. etpma:cnaf:2022=32000, masse_salariale:regime_general:2022<=4400, "
+                 "etpma:cnaf:2020..2022=33400,33000,32600)")
+_TARGET = re.compile(r"^\s*(?P<var>[^:\s]+)\s*:\s*(?P<org>[^:\s]+)\s*:\s*(?P<years>[^<>=]+?)\s*"
+                     r"(?P<op><=|>=|=)\s*(?P<values>.*?)\s*$")
+_YEARS_RANGE = re.compile(r"^(\d+)\s*\.\.\s*(\d+)$")
+_FLAT = 1e-9  # relative change below which a target does not move
+
+
+# ----------------------------------------------------------------------------- targets
+@dataclass(frozen=True)
+class Target:
+    """One target: ``variable`` of ``organisme`` (or ``regime_general``/``total``) in ``year``.
+
+    ``text`` is the command-line expression it comes from (a path of targets gives several).
+    """
+
+    text: str
+    variable: str
+    organisme: str
+    year: int
+    op: Operator
+    value: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.variable}:{self.organisme}:{self.year}{self.op}{num_text(self.value)}"
+
+    def tolerance(self, relative: float) -> float:
+        """Absolute tolerance: ``relative`` × |value|, at least ``relative`` (targets near zero)."""
+        return relative * max(abs(self.value), 1.0)
+
+    def met(self, x: float, relative: float) -> bool:
+        """Whether the deterministic value ``x`` meets the target."""
+        if not math.isfinite(x):
+            return False
+        if self.op == "=":
+            return abs(x - self.value) <= self.tolerance(relative)
+        return x <= self.value if self.op == "<=" else x >= self.value
+
+    def gap(self, x: np.ndarray) -> np.ndarray:
+        """Signed gap: value − target for ``=`` and ``<=``, target − value for ``>=`` (≤ 0 = holds)."""
+        return self.value - x if self.op == ">=" else x - self.value
+
+
+def parse_targets(texts: Sequence[str]) -> list[Target]:
+    """Parse ``--target`` expressions; every problem is reported at once (``InputError``)."""
+    from model.results.dataset import REGISTRE
+
+    problems: list[Problem] = []
+    targets: list[Target] = []
+    names = list(REGISTRE)
+    organismes = list(ORGANISMES) + list(AGGREGATS)
+    for text in texts:
+        m = _TARGET.match(text)
+        if not m:
+            problems.append(Problem(CLI, "--target", text, "not a target expression", TARGET_SYNTAX))
+            continue
+        var, org, years_text, op, values_text = m.group("var", "org", "years", "op", "values")
+        ok = True
+        if var not in REGISTRE:
+            problems.append(Problem(CLI, "--target", text, _unknown("result variable", var, names),
+                                    ", ".join(names)))
+            ok = False
+        if org not in organismes:
+            problems.append(Problem(CLI, "--target", text, _unknown("organisme", org, organismes),
+                                    ", ".join(organismes)))
+            ok = False
+        years = _parse_years(years_text, ranges=True)
+        if years is None:
+            problems.append(Problem(CLI, "--target", text, f"bad year {years_text!r}",
+                                    f"a year from {PREMIERE_ANNEE} to {DERNIERE_ANNEE}, or Y1..Y2"))
+            ok = False
+        values = []
+        for v in values_text.split(","):
+            try:
+                values.append(float(v.replace(" ", "")))
+            except ValueError:
+                values.append(math.nan)
+        if not values_text or not all(math.isfinite(v) for v in values):
+            problems.append(Problem(CLI, "--target", text, f"target value {values_text!r} is not a number",
+                                    "a finite number, or one per year separated by commas"))
+            ok = False
+        elif years is not None and len(values) not in (1, len(years)):
+            problems.append(Problem(CLI, "--target", text,
+                                    f"{len(values)} values for {len(years)} years",
+                                    f"one value, or {len(years)} (one per year)"))
+            ok = False
+        if ok:
+            values = values * len(years) if len(values) == 1 else values
+            targets.extend(Target(text, var, org, y, op, v) for y, v in zip(years, values))
+    seen: dict[tuple, Target] = {}
+    for t in targets:
+        key = (t.variable, t.organisme, t.year, t.op)
+        if key in seen and seen[key].value != t.value:
+            problems.append(Problem(CLI, "--target", t.text,
+                                    f"{t.variable}:{t.organisme}:{t.year} {t.op} given twice with different "
+                                    f"values ({num_text(seen[key].value)} and {num_text(t.value)})",
+                                    "each target once"))
+        seen[key] = t
+    if problems:
+        raise InputError(problems)
+    unique = {(t.variable, t.organisme, t.year, t.op): t for t in targets}
+    return list(unique.values())
+
+
+# ----------------------------------------------------------------------------- levers
+@dataclass(frozen=True)
+class Lever:
+    """One lever: a numeric parameter and the years its unknown values start.
+
+    ``years`` is ``None`` for a scalar (every year of a by-year parameter, or a parameter that does
+    not vary by year); otherwise one unknown per listed year, each holding until the next (a
+    ``{year = value}`` table in a scenario file). ``low``/``high`` are the search range (hard bounds).
+    """
+
+    text: str
+    path: str  # as written in scenario files: organismes.<organisme or tous>.<name> or <section>.<name>
+    parameter: Parameter
+    years: tuple[int, ...] | None
+    low: float
+    high: float
+
+    @property
+    def size(self) -> int:
+        return 1 if self.years is None else len(self.years)
+
+    @property
+    def integer(self) -> bool:
+        return self.parameter.type == "int"
+
+    @property
+    def resolved_paths(self) -> list[str]:
+        """The resolved parameter paths this lever sets (every organisme for ``organismes.tous``)."""
+        parts = self.path.split(".")
+        if parts[0] == "organismes" and parts[1] == TOUS:
+            return [f"organismes.{o}.{parts[2]}" for o in ORGANISMES]
+        return [self.path]
+
+    def first_years(self) -> list[int]:
+        """For each unknown, the first year it acts on."""
+        return [PREMIERE_ANNEE] if self.years is None else list(self.years)
+
+    def unknown_labels(self) -> list[str]:
+        return [self.path] if self.years is None else [f"{self.path}@{y}" for y in self.years]
+
+    def raw(self, x: Sequence[float]) -> Any:
+        """The value as a scenario file writes it: a number, or ``{year: number}``."""
+        conv = (lambda v: int(round(v))) if self.integer else float  # noqa: E731
+        if self.years is None:
+            return conv(x[0])
+        return {y: conv(v) for y, v in zip(self.years, x)}
+
+    def changes(self, par: Parametres, x: Sequence[float]) -> dict[str, Any]:
+        """Resolved parameter values with this lever at ``x``, on top of ``par``."""
+        raw = self.raw(x)
+        return {path: resolve_value(self.parameter, raw, par[path]) for path in self.resolved_paths}
+
+    def start(self, par: Parametres) -> list[float]:
+        """Starting values: the scenario's own values (clipped into the search range)."""
+        out = []
+        for y in (self.years or (DERNIERE_ANNEE,)):
+            vals = []
+            for path in self.resolved_paths:
+                v = par[path]
+                vals.append(float(v[y - PREMIERE_ANNEE]) if isinstance(v, np.ndarray) else float(v))
+            v = float(np.mean(vals))
+            if not math.isfinite(v):
+                v = self.low if math.isfinite(self.low) else self.high if math.isfinite(self.high) else 0.0
+            out.append(min(max(v, self.low), self.high))
+        return out
+
+
+def parse_levers(texts: Sequence[str], par: Parametres) -> list[Lever]:
+    """Parse and validate ``--lever`` expressions against the catalogue, like scenario-file keys.
+
+    Every problem is reported at once (``InputError``).
+    """
+    problems: list[Problem] = []
+    levers: list[Lever] = []
+    for text in texts:
+        lever = parse_lever(text, par, problems)
+        if lever is not None:
+            levers.append(lever)
+    owner: dict[str, Lever] = {}
+    for lever in levers:
+        for path in lever.resolved_paths:
+            if path in owner:
+                problems.append(Problem(CLI, "--lever", lever.text,
+                                        f"sets {path}, already set by --lever {owner[path].text}",
+                                        "each parameter in one lever (several years: PATH@Y1,Y2)"))
+                break
+            owner[path] = lever
+    if problems:
+        raise InputError(problems)
+    return levers
+
+
+def parse_lever(text: str, par: Parametres, problems: list[Problem], option: str = "--lever",
+                 source: str = CLI) -> Lever | None:
+    """One ``PATH[@YEARS][=LOW:HIGH]`` expression; problems are reported as ``source: option``
+    (``model.analysis.grille`` reads its grid axes with it)."""
+    def err(message: str, allowed: str) -> None:
+        problems.append(Problem(source, option, text, message, allowed))
+
+    body, _, range_spec = text.partition("=")
+    path, at, years_text = body.strip().partition("@")
+    path = path.strip()
+    parts = path.split(".")
+    if parts[0] == "organismes" and len(parts) == 3 and parts[1] not in ORGANISMES + (TOUS,):
+        close = difflib.get_close_matches(parts[1], list(ORGANISMES) + [TOUS], n=1)
+        hint = f"unknown organisme '{parts[1]}'" + (f"; did you mean '{close[0]}'?" if close else "")
+        err(hint, ", ".join(ORGANISMES + (TOUS,)))
+        return None
+    p = lookup(path) if path else None
+    if p is None or (p.by_organisme and len(parts) != 3) or (not p.by_organisme and path != p.path):
+        candidates = [q for prm in load_catalogue().values() for q in prm.paths()]
+        err(_unknown("parameter", path, candidates), "a parameter path as in scenario files "
+            "(cogsim describe SCENARIO lists them), e.g. organismes.cnaf.taux_remplacement")
+        return None
+    if p.type not in ("float", "int") or path.startswith("simulation."):
+        err(f"{path} is a {p.type} parameter, not a numeric lever" if not path.startswith("simulation.")
+            else f"{path} is a simulation setting, not a lever", "a float or int parameter (e.g. "
+            "organismes.cnaf.taux_remplacement, recrutement.age_moyen_entrants)")
+        return None
+    years: tuple[int, ...] | None = None
+    if at:
+        if not p.by_year:
+            err(f"{path} does not vary by year: @{years_text} is not allowed", f"{path} without @YEAR")
+            return None
+        parsed = _parse_years(years_text, ranges=True, lists=True)
+        if parsed is None:
+            err(f"bad year {years_text!r}", f"a year from {PREMIERE_ANNEE} to {DERNIERE_ANNEE}; "
+                "Y1,Y2,... increasing; or Y1..Y2")
+            return None
+        years = tuple(parsed)
+    low, high = _bounds(p, path, par)
+    if range_spec:
+        bits = range_spec.split(":")
+        nums = []
+        for b in bits:
+            try:
+                nums.append(float(b))
+            except ValueError:
+                nums.append(math.nan)
+        allowed = range_text(p.type, low, high)
+        if len(bits) != 2 or any(math.isnan(v) for v in nums):
+            err(f"bad search range {range_spec!r}", f"LOW:HIGH, each {allowed}")
+            return None
+        if p.type == "int" and not all(float(v).is_integer() for v in nums):
+            err(f"search range {range_spec!r} is not made of integers", f"LOW:HIGH, each {allowed}")
+            return None
+        out = [v for v in nums if v < low or v > high]
+        if out:
+            err(f"search range {range_spec!r} out of range", f"LOW:HIGH, each {allowed}")
+            return None
+        if nums[0] >= nums[1]:
+            err(f"search range {range_spec!r} is empty", "LOW < HIGH")
+            return None
+        low, high = nums
+    if p.type == "int":
+        low, high = math.ceil(low), math.floor(high)
+    if not low < high:
+        err(f"no room to search: the bounds of {path} here are [{num_text(low)}, {num_text(high)}]",
+            "a parameter whose bounds leave a range")
+        return None
+    return Lever(text, path, p, years, float(low), float(high))
+
+
+def _bounds(p: Parameter, path: str, par: Parametres) -> tuple[float, float]:
+    """Hard bounds of a parameter, cross-parameter bounds resolved on ``par``, in both directions (a
+    parameter whose own bound names this one bounds it too). For ``organismes.tous`` the bounds hold
+    for every organisme."""
+    org = path.split(".")[1] if p.by_organisme else None
+
+    def others(ref: str) -> list[np.ndarray]:
+        if org is None or "*" not in ref:
+            return [np.asarray(par[ref], dtype=float)]
+        orgs = ORGANISMES if org == TOUS else (org,)
+        return [np.asarray(par[ref.replace("*", o)], dtype=float) for o in orgs]
+
+    low = -math.inf if p.min is None else float(p.min) if not isinstance(p.min, str) else \
+        max(float(np.max(v)) for v in others(p.min))
+    high = math.inf if p.max is None else float(p.max) if not isinstance(p.max, str) else \
+        min(float(np.min(v)) for v in others(p.max))
+    for q in load_catalogue().values():  # reverse cross-parameter bounds
+        for side in ("min", "max"):
+            if getattr(q, side) != p.path:
+                continue
+            values = [np.asarray(par[r], dtype=float) for r in q.paths()]
+            if side == "min":  # q >= this one: this one <= q
+                high = min(high, min(float(np.min(v)) for v in values))
+            else:  # q <= this one: this one >= q
+                low = max(low, max(float(np.max(v)) for v in values))
+    return low, high
+
+
+def _parse_years(text: str, ranges: bool = False, lists: bool = False) -> list[int] | None:
+    text = text.strip()
+    m = _YEARS_RANGE.match(text)
+    try:
+        if m and ranges:
+            a, b = int(m.group(1)), int(m.group(2))
+            years = list(range(a, b + 1)) if a <= b else []
+        elif lists and "," in text:
+            years = [int(t) for t in text.split(",")]
+        else:
+            years = [int(text)]
+    except ValueError:
+        return None
+    if not years or any(not PREMIERE_ANNEE <= y <= DERNIERE_ANNEE for y in years):
+        return None
+    if any(b <= a for a, b in zip(years, years[1:])):
+        return None
+    return years
+
+
+def _unknown(kind: str, name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f"unknown {kind} '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
+
+
+# ----------------------------------------------------------------------------- evaluation
+class Evaluator:
+    """Deterministic target values as a function of the lever values, on a loaded scenario.
+
+    The scenario is loaded once; the initial state is rebuilt per evaluation only when it is
+    reconstructed from parameters (a few ms), read once from its file otherwise. Evaluations are cached.
+    """
+
+    def __init__(self, scenario: Scenario, levers: list[Lever], targets: list[Target]):
+        from model.engine.etat_initial import etat_initial
+
+        self.scenario = scenario
+        self.par = scenario.parametres
+        self.levers = levers
+        self.targets = targets
+        self.fixed_etat0 = (etat_initial(self.par, base_dir=scenario.file.parent)
+                            if self.par["etat_initial.fichier"] else None)
+        self.cache: dict[tuple[float, ...], tuple[np.ndarray, Any]] = {}
+        self.seconds = 0.0
+
+    @property
+    def evaluations(self) -> int:
+        return len(self.cache)
+
+    def parametres(self, x: Sequence[float]) -> Parametres:
+        changes: dict[str, Any] = {}
+        i = 0
+        for lever in self.levers:
+            changes.update(lever.changes(self.par, x[i:i + lever.size]))
+            i += lever.size
+        return self.par.with_values(changes)
+
+    def key(self, x: Sequence[float]) -> tuple[float, ...]:
+        out, i = [], 0
+        for lever in self.levers:
+            for v in x[i:i + lever.size]:
+                out.append(float(round(v)) if lever.integer else float(v))
+            i += lever.size
+        return tuple(out)
+
+    def __call__(self, x: Sequence[float]) -> np.ndarray:
+        """Deterministic values of the targets (one per target)."""
+        return self.evaluate(x)[0]
+
+    def evaluate(self, x: Sequence[float]):
+        """(target values, Dataset) at ``x``."""
+        from model.engine.simulation import simulate
+        from model.engine.etat_initial import reconstruct
+        from model.results.dataset import build_dataset
+
+        key = self.key(x)
+        if key not in self.cache:
+            t0 = time.perf_counter()
+            par = self.parametres(key)
+            etat0 = self.fixed_etat0 if self.fixed_etat0 is not None else reconstruct(par)
+            traj = simulate(par, etat0, replicates=1, seed=par["simulation.seed"], mode="deterministic")
+            ds = build_dataset(traj, par)
+            self.cache[key] = (target_values(ds, self.targets)[:, 0], ds)
+            self.seconds += time.perf_counter() - t0
+        return self.cache[key]
+
+
+def target_values(ds, targets: Sequence[Target]) -> np.ndarray:
+    """Values of the targets in a results Dataset: shape (target, replicate)."""
+    from model.results.dataset import aggregate_values
+
+    orgs = list(ds["organisme"].values) + list(AGGREGATS)
+    years = [int(y) for y in ds["year"].values]
+    cache: dict[str, np.ndarray] = {}
+    rows = []
+    for t in targets:
+        if t.variable not in ds:  # not produced by this run: undefined
+            rows.append(np.full(ds.sizes["replicate"], np.nan))
+            continue
+        if t.variable not in cache:
+            cache[t.variable] = aggregate_values(ds, t.variable)
+        rows.append(cache[t.variable][years.index(t.year), orgs.index(t.organisme)])
+    return np.array(rows, dtype=float)
+
+
+# ----------------------------------------------------------------------------- the solution
+@dataclass
+class Solution:
+    """A solved goal seek (deterministic part).
+
+    Attributes
+    ----------
+    scenario : the loaded original scenario.
+    targets, levers : what was asked.
+    x : the lever values (one per unknown, levers in order).
+    values : deterministic target values at ``x`` (target units).
+    tolerance : relative tolerance; ``Target.tolerance`` gives each absolute one.
+    method : how it was solved.
+    evaluations, seconds : deterministic simulations run, and the solve's wall time (s).
+    notes : remarks for the user (a bound that binds, an inequality holding over the whole range).
+    """
+
+    scenario: Scenario
+    targets: list[Target]
+    levers: list[Lever]
+    x: list[float]
+    values: list[float]
+    tolerance: float
+    method: str
+    evaluations: int
+    seconds: float
+    parametres: Parametres
+    notes: list[str] = field(default_factory=list)
+
+    def raw_values(self) -> dict[str, Any]:
+        """Lever values as a scenario file writes them, by path."""
+        out, i = {}, 0
+        for lever in self.levers:
+            out[lever.path] = lever.raw(self.x[i:i + lever.size])
+            i += lever.size
+        return out
+
+
+def solve(scenario: str | Path | Scenario, targets: Sequence[str], levers: Sequence[str], *,
+          tolerance: float = DEFAULT_TOLERANCE) -> Solution:
+    """Find lever values that meet the targets in a deterministic run of the scenario.
+
+    Parameters
+    ----------
+    scenario : a scenario file (or an already loaded ``Scenario``).
+    targets : ``--target`` expressions (see the module docstring).
+    levers : ``--lever`` expressions.
+    tolerance : relative tolerance on equality targets (default 1e-4: ±3.2 ETPMA on 32 000).
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    InputError
+        Bad targets or levers (every problem at once), an ill-posed request (fewer targets than lever
+        values, a lever that moves no target, a target no lever moves, an undefined target), or
+        infeasible targets (with the closest achievable values and the binding bounds).
+    """
+    t0 = time.perf_counter()
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    problems: list[Problem] = []
+    parsed_targets: list[Target] = []
+    parsed_levers: list[Lever] = []
+    for parse, out in ((lambda: parse_targets(targets), parsed_targets),
+                       (lambda: parse_levers(levers, sc.parametres), parsed_levers)):
+        try:
+            out.extend(parse())
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if not targets:
+        problems.append(Problem(CLI, "--target", MISSING, "no target", TARGET_SYNTAX))
+    if not levers:
+        problems.append(Problem(CLI, "--lever", MISSING, "no lever", "a numeric parameter path as in scenario files"))
+    if not tolerance > 0 or not tolerance <= 0.1:
+        problems.append(Problem(CLI, "--tolerance", tolerance, "out of range", "a number in (0, 0.1]"))
+    if problems:
+        raise InputError(problems)
+    _check_well_posed(parsed_targets, parsed_levers)
+    ev = Evaluator(sc, parsed_levers, parsed_targets)
+    n = sum(lv.size for lv in parsed_levers)
+    if n == 1 and len(parsed_targets) == 1:
+        x, method, notes = _solve_scalar(ev, parsed_levers[0], parsed_targets[0], tolerance)
+    else:
+        x, method, notes = _solve_joint(ev, parsed_levers, parsed_targets, tolerance)
+    values, _ = ev.evaluate(x)
+    par = ev.parametres(ev.key(x))
+    _check_cross_bounds(par, parsed_levers, x)
+    return Solution(sc, parsed_targets, parsed_levers, list(ev.key(x)), [float(v) for v in values], tolerance,
+                    method, ev.evaluations, time.perf_counter() - t0, par, notes)
+
+
+def _check_well_posed(targets: list[Target], levers: list[Lever]) -> None:
+    """Refuse, before any simulation, what cannot have a unique answer."""
+    problems: list[Problem] = []
+    n = sum(lv.size for lv in levers)
+    if len(targets) < n:
+        problems.append(Problem(CLI, "--lever", " ".join(lv.text for lv in levers),
+                                f"ill-posed: {n} lever values for {len(targets)} target(s), the solution is "
+                                "not unique", "at most as many lever values as targets (e.g. a target per year "
+                                "for a lever with one value per year, PATH@Y1..Y2 with VAR:ORG:Y1..Y2=...)"))
+    last_target_year = max(t.year for t in targets)
+    for lever in levers:
+        for label, y in zip(lever.unknown_labels(), lever.first_years()):
+            if y > last_target_year:
+                problems.append(Problem(CLI, "--lever", lever.text,
+                                        f"ill-posed: {label} acts from {y} on and moves no target "
+                                        f"(the last target year is {last_target_year})",
+                                        f"lever years up to {last_target_year}"))
+    first_lever_year = min(y for lv in levers for y in lv.first_years())
+    for t in targets:
+        if t.year < first_lever_year:
+            problems.append(Problem(CLI, "--target", t.text,
+                                    f"ill-posed: no lever moves {t.variable}:{t.organisme}:{t.year} (the levers "
+                                    f"act from {first_lever_year} on)", f"a year from {first_lever_year}"))
+    if problems:
+        raise InputError(problems)
+
+
+# -- one lever value, one target
+class _Met(Exception):
+    def __init__(self, x: float):
+        self.x = x
+
+
+def _solve_scalar(ev: Evaluator, lever: Lever, target: Target, rel: float) -> tuple[list[float], str, list[str]]:
+    tol = target.tolerance(rel)
+
+    def gap(x: float) -> float:
+        return float(target.gap(ev([x]))[0])
+
+    def met_here(g: float) -> bool:  # close enough to stop: equality within half the tolerance, the limit
+        return abs(g) <= tol / 2 if target.op == "=" else -tol / 2 <= g <= 0
+
+    x0 = lever.start(ev.par)[0]
+    g0 = gap(x0)
+    if math.isnan(g0):
+        _undefined(target)
+    points = {x0: g0}
+    if met_here(g0):  # the scenario already meets it
+        return [x0], "the scenario's own value", []
+
+    def bracket_in(pts: dict) -> tuple[float, float] | None:  # adjacent points on either side of the target
+        xs = sorted(pts)
+        return next(((a, b) for a, b in zip(xs, xs[1:]) if pts[a] * pts[b] <= 0), None)
+
+    # secant steps from the scenario's own value; the ends of the range only when they do not bracket
+    met = _secant_start(gap, x0, lever, points, met_here)
+    if met is not None:
+        return [met], "secant", []
+    bracket = bracket_in(points)
+    lo, hi = min(points), max(points)
+    if bracket is None:  # the upper end, then the lower end if needed
+        hi = _search_end(lever.high, +1, x0, gap, points, lever)
+        bracket = bracket_in(points)
+        if bracket is None or (target.op != "=" and all(g <= 0 for g in points.values())):
+            lo = _search_end(lever.low, -1, x0, gap, points, lever)
+            bracket = bracket_in(points)
+    values = [float(ev([x])[0]) for x in sorted(points)]
+    if max(values) - min(values) <= _FLAT * max(1.0, abs(values[0])):
+        raise InputError([Problem(CLI, "--lever", lever.text,
+                                  f"ill-posed: the lever does not move {target.label} (it stays at "
+                                  f"{num_text(values[0])} from {num_text(min(points))} to {num_text(max(points))})",
+                                  "a lever that moves the target")])
+    notes: list[str] = []
+    if target.op != "=" and all(g <= 0 for g in points.values()):
+        # the inequality holds over the whole range: its limit is the point with the least slack
+        x = max(points, key=lambda v: points[v])
+        end = "upper" if x == hi else "lower" if x == lo else None
+        notes.append(f"{target.label} holds over the whole range of {lever.text}"
+                     + (f"; the lever's {end} bound {num_text(x)} binds" if end else ""))
+        return [x], "bound (the target holds over the whole range)", notes
+    if bracket is None:
+        _infeasible(ev, lever, target, points, lo, hi)
+    a, b = bracket
+    if met_here(points[a]) or met_here(points[b]):
+        x = a if met_here(points[a]) else b
+        return [x], "sampled point", notes
+    if lever.integer:
+        _integer_bisection(gap, a, b, points, met_here)
+        method = "integer bisection"
+    else:
+        from scipy.optimize import brentq
+
+        def stop_when_met(x: float) -> float:
+            g = gap(x)
+            points[x] = g
+            if met_here(g):
+                raise _Met(x)
+            return g
+
+        try:
+            brentq(stop_when_met, a, b, xtol=1e-12 * max(1.0, abs(b - a)), rtol=4 * np.finfo(float).eps,
+                   maxiter=60)
+        except _Met:
+            pass
+        method = "brentq"
+    # the best evaluated point: nearest for an equality, least slack on the side that holds otherwise
+    if target.op == "=":
+        x = min(points, key=lambda v: abs(points[v]))
+        ok = abs(points[x]) <= tol
+    else:
+        holding = [v for v in points if points[v] <= 0]
+        x = max(holding, key=lambda v: points[v])
+        ok = points[x] >= -tol
+    if not ok:
+        raise InputError([Problem(CLI, "--target", target.text,
+                                  f"infeasible within the tolerance ±{num_text(tol)}: {target.variable} jumps across "
+                                  f"the target near {lever.path} = {num_text(x)} (closest achievable value "
+                                  f"{num_text(float(ev([x])[0]))})",
+                                  "a target the lever can reach continuously, or a larger --tolerance")])
+    return [x], method, notes
+
+
+def _secant_start(gap, x0: float, lever: Lever, points: dict, met_here, steps: int = 3) -> float | None:
+    """Up to ``steps`` secant steps from ``x0`` (the first from a small move into the range), recorded
+    in ``points``. Returns a point that meets the target, or None (the caller looks for a bracket)."""
+    width = lever.high - lever.low if math.isfinite(lever.high - lever.low) else max(abs(x0), 1.0)
+    step = 0.02 * width if x0 + 0.02 * width <= lever.high else -0.02 * width
+    if lever.integer:
+        step = math.copysign(max(1.0, round(abs(step))), step)
+    xa, xb = x0, x0 + step
+    if not lever.low <= xb <= lever.high:
+        return None
+    points[xb] = gap(xb)
+    for _ in range(steps):
+        ga, gb = points[xa], points[xb]
+        if met_here(gb):
+            return xb
+        if ga * gb <= 0 or gb == ga:  # bracketed; or flat here (a ceiling binds): no prediction
+            return None
+        xn = min(max(xb - gb * (xb - xa) / (gb - ga), lever.low), lever.high)
+        if lever.integer:
+            xn = float(round(xn))
+        if xn in points:
+            return None
+        points[xn] = gap(xn)
+        xa, xb = xb, xn
+    return xb if met_here(points[xb]) else None
+
+
+def _search_end(bound: float, direction: int, x0: float, gap, points: dict, lever: Lever) -> float:
+    """Evaluate the end of the search range; an infinite bound is replaced by doubling steps from
+    ``x0`` until the gap changes sign or stops moving."""
+    if math.isfinite(bound):
+        if bound not in points:
+            points[bound] = gap(bound)
+        return bound
+    g0 = points[x0]
+    step = max(abs(x0), 1.0)
+    prev = g0
+    x = x0
+    for k in range(30):
+        x = x0 + direction * step * 2.0 ** k
+        if lever.integer:
+            x = float(round(x))
+        g = gap(x)
+        points[x] = g
+        if g * g0 <= 0 or abs(g - prev) <= _FLAT * max(1.0, abs(g)):
+            break
+        prev = g
+    return x
+
+
+def _integer_bisection(gap, a: float, b: float, points: dict, met_here) -> None:
+    a, b = int(round(a)), int(round(b))
+    ga = points[float(a)]
+    while b - a > 1:
+        m = (a + b) // 2
+        gm = gap(float(m))
+        points[float(m)] = gm
+        if met_here(gm):
+            return
+        if ga * gm <= 0:
+            b = m
+        else:
+            a, ga = m, gm
+
+
+def _infeasible(ev: Evaluator, lever: Lever, target: Target, points: dict, lo: float, hi: float) -> None:
+    """No sampled point meets the target: report the closest achievable value and the binding bound.
+
+    The closest sampled points form a plateau when several give the same value (another limit binds,
+    e.g. a ceiling, or an unbounded lever that stopped acting); a strict interior extremum is refined
+    with a bounded scalar minimisation.
+    """
+    def score(v: float) -> float:
+        return abs(points[v]) if target.op == "=" else points[v]
+
+    xs = sorted(points)
+    closest = min(xs, key=score)
+    value = float(ev([closest])[0])
+    plateau = [v for v in xs if abs(float(ev([v])[0]) - value) <= _FLAT * max(1.0, abs(value))]
+    if hi not in plateau and lo not in plateau and len(plateau) == 1 and not lever.integer:
+        from scipy.optimize import minimize_scalar
+
+        i = xs.index(closest)
+        a, b = xs[max(i - 1, 0)], xs[min(i + 1, len(xs) - 1)]
+        res = minimize_scalar(lambda v: abs(float(target.gap(ev([v]))[0])) if target.op == "=" else
+                              float(target.gap(ev([v]))[0]), bounds=(a, b), method="bounded",
+                              options={"xatol": 1e-6 * max(1.0, b - a), "maxiter": 25})
+        points[float(res.x)] = float(target.gap(ev([res.x]))[0])
+        closest = min(points, key=score)
+        value = float(ev([closest])[0])
+        plateau = [closest]
+    path = lever.path
+    if hi in plateau and math.isfinite(lever.high):
+        where = f"at its upper bound {path} = {num_text(hi)}" + \
+            (f" (and already from {num_text(plateau[0])})" if len(plateau) > 1 else "")
+    elif hi in plateau:
+        where = f"{path} has no upper bound, but the value stays there from {num_text(plateau[0])} on"
+    elif lo in plateau and math.isfinite(lever.low):
+        where = f"at its lower bound {path} = {num_text(lo)}" + \
+            (f" (and up to {num_text(plateau[-1])})" if len(plateau) > 1 else "")
+    elif lo in plateau:
+        where = f"{path} has no lower bound, but the value stays there from {num_text(plateau[-1])} down"
+    else:
+        where = f"at {path} = {num_text(closest)}, inside the lever's range [{num_text(lever.low)}, {num_text(lever.high)}]"
+    message = (f"infeasible: the closest achievable value of {target.variable}:{target.organisme}:{target.year} "
+               f"is {num_text(value)}, {where}")
+    message += _ceiling_note(ev.evaluate([closest])[1], target)
+    reached = _values(ev, points)
+    raise InputError([Problem(CLI, "--target", target.text, message,
+                              f"a target between {num_text(min(reached))} and {num_text(max(reached))} for this lever")])
+
+
+def _values(ev: Evaluator, points: dict) -> list[float]:
+    return [float(ev([x])[0]) for x in points]
+
+
+def _ceiling_note(ds, target: Target) -> str:
+    """'; the plafond d'emplois binds (...)' when the target's organismes sit at their ceiling."""
+    members = {"regime_general": ("cnam", "cnaf", "cnav", "acoss"), "total": ORGANISMES}.get(
+        target.organisme, (target.organisme,))
+    sat = ds["saturation"].sel(year=target.year).isel(replicate=0)
+    binding = [o for o in members if float(sat.sel(organisme=o)) >= 1 - 1e-6]
+    if not binding:
+        return ""
+    ceilings = ", ".join(f"organismes.{o}.plafond_emplois in {target.year} = "
+                         f"{num_text(float(ds['plafond_emplois'].sel(year=target.year, organisme=o)))}" for o in binding)
+    return f"; the plafond d'emplois binds there ({ceilings})"
+
+
+def _undefined(target: Target) -> None:
+    raise InputError([Problem(CLI, "--target", target.text,
+                              f"ill-posed: {target.variable}:{target.organisme}:{target.year} is undefined in this "
+                              "scenario (NaN: no value for that organisme or year, or no aggregate)",
+                              "a variable, organisme and year with a value in results.csv")])
+
+
+# -- several lever values or several targets
+def _solve_joint(ev: Evaluator, levers: list[Lever], targets: list[Target], rel: float
+                 ) -> tuple[list[float], str, list[str]]:
+    from scipy.optimize import least_squares
+
+    problems: list[Problem] = []
+    for lever in levers:
+        if lever.integer:
+            problems.append(Problem(CLI, "--lever", lever.text,
+                                    f"{lever.path} is an integer parameter: it can only be solved alone "
+                                    "(one lever value, one target)", "float parameters in a joint solve"))
+    if problems:
+        raise InputError(problems)
+    lo = np.array([lv.low for lv in levers for _ in range(lv.size)])
+    hi = np.array([lv.high for lv in levers for _ in range(lv.size)])
+    labels = [lab for lv in levers for lab in lv.unknown_labels()]
+    x0 = np.array([v for lv in levers for v in lv.start(ev.par)])
+    v0 = ev(x0)
+    for t, v in zip(targets, v0):
+        if math.isnan(v):
+            _undefined(t)
+    tol = np.array([t.tolerance(rel) for t in targets])
+    ineq = np.array([t.op != "=" for t in targets])
+    width = np.where(np.isfinite(hi - lo), hi - lo, np.maximum(np.abs(x0), 1.0))
+
+    def all_met(x: np.ndarray, margin: float = 1.0) -> bool:
+        return all(t.met(v, rel * margin) if t.op == "=" else t.met(v, rel)
+                   for t, v in zip(targets, ev(x)))
+
+    def residuals(x: np.ndarray, hinge: bool) -> np.ndarray:
+        if all_met(x, margin=0.5):  # every target met (equalities within half the tolerance): stop
+            raise _Met(x)
+        g = np.array([t.gap(v) for t, v in zip(targets, ev(x))]) / tol
+        if hinge:  # inequalities count only when they fail (aim half a tolerance inside)
+            g = np.where(ineq, np.maximum(g + 0.5, 0.0), g)
+        return g
+
+    x = x0
+    method = "least_squares"
+    res = None
+    for hinge in ((False, True) if ineq.any() else (False,)):
+        try:
+            res = least_squares(residuals, x, bounds=(lo, hi), x_scale=width, diff_step=1e-6, args=(hinge,),
+                                xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=40)
+            x = np.clip(res.x, lo, hi)
+        except _Met as met:
+            x = np.clip(np.asarray(met.x, dtype=float), lo, hi)
+        if all_met(x):
+            break
+        if hinge:
+            method = "least_squares (inequalities as one-sided residuals)"
+    if all_met(x):
+        notes = [f"{lab} is at its {'lower' if xi == a else 'upper'} bound {num_text(xi)}"
+                 for lab, xi, a, b in zip(labels, x, lo, hi) if xi in (a, b)]
+        return [float(v) for v in x], method, notes
+    # failure: say why, with the closest achievable values
+    values, ds = ev.evaluate(x)
+    jac = np.asarray(res.jac) if res is not None and res.jac is not None else np.ones((len(targets), len(x)))
+    still = [lab for j, lab in enumerate(labels) if not np.any(np.abs(jac[:, j]) > _FLAT)]
+    at_bounds = [f"{lab} = {num_text(xi)} ({'lower' if xi == a else 'upper'} bound)"
+                 for lab, xi, a, b in zip(labels, x, lo, hi) if xi in (a, b)]
+    kind = (f"ill-posed: {len(targets)} targets for {len(x)} lever value(s) cannot be met jointly"
+            if len(targets) > len(x) else "infeasible: the targets cannot be met jointly")
+    tail = (f"; binding bounds: {', '.join(at_bounds)}" if at_bounds else "") + \
+        (f"; the targets no longer move with {', '.join(still)} there" if still and not at_bounds else "")
+    for t, v in zip(targets, values):
+        if not t.met(float(v), rel):
+            problems.append(Problem(CLI, "--target", t.text,
+                                    f"{kind}: closest achievable {t.variable}:{t.organisme}:{t.year} = "
+                                    f"{num_text(float(v))} (lever values {_fmt_x(labels, x)}){tail}"
+                                    + _ceiling_note(ds, t),
+                                    "targets the levers can meet together (or more lever values)"))
+    raise InputError(problems)
+
+
+def _check_cross_bounds(par: Parametres, levers: list[Lever], x: Sequence[float]) -> None:
+    problems: list[Problem] = []
+    cross_checks(par, CLI, problems)
+    labels = [lab for lv in levers for lab in lv.unknown_labels()]
+    if problems:
+        raise InputError([Problem(CLI, "--lever", " ".join(lv.text for lv in levers),
+                                  f"infeasible: the solution {_fmt_x(labels, x)} violates a cross-parameter "
+                                  f"bound: {p.path} {p.allowed}", p.allowed)
+                          for p in problems if p.severity == "error"])
+
+
+# ----------------------------------------------------------------------------- writing
+def scenario_toml(sol: Solution, out_dir: Path, today: dt.date | None = None) -> str:
+    """The solved scenario as TOML: a header saying how it was obtained, then only the lever values.
+
+    ``baseline`` is the original file, relative to ``out_dir`` (absolute when no relative path exists).
+    """
+    original = sol.scenario.file.resolve()
+    out_dir = Path(out_dir).resolve()
+    try:  # relative when both sit in one tree (a project folder), absolute otherwise
+        shared = Path(os.path.commonpath([original, out_dir]))
+        baseline = os.path.relpath(original, out_dir) if shared != Path(shared.anchor) else str(original)
+    except ValueError:  # different drives
+        baseline = str(original)
+    today = today or dt.date.today()
+    title = sol.scenario.header.get("title", sol.scenario.name)
+    raw = sol.raw_values()
+    expressions = ", ".join(dict.fromkeys(t.text for t in sol.targets))
+    lever_text = "; ".join(f"{lv.text} in [{num_text(lv.low)}, {num_text(lv.high)}]" for lv in sol.levers)
+    solution_text = "; ".join(f"{k} = {toml_value(v, short=True)}" for k, v in raw.items())
+    achieved = "; ".join(f"{t.variable}:{t.organisme}:{t.year} = {num_text(v)}" for t, v in zip(sol.targets, sol.values))
+    tolerances = ", ".join(f"±{num_text(t.tolerance(sol.tolerance))}" for t in sol.targets if t.op == "=")
+    description = (
+        f"Obtained on {today.isoformat()} by cogsim solve ({sol.method}, {sol.evaluations} deterministic runs) "
+        f"from {sol.scenario.file.name}. Targets: {expressions}. "
+        f"Levers: {lever_text}. Solution: {solution_text}. Deterministic values: {achieved}. "
+        f"Tolerance: relative {sol.tolerance:g}" + (f" ({tolerances})" if tolerances else "")
+        + ("; inequalities at their limit (least slack)" if any(t.op != "=" for t in sol.targets) else "")
+        + ". " + " ".join(n.rstrip(".") + "." for n in sol.notes))
+    lines = [
+        f"# Solved scenario written by `cogsim solve` on {today.isoformat()}: only the lever values change "
+        f"against the baseline.",
+        "",
+        "[scenario]",
+        f"title = {_toml_string(f'Goal seek: {expressions} ({title})')}",
+        f"author = {_toml_string('cogsim solve')}",
+        f"reference = {_toml_string(str(sol.scenario.file))}",
+        f"baseline = {_toml_string(baseline)}",
+        f"description = {_toml_string(description.strip())}",
+    ]
+    tables: dict[str, list[str]] = {}
+    for path, value in raw.items():
+        table, _, name = path.rpartition(".")
+        tables.setdefault(table, []).append(f"{name} = {toml_value(value)}")
+    for table, entries in tables.items():
+        lines += ["", f"[{table}]", *entries]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_string(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def toml_value(v: Any, short: bool = False) -> str:
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(x, short)}" for k, x in v.items()) + " }"
+    if isinstance(v, (bool, int)):
+        return str(v)
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return f"{v:.6g}" if short else repr(float(v))
+
+
+@dataclass(frozen=True)
+class Check:
+    """The stochastic check of one target: ``probability`` of meeting it over ``replicates`` (for an
+    equality, of ending at or below the target; ``probability_above`` of ending at or above it)."""
+
+    target: Target
+    mean: float
+    p05: float
+    p95: float
+    probability: float
+    probability_above: float | None
+
+
+def stochastic_checks(ds, targets: Sequence[Target]) -> list[Check]:
+    """Probabilities of meeting each target over the replicates of a (stochastic) results Dataset."""
+    vals = target_values(ds, targets)
+    out = []
+    for t, v in zip(targets, vals):
+        v = v[np.isfinite(v)]
+        if v.size == 0:  # undefined in every replicate: nothing to report
+            continue
+        if t.op == ">=":
+            p, above = float(np.mean(v >= t.value)), None
+        else:
+            p = float(np.mean(v <= t.value))
+            above = float(np.mean(v >= t.value)) if t.op == "=" else None
+        q05, q95 = np.quantile(v, [0.05, 0.95])
+        out.append(Check(t, float(v.mean()), float(q05), float(q95), p, above))
+    return out
+
+
+def default_out(sol: Solution, results_dir: str | Path = "results") -> Path:
+    """``results/solve-<scenario>-<lever>[+<lever>...]/``."""
+    return default_out_for(sol.scenario.file, [lv.text for lv in sol.levers], results_dir)
+
+
+def default_out_for(scenario: str | Path, lever_texts: Sequence[str], results_dir: str | Path = "results") -> Path:
+    """The default folder of a solve, from the command line alone (known before solving)."""
+    levers = "+".join(re.sub(r"[^A-Za-z0-9._+-]+", "-", t.partition("=")[0]).strip("-") for t in lever_texts)
+    return Path(results_dir) / f"solve-{Path(scenario).stem}-{levers}"
+
+
+def write_solution(sol: Solution, out: str | Path | None = None, *, replicates: int = DEFAULT_REPLICATES,
+                   seed: int | None = None, claim: OutputClaim | None = None) -> tuple[Path, list[Check], dict[str, Any]]:
+    """Write the solved scenario, a run of it (``replicates`` stochastic replicates) and the report.
+
+    Atomic: the folder appears complete or not at all. Returns (folder, stochastic checks, report).
+    ``claim``: the destination already claimed (by ``command``, before solving); otherwise it is
+    claimed here.
+    """
+    if claim is None:
+        with claim_output(Path(out) if out else default_out(sol), "solve") as own:
+            return write_solution(sol, replicates=replicates, seed=seed, claim=own)
+    from model.results.run import run_scenario
+
+    target_dir = claim.target
+    toml_name = f"{sol.scenario.name}-solve.toml"
+    tmp = claim.tmp
+    toml_path = tmp / toml_name
+    toml_path.write_text(scenario_toml(sol, target_dir), encoding="utf-8")
+    t0 = time.perf_counter()
+    res = run_scenario(toml_path, replicates=replicates, seed=seed, write=False)
+    _same_parameters(res.scenario.parametres, sol)
+    stochastic = res.manifest["mode"] == "stochastic"
+    checks = stochastic_checks(res.dataset, sol.targets) if stochastic else []
+    run_seconds = time.perf_counter() - t0
+    report = _relocated(_report(sol, checks, res, toml_name, run_seconds), tmp.name, target_dir.name)
+    ds = res.dataset
+    manifest = _relocated(res.manifest, tmp.name, target_dir.name)
+    manifest["run_id"] = f"{target_dir.name}/run"
+    manifest["solve"] = f"../{SOLUTION_FILE}"
+    ds.attrs = _relocated(dict(ds.attrs), tmp.name, target_dir.name)
+    ds.attrs["run_id"] = manifest["run_id"]
+    write_results(ds, manifest, tmp / "run")
+    with open(tmp / SOLUTION_FILE, "w", encoding="utf-8") as f:
+        json.dump(report, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    claim.publish()
+    return target_dir, checks, report
+
+
+def _same_parameters(par: Parametres, sol: Solution) -> None:
+    """The written file must resolve to the parameters that were solved (a bug otherwise)."""
+    for lever in sol.levers:
+        for path in lever.resolved_paths:
+            if not np.array_equal(np.asarray(par[path]), np.asarray(sol.parametres[path])):
+                raise RuntimeError(f"the solved scenario does not reproduce {path}: {par[path]} != "
+                                   f"{sol.parametres[path]}")
+
+
+def _relocated(obj: Any, old: str, new: str) -> Any:
+    """``obj`` with ``old`` replaced by ``new`` in every string (the temporary folder's name)."""
+    if isinstance(obj, str):
+        return obj.replace(old, new)
+    if isinstance(obj, dict):
+        return {_relocated(k, old, new): _relocated(v, old, new) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_relocated(v, old, new) for v in obj]
+    return obj
+
+
+def _report(sol: Solution, checks: list[Check], res, toml_name: str, run_seconds: float) -> dict[str, Any]:
+    by_target = {c.target: c for c in checks}
+    targets = []
+    for t, v in zip(sol.targets, sol.values):
+        entry: dict[str, Any] = {
+            "target": t.label, "expression": t.text, "variable": t.variable, "organisme": t.organisme,
+            "year": t.year, "operator": t.op, "value": t.value,
+            "tolerance": t.tolerance(sol.tolerance) if t.op == "=" else 0.0,
+            "deterministic": v, "met": t.met(v, sol.tolerance),
+        }
+        c = by_target.get(t)
+        if c is not None:
+            entry["stochastic"] = {"mean": c.mean, "p05": c.p05, "p95": c.p95,
+                                   ("probability_at_or_below" if t.op == "=" else "probability_met"): c.probability}
+            if c.probability_above is not None:
+                entry["stochastic"]["probability_at_or_above"] = c.probability_above
+        targets.append(entry)
+    return {
+        "scenario": str(sol.scenario.file),
+        "solved_scenario": toml_name,
+        "run": "run/",
+        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": sys.argv,
+        "method": sol.method,
+        "tolerance_relative": sol.tolerance,
+        "levers": [{"expression": lv.text, "path": lv.path, "years": list(lv.years) if lv.years else None,
+                    "low": _jsonable_float(lv.low), "high": _jsonable_float(lv.high),
+                    "unit": lv.parameter.unit} for lv in sol.levers],
+        "solution": {k: ({str(y): x for y, x in v.items()} if isinstance(v, dict) else v)
+                     for k, v in sol.raw_values().items()},
+        "targets": targets,
+        "notes": sol.notes,
+        "stochastic_check": {"replicates": res.manifest["replicates"], "seed": res.manifest["seed"],
+                             "mode": res.manifest["mode"]},
+        "warnings": [w.as_dict() for w in res.scenario.warnings],
+        "evaluations": sol.evaluations,
+        "timings_s": {"solve": sol.seconds, "run": run_seconds},
+    }
+
+
+def _jsonable_float(v: float) -> float | str:
+    return v if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+
+
+def num_text(v: float) -> str:
+    if isinstance(v, float) and math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return f"{v:.6g}"
+
+
+def _fmt_x(labels: Sequence[str], x: Sequence[float]) -> str:
+    return ", ".join(f"{lab} = {num_text(float(v))}" for lab, v in zip(labels, x))
+
+
+__all__ = ["Target", "Lever", "Solution", "Check", "Evaluator", "parse_targets", "parse_levers", "solve",
+           "target_values", "stochastic_checks", "scenario_toml", "write_solution", "default_out", "default_out_for"]

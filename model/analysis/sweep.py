@@ -1,0 +1,642 @@
+"""Scenario grids at scale (``cogsim sweep``): one Dataset with one dimension per swept parameter.
+
+A sweep runs every point of a :class:`~model.analysis.grille.Grille` with ``replicates`` stochastic replicates
+(common random numbers: replicate r uses the same random streams at every point, so differences
+between points are the parameters' and not the dice's) and stores, for every result variable, year and
+organisme (régime général and total included), the mean, the 5/50/95 % quantiles and the standard
+deviation over the replicates.
+
+Blocks and batches
+    The grid is cut into blocks (a hyper-rectangle of about ``BATCH_TARGET / replicates`` points); a
+    block is one task. Within a block, the points that differ only in the engine's batch parameters
+    (``model.engine.simulation.PARAMETRES_LOT``: replacement rates, CDD renewal, extra hires, plafond d'emplois,
+    other-exit rates, CDD duration) run in **one** engine batch of points × replicates; points that
+    differ in any other parameter (entrant ages, the initial state, budget parameters...) need an
+    engine batch or a Dataset of their own, so those grids cost about 0.4 s per distinct value.
+
+Streaming, resuming, scale-out
+    Results go to a Zarr store block by block (``sweep.zarr``, chunked like the blocks), so memory stays
+    bounded whatever the grid size. The sweep is written in ``OUT.partial/`` and renamed to ``OUT`` when
+    complete; ``--resume`` finishes an interrupted sweep: blocks already marked done (a marker written
+    after the block's data) are neither recomputed nor written twice, and the inputs must be the same
+    (their fingerprint is checked). With ``--workers N`` the blocks run on a local
+    ``dask.distributed`` cluster of N processes; ``--scheduler ADDR`` uses an existing one (its
+    workers must see the scenario files at the same paths). The client alone writes, once per block,
+    so a worker killed mid-task only means the task is run again elsewhere.
+
+Examples
+--------
+>>> from model.analysis.sweep import run_sweep, open_sweep
+>>> out = run_sweep("scenarios/cog_2018_2022.toml",
+...                 grid=["organismes.cnaf.taux_remplacement@2020=0.3:0.9:4"], replicates=10,
+...                 out="results/sweep-demo")                                   # doctest: +SKIP
+>>> ds = open_sweep(out)                                                        # doctest: +SKIP
+>>> ds["etpma"].sel(organisme="cnaf", year=2022, statistique="moyenne")        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+import time
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import xarray as xr
+
+from model import __version__
+from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.catalogue import catalogue_files
+from model.engine.simulation import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, Mode, simulate
+from model.params.errors import MISSING, InputError, Problem
+from model.engine.etat_initial import etat_initial
+from model.analysis.grille import Grille, check_grid, load_sweep_file, parse_grid
+from model.analysis.precision import MAX_REPLICATES, PILOT_REPLICATES, Precision, choose, parse_precision, replicates_needed
+from model.results.dataset import AGGREGATS, QUANTILES, REGISTRE, Tableaux, aggregate_values, build_dataset
+from model.results.run import simulation_overrides
+from model.params.scenario import file_hash, load_scenario
+from model.params.parametres import Parametres, ParametresLot
+from model.results.writers import check_target, claim_output, git_commit
+
+STATISTIQUES = ("moyenne", "p05", "p50", "p95", "ecart_type")
+BATCH_TARGET = 1000  # batch elements (points × replicates) per task: ≈ 250 MiB of engine state
+DEFAULT_REPLICATES = 10
+STORE = "sweep.zarr"
+MANIFEST = "manifest.json"
+DONE_DIR = "blocs"
+ORGANISMES_SORTIE = tuple(ORGANISMES) + tuple(AGGREGATS)
+
+
+# ----------------------------------------------------------------------------- the size of the work
+# limits checked before anything runs (from the axis sizes: no point of the grid is materialised)
+MAX_STORE_BYTES = 8 * 10**9  # results store, uncompressed float64: 1 000 points x 72 variables = 0.23 GB
+MAX_ELEMENTS = 10**7  # batch elements (points x replicates) on this machine: about 22 hours of one core
+MAX_ELEMENTS_SCHEDULER = 10**8  # with --scheduler (an existing cluster): 10^5 tasks of 1 000 elements
+SECONDS_PER_ELEMENT = 0.008  # engine + Dataset + statistics, one core (1 000 points x 10 replicates: 84 s)
+
+
+@dataclass(frozen=True)
+class Estimation:
+    """The size of a sweep before it starts: work (batch elements, time) and results (store bytes)."""
+
+    points: int
+    replicates: int
+    variables: int
+    elements: int
+    store_bytes: int
+    seconds: float  # of one core
+    workers: int
+
+    def __str__(self) -> str:
+        cells = f"{self.variables} variables x {len(ANNEES)} years x {len(ORGANISMES_SORTIE)} organismes x " \
+                f"{len(STATISTIQUES)} statistics"
+        return (f"{_count(self.points)} points x {_count(self.replicates)} replicates = {_count(self.elements)} batch "
+                f"elements, about {_duration(self.seconds / self.workers)}"
+                f"{f' on {self.workers} workers' if self.workers > 1 else ' on one core'}; results store "
+                f"{_bytes(self.store_bytes)} ({cells} per point)")
+
+
+def estimate(points: int, replicates: int, variables: int, workers: int | None = None) -> Estimation:
+    """The size of the work and of the results of ``points`` × ``replicates`` (plain integers)."""
+    elements = int(points) * int(replicates)
+    cell = len(ANNEES) * len(ORGANISMES_SORTIE) * len(STATISTIQUES) * 8
+    return Estimation(int(points), int(replicates), int(variables), elements, int(points) * int(variables) * cell,
+                      elements * SECONDS_PER_ELEMENT, max(1, int(workers or 1)))
+
+
+def check_estimate(est: Estimation, *, scheduler: str | None = None, what: str = "--grid") -> None:
+    """Refuse (exit 2) a sweep past the limits, with the estimate and the ways out."""
+    max_elements = MAX_ELEMENTS_SCHEDULER if scheduler else MAX_ELEMENTS
+    past = []
+    if est.store_bytes > MAX_STORE_BYTES:
+        past.append(f"results store over {_bytes(MAX_STORE_BYTES)}")
+    if est.elements > max_elements:
+        past.append(f"over {_count(max_elements)} batch elements" + ("" if scheduler else " on this machine"))
+    if past:
+        raise InputError([Problem(
+            "command line", what, f"{_count(est.points)} points", f"too large to start: {est}; {', '.join(past)}",
+            f"a results store of at most {_bytes(MAX_STORE_BYTES)} and at most {_count(MAX_ELEMENTS)} batch "
+            f"elements (points x replicates; {_count(MAX_ELEMENTS_SCHEDULER)} with --scheduler): fewer variables "
+            "(--outputs), fewer points, fewer replicates, or --scheduler ADDR (an existing dask cluster)")])
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", " ") if n < 10**7 else f"{n:.2e}".replace("e+0", "e").replace("e+", "e")
+
+
+def _bytes(n: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} B"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.3g} days"
+
+
+# ----------------------------------------------------------------------------- the spec
+@dataclass(frozen=True)
+class Sweep:
+    """Everything a worker needs to compute a block (picklable)."""
+
+    scenario: str  # absolute path
+    grille: Grille
+    replicates: int
+    seed: int
+    mode: Mode
+    outputs: tuple[str, ...]
+    chunks: tuple[int, ...]
+
+    @property
+    def block_grid(self) -> tuple[int, ...]:
+        return tuple(math.ceil(n / c) for n, c in zip(self.grille.shape, self.chunks))
+
+    @property
+    def n_blocks(self) -> int:
+        return math.prod(self.block_grid)
+
+    def block_slices(self, b: int) -> tuple[slice, ...]:
+        pos = np.unravel_index(b, self.block_grid)
+        return tuple(slice(int(i) * c, min((int(i) + 1) * c, n)) for i, c, n in zip(pos, self.chunks, self.grille.shape))
+
+    def block_points(self, b: int) -> list[tuple[int, ...]]:
+        """Grid indices of the points of block ``b``, in C order."""
+        ranges = [range(s.start, s.stop) for s in self.block_slices(b)]
+        grid = np.stack(np.meshgrid(*[np.array(r) for r in ranges], indexing="ij"), -1).reshape(-1, len(ranges))
+        return [tuple(int(i) for i in row) for row in grid]
+
+    def fingerprint(self) -> str:
+        """A hash of the inputs: scenario chain and catalogue contents, grid, replicates, seed, outputs."""
+        sc = load_scenario(self.scenario)
+        files = {str(f): file_hash(Path(f)) for f in sc.chain}
+        files.update({f.name: file_hash(f) for f in catalogue_files()})
+        body = {"files": files, "grid": self.grille.describe(), "replicates": self.replicates,
+                "seed": self.seed, "mode": self.mode, "outputs": list(self.outputs), "chunks": list(self.chunks),
+                "cogsim": __version__}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def choose_chunks(shape: Sequence[int], replicates: int, target: int = BATCH_TARGET) -> tuple[int, ...]:
+    """Block shape: about ``target / replicates`` points, whole along the last axes first."""
+    points = max(1, target // max(replicates, 1))
+    chunks = []
+    room = points
+    for n in reversed(shape):
+        c = max(1, min(n, room))
+        chunks.append(c)
+        room = max(1, room // c)
+    return tuple(reversed(chunks))
+
+
+# ----------------------------------------------------------------------------- computing a block
+@functools.lru_cache(maxsize=4)
+def _scenario(path: str) -> Parametres:
+    return load_scenario(path).parametres
+
+
+# points that differ only in the engine's batch parameters or in parameters the engine never reads
+# (which the post-processing reads per batch element, model.params.scenario.ParametresLot) share an engine
+# batch and a Dataset; tests/test_sweep.py checks each against a run of its own
+def en_lot(parameter) -> bool:
+    """Can points that differ in this parameter share an engine batch and a Dataset?"""
+    if parameter.by_organisme:
+        return parameter.name in PARAMETRES_LOT or parameter.name in HORS_MOTEUR_ORGANISME
+    return parameter.path in HORS_MOTEUR
+
+
+def statistiques(values: np.ndarray, replicates: int) -> np.ndarray:
+    """(..., points × replicates) -> (points, ..., statistique): mean, 5/50/95 % quantiles, std."""
+    lead = values.shape[:-1]
+    v = values.reshape(*lead, -1, replicates)
+    v = np.moveaxis(v, -2, 0)  # (P, ..., R)
+    out = np.empty((*v.shape[:-1], len(STATISTIQUES)))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells (no target): NaN statistics
+        out[..., 0] = v.mean(-1)
+        out[..., 1:4] = np.moveaxis(np.quantile(v, QUANTILES, axis=-1), 0, -1)
+        out[..., 4] = v.std(-1, ddof=1) if replicates > 1 else np.nan
+    return out
+
+
+def evaluate_block(sweep: Sweep, b: int) -> dict[str, np.ndarray]:
+    """The statistics of block ``b``: variable -> array (*block shape, year, organisme, statistique)."""
+    par = _scenario(sweep.scenario)
+    base_dir = Path(sweep.scenario).parent
+    points = sweep.block_points(b)
+    grille = sweep.grille
+    pars = [grille.parametres(par, idx) for idx in points]
+    # one engine batch and one Dataset per group of points that differ only in batchable parameters
+    fixed = [[not en_lot(lv.parameter) for lv in a.levers] for a in grille.axes]
+    swept = [path for a in grille.axes for lv in a.levers for path in lv.resolved_paths]
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for k, idx in enumerate(points):
+        groups[tuple(float(a.values[i, j]) for a, i, fx in zip(grille.axes, idx, fixed)
+                     for j, f in enumerate(fx) if f)].append(k)
+    R = sweep.replicates
+    out = {v: np.empty((len(points), len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))) for v in sweep.outputs}
+    for members in groups.values():
+        lot = ParametresLot([pars[k] for k in members], R, swept) if len(members) > 1 else pars[members[0]]
+        etat0 = etat_initial(lot, base_dir=base_dir)
+        traj = simulate(lot, etat0, replicates=R, seed=sweep.seed, mode=sweep.mode)
+        ds = build_dataset(traj, lot)
+        tab = Tableaux(ds)
+        for v in sweep.outputs:
+            out[v][members] = statistiques(aggregate_values(ds, v, tab), R)
+    shape = tuple(s.stop - s.start for s in sweep.block_slices(b))
+    return {v: x.reshape(*shape, *x.shape[1:]) for v, x in out.items()}
+
+
+# ----------------------------------------------------------------------------- the store
+def _template(sweep: Sweep, attrs: dict[str, Any]) -> xr.Dataset:
+    import dask.array as da
+
+    g = sweep.grille
+    dims = (*g.names, "year", "organisme", "statistique")
+    shape = (*g.shape, len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))
+    chunks = (*sweep.chunks, len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))
+    variables = {}
+    for v in sweep.outputs:
+        units, ln, ln_fr, agg = REGISTRE[v]
+        variables[v] = (dims, da.full(shape, np.nan, chunks=chunks),
+                        {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg})
+    coords: dict[str, Any] = {
+        "year": ("year", list(ANNEES), {"long_name": "Calendar year", "long_name_fr": "Année civile"}),
+        "organisme": ("organisme", list(ORGANISMES_SORTIE),
+                      {"long_name": "Organisme, régime général and total", "long_name_fr": "Organisme"}),
+        "statistique": ("statistique", list(STATISTIQUES),
+                        {"long_name": "Statistic over the replicates: mean, 5/50/95 % quantiles, standard "
+                                      "deviation", "long_name_fr": "Statistique sur les réplications"}),
+    }
+    for axe in g.axes:
+        lv = axe.levers[0]
+        if len(axe.levers) == 1:
+            coords[axe.name] = (axe.name, axe.values[:, 0], {
+                "units": lv.parameter.unit, "long_name": lv.parameter.title, "long_name_fr": lv.parameter.title_fr,
+                "parametre": lv.path, "annee_debut": lv.years[0] if lv.years else "", "type_axe": axe.kind})
+        else:
+            coords[axe.name] = (axe.name, np.arange(axe.size), {"long_name": axe.description or axe.name,
+                                                                "type_axe": axe.kind})
+            for j, lever in enumerate(axe.levers):
+                coords[f"{axe.name}:{lever.path}"] = (axe.name, axe.values[:, j], {
+                    "units": lever.parameter.unit, "long_name": lever.parameter.title, "parametre": lever.path})
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _write_block(store: Path, sweep: Sweep, b: int, result: dict[str, np.ndarray]) -> None:
+    g = sweep.grille
+    dims = (*g.names, "year", "organisme", "statistique")
+    ds = xr.Dataset({v: (dims, x) for v, x in result.items()})
+    region = {name: s for name, s in zip(g.names, sweep.block_slices(b))}
+    region.update(year=slice(None), organisme=slice(None), statistique=slice(None))
+    ds.to_zarr(store, region=region, mode="r+", zarr_format=2)
+
+
+def _mark_done(partial: Path, b: int) -> None:
+    marker = partial / DONE_DIR / f"{b}.done"
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds") + "\n")
+    os.replace(tmp, marker)
+
+
+def _done(partial: Path) -> set[int]:
+    d = partial / DONE_DIR
+    return {int(p.stem) for p in d.glob("*.done")} if d.is_dir() else set()
+
+
+def open_sweep(path: str | Path) -> xr.Dataset:
+    """The Dataset of a finished sweep (lazily loaded from its Zarr store)."""
+    ds = xr.open_zarr(Path(path) / STORE)
+    for k, v in list(ds.attrs.items()):
+        if isinstance(v, str) and v[:1] in "[{":
+            try:
+                ds.attrs[k] = json.loads(v)
+            except ValueError:
+                pass
+    return ds
+
+
+# ----------------------------------------------------------------------------- running
+def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str | Path | None = None,
+            replicates: int | None = None, seed: int | None = None, deterministic: bool = False,
+            outputs: Sequence[str] | None = None, block_points: int | None = None,
+            precision: Sequence[str] = (), grille: Grille | None = None, scheduler: str | None = None) -> Sweep:
+    """Validate everything (scenario, grid, outputs, precision targets, the size of the work:
+    :func:`check_estimate`, from the axis sizes) before anything runs.
+
+    Sweeps need the optional dependencies of ``cogsim[sweep]`` (dask, zarr): without them, a clear
+    message (exit 2) says how to install them.
+
+    ``grille`` is a grid already built (``cogsim sensitivity`` passes its design as one bundle axis);
+    otherwise the grid comes from ``sweep_file`` and ``grid``.
+    """
+    check_optional_dependencies()
+    sc = load_scenario(scenario, simulation_overrides(seed=seed, deterministic=deterministic))
+    par = sc.parametres
+    problems: list[Problem] = []
+    axes = list(grille.axes) if grille is not None else []
+    grille_file = None
+    try:
+        if sweep_file is not None:
+            grille_file = load_sweep_file(sweep_file, par)
+            axes.extend(grille_file.axes)
+        axes.extend(parse_grid(list(grid), par))
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if not axes and not problems:
+        problems.append(Problem("command line", "--grid", MISSING, "nothing to sweep",
+                                "--grid PATH=V1,V2,... (repeatable) or --file SWEEP.toml"))
+    try:
+        precisions = parse_precision(precision)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        precisions = []
+    if precisions and par["simulation.mode"] == "deterministic":
+        problems.append(Problem("command line", "--precision", precision[0], "a deterministic sweep has no "
+                                "sampling error", "--precision without --deterministic"))
+    names = [a.name for a in axes]
+    if len(set(names)) != len(names):
+        problems.append(Problem("command line", "--grid", names, "an axis is given twice (sweep file and --grid)",
+                                "each axis once"))
+    outs = tuple(outputs) if outputs else tuple(REGISTRE)
+    outs = outs + tuple(p.variable for p in precisions if p.variable not in outs) if outputs else outs
+    for o in outs:
+        if o not in REGISTRE:
+            import difflib
+            close = difflib.get_close_matches(o, list(REGISTRE), n=1)
+            problems.append(Problem("command line", "--outputs", o, f"unknown variable '{o}'" +
+                                    (f"; did you mean '{close[0]}'?" if close else ""),
+                                    "variables of results.csv (cogsim describe lists them in README)"))
+    if problems:
+        raise InputError(problems)
+    built = grille is None
+    if built:
+        header = grille_file.header if grille_file is not None else ()
+        grille = Grille(tuple(axes), grille_file.source if grille_file is not None and not grid else "command line",
+                        header)
+    mode = par["simulation.mode"]
+    R = 1 if mode == "deterministic" else (replicates or DEFAULT_REPLICATES)
+    check_estimate(estimate(grille.size, R, len(outs)), scheduler=scheduler,
+                   what="--grid" if grid else "--file" if sweep_file is not None else "--param")
+    if built:
+        check_grid(grille, par)
+    target = BATCH_TARGET if block_points is None else block_points * R
+    return Sweep(str(Path(scenario).resolve()), grille, R, int(par["simulation.seed"]), mode, outs,
+                 choose_chunks(grille.shape, R, target))
+
+
+def check_optional_dependencies() -> None:
+    import importlib.util
+
+    missing = [m for m in ("dask", "distributed", "zarr") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise InputError([Problem("installation", "optional dependencies", ", ".join(missing),
+                                  "sweeps and sensitivity analyses need the optional dependencies of cogsim[sweep]",
+                                  "pip install -e '.[sweep]' (from the project folder) or pip install 'cogsim[sweep]'")])
+
+
+def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str | Path | None = None,
+              out: str | Path | None = None, replicates: int | None = None, seed: int | None = None,
+              deterministic: bool = False, outputs: Sequence[str] | None = None, workers: int | None = None,
+              scheduler: str | None = None, resume: bool = False, progress: bool | None = None,
+              block_points: int | None = None, precision: Sequence[str] = (),
+              max_replicates: int = MAX_REPLICATES, on_block: Callable[[int, Any], None] | None = None,
+              results_dir: str | Path = "results", grille: Grille | None = None) -> Path:
+    """Run a sweep and write ``OUT/`` (``sweep.zarr`` + ``manifest.json``); return ``OUT``.
+
+    With ``precision`` (``VAR:ORGANISME:YEAR=HALF_WIDTH[%]``, see :mod:`model.analysis.precision`), a pilot of
+    ``replicates`` (default 20) replicates at the grid's corners picks the number of replicates.
+    ``on_block(b, client)`` is called after each block is written (tests use it to kill a worker).
+    """
+    t0 = time.perf_counter()
+    if scheduler is not None and scheduler_problem(scheduler) is not None:
+        raise InputError([scheduler_problem(scheduler)])  # before anything is computed or written
+    sweep = prepare(scenario, grid=grid, sweep_file=sweep_file, replicates=replicates, seed=seed,
+                    deterministic=deterministic, outputs=outputs, block_points=block_points, precision=precision,
+                    grille=grille, scheduler=scheduler)
+    precision_report = None
+    if precision:
+        pilot = replicates or PILOT_REPLICATES
+        sweep, precision_report = choose_replicates(replace(sweep, replicates=pilot), parse_precision(precision),
+                                                    max_replicates, block_points)
+        print(precision_report["message"], file=sys.stderr)
+    size = estimate(sweep.grille.size, sweep.replicates, len(sweep.outputs), workers)
+    check_estimate(size, scheduler=scheduler)
+    print(f"estimate: {size}", file=sys.stderr)
+    target = Path(out) if out else Path(results_dir) / f"{Path(scenario).stem}-sweep"
+    partial = target.with_name(target.name + ".partial")
+    fingerprint = sweep.fingerprint()
+    manifest = _manifest(sweep, fingerprint)
+    if precision_report is not None:
+        manifest["precision"] = precision_report
+    store = partial / STORE
+    if resume and not partial.exists() and target.exists():
+        if _fingerprint_of(target) == fingerprint:
+            return target  # finished already, with the same inputs
+        raise InputError([Problem("command line", "--resume", target, "a finished sweep of other inputs "
+                                  "(scenario, grid, replicates, seed, outputs or code) is at this path; --resume "
+                                  "only finishes an interrupted sweep of the same inputs",
+                                  "the same inputs, or the command without --resume to replace that sweep, or "
+                                  "another --out")])
+    check_target(target, "sweep")  # before anything is computed, connected or written
+    # the cluster next: an unreachable scheduler is bad input, and nothing is on disk yet
+    client, cluster = _client(workers, scheduler) if (workers or scheduler) else (None, None)
+    try:
+        with claim_output(target, "sweep", resumable=True) as claim:
+            resuming = resume and claim.existed and (partial / MANIFEST).is_file()
+            if resuming:
+                before = _fingerprint_of(partial)
+                if before != fingerprint:
+                    raise InputError([Problem(str(partial), "fingerprint", before or MISSING,
+                                              "the interrupted sweep was started with other inputs (scenario, grid, "
+                                              "replicates, seed, outputs or code)",
+                                              f"the same inputs ({fingerprint[:12]}), or the command without "
+                                              "--resume to start again")])
+            else:
+                if claim.existed:
+                    claim.restart()  # an interrupted sweep of cogsim's own, started again from nothing
+                (partial / DONE_DIR).mkdir()
+                _template(sweep, _attrs(sweep, fingerprint)).to_zarr(store, compute=False, mode="w", zarr_format=2)
+                _write_json(partial / MANIFEST, manifest)
+            done = _done(partial)
+            todo = [b for b in range(sweep.n_blocks) if b not in done]
+            bar = _progress(len(todo), sweep.n_blocks - len(todo), sweep.n_blocks, progress)
+            try:
+                if client is not None:
+                    _run_distributed(client, sweep, fingerprint, todo, store, partial, bar, on_block)
+                else:
+                    for b in todo:
+                        _write_block(store, sweep, b, evaluate_block(sweep, b))
+                        _mark_done(partial, b)
+                        bar.update(1)
+                        if on_block:
+                            on_block(b, None)
+            finally:
+                bar.close()
+            manifest["timings_s"] = {"total_s": round(time.perf_counter() - t0, 3)}
+            manifest["blocks"] = {"total": sweep.n_blocks, "resumed_from": len(done)}
+            _write_json(partial / MANIFEST, manifest)
+            shutil.rmtree(partial / DONE_DIR)
+            claim.publish()
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    return target
+
+
+def choose_replicates(sweep: Sweep, precisions: Sequence[Precision], max_replicates: int,
+                      block_points: int | None = None) -> tuple[Sweep, dict[str, Any]]:
+    """Run ``sweep.replicates`` pilot replicates at the grid's corners (the two ends of the first four
+    axes, the middle of the others) and return the sweep with the replicates that reach every target
+    half-width at every pilot point, and a report."""
+    axes = tuple(replace(a, values=a.values[[0, a.size - 1] if i < 4 and a.size > 1 else [a.size // 2]])
+                 for i, a in enumerate(sweep.grille.axes))
+    g = Grille(axes, sweep.grille.source, sweep.grille.header)
+    variables = tuple(dict.fromkeys(p.variable for p in precisions))
+    pilot = replace(sweep, grille=g, outputs=variables, chunks=g.shape)
+    res = evaluate_block(pilot, 0)
+    needed: dict[str, dict[str, float]] = {}
+    for p in precisions:
+        cell = res[p.variable][..., ANNEES.index(p.year), ORGANISMES_SORTIE.index(p.organisme), :]
+        means, sds = cell[..., 0].ravel(), cell[..., STATISTIQUES.index("ecart_type")].ravel()
+        n = max(replicates_needed(float(sd), float(m), p) for sd, m in zip(sds, means))
+        needed[p.text] = {"replicates": n, "pilot_sd_max": float(np.nanmax(sds)) if np.isfinite(sds).any() else None}
+    chosen, report = choose(needed, sweep.replicates, max_replicates, f" at {g.size} corner point(s)")
+    report["pilot_points"] = g.size
+    target = BATCH_TARGET if block_points is None else block_points * chosen
+    return replace(sweep, replicates=chosen, chunks=choose_chunks(sweep.grille.shape, chosen, target)), report
+
+
+def _run_distributed(client, sweep: Sweep, tag: str, todo: list[int], store: Path, partial: Path, bar,
+                     on_block) -> None:
+    """Submit the blocks to the cluster, a few per worker at a time (so that the scheduler's memory does
+    not grow with the grid), and write each result as it arrives."""
+    from dask.distributed import as_completed
+
+    spec = client.scatter(sweep, broadcast=True)
+    window = 2 * max(1, len(client.scheduler_info()["workers"])) + 2
+    pending = iter(todo)
+    futures = {}
+
+    def submit_next(ac=None) -> None:
+        b = next(pending, None)
+        if b is None:
+            return
+        fut = client.submit(evaluate_block, spec, b, key=f"cogsim-bloc-{b}-{tag[:12]}", retries=3)
+        futures[fut] = b
+        if ac is not None:
+            ac.add(fut)
+
+    for _ in range(window):
+        submit_next()
+    ac = as_completed(list(futures))
+    for fut in ac:
+        b = futures.pop(fut)
+        _write_block(store, sweep, b, fut.result())
+        _mark_done(partial, b)
+        fut.release()
+        bar.update(1)
+        submit_next(ac)
+        if on_block:
+            on_block(b, client)
+
+
+SCHEDULER_ALLOWED = ("the address of a running dask scheduler: tcp://HOST:PORT (or HOST:PORT), tls://HOST:PORT, "
+                     "ws://HOST:PORT, wss://HOST:PORT or ucx://HOST:PORT, e.g. tcp://10.0.0.5:8786")
+
+
+def scheduler_problem(address: str) -> Problem | None:
+    """What is wrong with a ``--scheduler`` address (None if it has the form dask accepts)."""
+    import re
+
+    m = re.fullmatch(r"(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
+                     r":([0-9]{1,5})", address)
+    if m is None or not 1 <= int(m.group(3)) <= 65535:
+        return Problem("command line", "--scheduler", address, "not a dask scheduler address", SCHEDULER_ALLOWED)
+    return None
+
+
+def scheduler_address(text: str) -> str:
+    """argparse type of ``--scheduler``: the address checked before anything is computed or written."""
+    problem = scheduler_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a dask scheduler address; allowed: {SCHEDULER_ALLOWED}")
+    return text
+
+
+def _client(workers: int | None, scheduler: str | None):
+    import logging
+
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError([Problem("command line", "--scheduler", scheduler, f"cannot connect: {exc}",
+                                      "the address of a running dask scheduler, e.g. tcp://10.0.0.5:8786")])
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def _progress(total: int, initial: int, n_blocks: int, enabled: bool | None):
+    from tqdm import tqdm
+
+    return tqdm(total=n_blocks, initial=initial, unit="bloc", desc="sweep", file=sys.stderr,
+                disable=(None if enabled is None else not enabled), dynamic_ncols=True)
+
+
+def _attrs(sweep: Sweep, fingerprint: str) -> dict[str, Any]:
+    g = sweep.grille
+    return {"title": dict(g.header).get("title", f"Sweep of {Path(sweep.scenario).name}"),
+            "scenario": sweep.scenario, "seed": sweep.seed, "mode": sweep.mode, "replicates": sweep.replicates,
+            "grid": json.dumps(g.describe(), ensure_ascii=False), "cogsim_version": __version__,
+            "git_commit": git_commit()["commit"] or "unknown", "fingerprint": fingerprint,
+            "random_streams": "common random numbers: replicate r uses SeedSequence(seed, spawn_key=(r, flow)) "
+                              "at every grid point"}
+
+
+def _manifest(sweep: Sweep, fingerprint: str) -> dict[str, Any]:
+    sc = load_scenario(sweep.scenario)
+    return {"created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "command": sys.argv,
+            "scenario": {"file": sweep.scenario, "header": dict(sc.header), "chain": [str(f) for f in sc.chain]},
+            "grid": sweep.grille.describe(), "grid_source": sweep.grille.source, "shape": list(sweep.grille.shape),
+            "replicates": sweep.replicates, "seed": sweep.seed, "mode": sweep.mode, "outputs": list(sweep.outputs),
+            "statistics": list(STATISTIQUES), "chunks": list(sweep.chunks), "fingerprint": fingerprint,
+            "warnings": [w.as_dict() for w in sc.warnings],
+            "code": {"cogsim": __version__, **git_commit()}}
+
+
+def _fingerprint_of(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+

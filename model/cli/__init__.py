@@ -1,0 +1,2 @@
+"""The command line: argument parsing, printing and exit codes only (the only layer that prints).
+"""

@@ -1,0 +1,39 @@
+"""``cogsim report``: charts, PDF note and XLSX workbook from a saved run.
+"""
+
+from __future__ import annotations
+import argparse
+from pathlib import Path
+from model.outputs.rapport import TEXTS, write_report
+
+
+# ----------------------------------------------------------------------------- command line
+def register(subparsers) -> None:
+    """Add ``report RUN_DIR [--lang fr|en] [--compare RUN_DIR ...]`` to an argparse subparsers object
+    (its ``parser_class`` is the caller's); the parsed namespace carries ``func=command``."""
+    p = subparsers.add_parser(
+        "report", help="charts + PDF note + XLSX workbook from a saved run (writes RUN_DIR/report/)",
+        description="Draw the charts, write a PDF note and an XLSX workbook from a saved run folder, into "
+                    "RUN_DIR/report/ (replaced whole; nothing half-written on failure).")
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder written by `cogsim run`")
+    p.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS,
+                   help="language of the charts, note and workbook (default fr)")
+    p.add_argument("--compare", type=Path, nargs="+", metavar="RUN_DIR", default=[],
+                   help="other run folders to compare with (adds the scenario-comparison chart)")
+    p.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run the ``report`` command; returns the exit code (bad input raises :class:`InputError`)."""
+    lang = getattr(args, "lang", None) or "fr"
+    out = write_report(args.run_dir, lang=lang, compare=getattr(args, "compare", None) or ())
+    files = sorted(p.name for p in out.iterdir())
+    charts = sorted({f.rsplit(".", 1)[0] for f in files if f.endswith(".svg")})
+    print(f"{TEXTS[lang]['written']} {out}")
+    for name in files:
+        if name.endswith(("_note.pdf", ".xlsx")):
+            print(f"  {name}")
+    print("  " + TEXTS[lang]["charts_listed"].format(n=len(charts)))
+    for name in charts:
+        print(f"    {name}.png .svg .pdf")
+    return 0

@@ -1,0 +1,60 @@
+"""``cogsim sweep``: a grid of scenarios from the command line.
+"""
+
+from __future__ import annotations
+import argparse
+import sys
+from pathlib import Path
+from model.analysis.precision import MAX_REPLICATES
+from model.analysis.sweep import BATCH_TARGET, DEFAULT_REPLICATES, STATISTIQUES, STORE, open_sweep, run_sweep, scheduler_address
+
+
+# ----------------------------------------------------------------------------- command line
+def register(sub) -> None:
+    from model.cli.main import positive_int, non_negative_int
+
+    p = sub.add_parser("sweep", help="run a grid of scenarios (cartesian product, streamed to Zarr)",
+                       description="Cartesian grid over numeric parameters; one Dataset with one dimension per "
+                                   "swept parameter, streamed to OUT/sweep.zarr block by block.")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("--grid", action="append", default=[], metavar="PATH[@YEAR]=V1,V2,...|LOW:HIGH:N",
+                   help="an axis of the grid (repeatable)")
+    p.add_argument("--file", dest="sweep_file", type=Path, help="a sweep file (TOML) with [[levier]] and "
+                   "[[incertitude]] axes")
+    p.add_argument("--replicates", type=positive_int, help=f"replicates per point (default {DEFAULT_REPLICATES})")
+    p.add_argument("--seed", type=non_negative_int)
+    p.add_argument("--deterministic", action="store_true", help="expected values, one replicate per point")
+    p.add_argument("--outputs", help="comma-separated result variables to keep (default: all)")
+    p.add_argument("--out", type=Path, help="output folder (default results/<scenario>-sweep)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=positive_int, help="start a local dask.distributed cluster of N workers")
+    group.add_argument("--scheduler", type=scheduler_address, help="address of an existing dask.distributed "
+                       "scheduler (tcp://HOST:PORT)")
+    p.add_argument("--precision", action="append", default=[], metavar="VAR:ORGANISME:YEAR=HALF_WIDTH[%]",
+                   help="pick the replicates so that the 95%% confidence half-width of these means is reached "
+                        "(a pilot of --replicates, default 20, at the grid's corners); repeatable")
+    p.add_argument("--max-replicates", type=positive_int, default=MAX_REPLICATES,
+                   help=f"upper limit for --precision (default {MAX_REPLICATES})")
+    p.add_argument("--resume", action="store_true", help="finish an interrupted sweep of the same inputs")
+    p.add_argument("--block-points", type=positive_int, help="grid points per task (default: about "
+                   f"{BATCH_TARGET} batch elements / replicates)")
+    p.set_defaults(func=_cmd_sweep)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
+    try:
+        target = run_sweep(args.scenario, grid=args.grid, sweep_file=args.sweep_file, out=args.out,
+                           replicates=args.replicates, seed=args.seed, deterministic=args.deterministic,
+                           outputs=outputs, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                           block_points=args.block_points, precision=args.precision,
+                           max_replicates=args.max_replicates)
+    except KeyboardInterrupt:
+        print("interrupted: the blocks finished so far are kept in the .partial folder beside the output; "
+              "the same command with --resume finishes the sweep", file=sys.stderr)
+        return 130
+    ds = open_sweep(target)
+    axes = ", ".join(f"{a['name']} ({len(a['values'])})" for a in ds.attrs["grid"])
+    print(f"{target / STORE}: {axes}; {ds.attrs['replicates']} replicate(s) per point, "
+          f"{len(ds.data_vars)} variables x year x organisme x {', '.join(STATISTIQUES)}")
+    return 0

@@ -1,0 +1,239 @@
+"""Scenario files: load, validate (every problem at once), chain baselines, resolve parameters.
+
+A scenario file is TOML: a ``[scenario]`` header (title, author, reference, baseline, description) and
+only the changes against its baseline. ``baseline = "other.toml"`` (relative to the file) chains
+scenarios; with no baseline the catalogue defaults are the baseline. For a parameter that varies by
+year, a scalar sets every year and a table ``{2018 = 0.5, 2020 = 0.4}`` sets the value from each listed
+year until the next listed year (and to 2022 after the last one); years before the first listed year
+keep the baseline's values.
+
+Examples
+--------
+>>> from model.params.scenario import load_scenario
+>>> sc = load_scenario("scenarios/cog_2018_2022.toml")            # doctest: +SKIP
+>>> sc.parametres["organismes.cnaf.taux_remplacement"]            # doctest: +SKIP
+array([1.05, 0.95, 0.8 , 0.8 , 0.8 , 0.6 , 0.6 , 0.6 , 0.6 , 0.6 ])
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+
+from model.params.calendrier import ORGANISMES
+from model.params.catalogue import load_catalogue, lookup
+from model.params.errors import InputError, Problem
+from model.params.lecture import lire_octets, lire_toml
+from model.params.parametres import Parametres
+from model.params.validation import TOUS, Validator, cross_checks, resolve_value
+
+
+# ----------------------------------------------------------------------------- the scenario
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded, validated scenario.
+
+    Attributes
+    ----------
+    file : the scenario file.
+    header : the ``[scenario]`` table.
+    chain : the files read, from the root baseline to this file.
+    parametres : the fully resolved parameters.
+    baseline : the parameters of the baseline (catalogue defaults, or the named baseline file).
+    warnings : soft-bound warnings, recorded with the results.
+    hashes : sha256 of every file read.
+    """
+
+    file: Path
+    header: Mapping[str, str]
+    chain: tuple[Path, ...]
+    parametres: Parametres
+    baseline: Parametres
+    warnings: tuple[Problem, ...]
+    hashes: Mapping[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.file.stem
+
+
+@functools.cache
+def default_parametres() -> Parametres:
+    """The baseline: the catalogue defaults, resolved, with the fitted parameters of
+    ``calibration/parametres_calibres.toml`` on top (written by ``cogsim calibrate``)."""
+    from model.params.calibres import parametres_calibres
+
+    values = dict(catalogue_defaults())
+    for path, raw in parametres_calibres().items():
+        values[path] = resolve_value(lookup(path), raw, values[path])
+    return Parametres(values)
+
+
+@functools.cache
+def catalogue_defaults() -> Parametres:
+    """The catalogue defaults alone, resolved (before calibration)."""
+    values: dict[str, Any] = {}
+    for p in load_catalogue().values():
+        if p.by_organisme:
+            d = p.default
+            for o in ORGANISMES:
+                v = d[o] if isinstance(d, dict) and o in d else d
+                values[f"organismes.{o}.{p.name}"] = resolve_value(p, v, None)
+        else:
+            values[p.path] = resolve_value(p, p.default, None)
+    return Parametres(values)
+
+
+# ----------------------------------------------------------------------------- reading files
+def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict | None:
+    """Read a scenario file through the bounded reader; its problems go to ``problems``."""
+    try:
+        return lire_toml(path, shown, "TOML file")
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file, read through the bounded reader."""
+    return hashlib.sha256(lire_octets(path, _shown(path))).hexdigest()
+
+
+# ----------------------------------------------------------------------------- loading
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
+                  overrides_source: str = "command line") -> Scenario:
+    """Load, validate and resolve a scenario file and its baseline chain.
+
+    Parameters
+    ----------
+    path : the scenario TOML file.
+    overrides : extra ``{path: raw value}`` changes applied last (command-line options), validated
+        like file values and reported under ``overrides_source``.
+
+    Raises
+    ------
+    InputError
+        With every problem found in every file of the chain.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    chain: list[tuple[Path, dict, list]] = []
+    seen: list[Path] = []
+    current: Path | None = path
+    referrer: tuple[str, str] | None = None
+    while current is not None:
+        shown = _shown(current)
+        resolved = current.resolve()
+        if resolved in seen:
+            cycle = " -> ".join(_shown(s) for s in seen + [resolved])
+            problems.append(Problem(referrer[0], "scenario.baseline", referrer[1], f"circular baseline ({cycle})",
+                                    "a chain of baselines without a loop"))
+            break
+        seen.append(resolved)
+        if referrer is not None and not current.exists():
+            problems.append(Problem(referrer[0], "scenario.baseline", referrer[1], "baseline file not found",
+                                    f"an existing file relative to {Path(referrer[0]).parent or '.'}"))
+            break
+        raw = _read_toml(current, shown, problems)
+        if raw is None:
+            break
+        v = Validator(shown, problems)
+        header, changes = v.check_file(raw)
+        chain.append((current, header, changes))
+        base = header.get("baseline") if isinstance(header.get("baseline"), str) else None
+        if base:
+            referrer = (shown, base)
+            current = current.parent / base
+        else:
+            current = None
+    override_changes: list = []
+    if overrides:
+        v = Validator(overrides_source, problems)
+        for opath, value in overrides.items():
+            p = lookup(opath)
+            if p is None:
+                v.unknown(opath, value, opath, [q for p in load_catalogue().values() for q in p.paths()])
+            elif v.check_value(p, opath, value):
+                parts = opath.split(".")
+                if p.by_organisme and parts[1] == TOUS:  # every organisme, as in scenario files
+                    override_changes.extend((p, f"organismes.{o}.{parts[2]}", value) for o in ORGANISMES)
+                else:
+                    override_changes.append((p, opath, value))
+
+    # a file of the chain that could not be read leaves nothing to cross-check; otherwise the
+    # cross-parameter bounds are checked on the valid values, so every problem is reported at once
+    if any(p.severity == "error" and (not p.path or p.path == "scenario.baseline" or "duplicate key" in p.message)
+           for p in problems):
+        raise InputError(problems)
+
+    files = list(reversed(chain))  # root baseline first, this scenario last
+    values = dict(default_parametres())
+    baseline_values = dict(values)
+    state_set_by: tuple[str, str] | None = None
+    for i, (f, _header, changes) in enumerate(files + [(Path.cwd() / "_", {}, override_changes)]):
+        if i == len(files) - 1:
+            baseline_values = dict(values)
+        for p, cpath, raw in changes:
+            if cpath == "etat_initial.fichier" and raw:
+                # a data file is relative to the scenario file that names it
+                state_set_by = (overrides_source if i == len(files) else _shown(f), raw)
+                raw = str(Path(raw) if Path(raw).is_absolute() else (f.parent / raw).resolve())
+            values[cpath] = resolve_value(p, raw, values[cpath])
+    cross_checks(values, _shown(path), problems)
+    if state_set_by is not None and values["etat_initial.fichier"]:
+        _check_state_file(values["etat_initial.fichier"], state_set_by, problems)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InputError(problems)
+    header = chain[0][1]
+    hashes = {_shown(f): file_hash(f) for f, _, _ in files}
+    return Scenario(
+        file=path,
+        header=MappingProxyType(dict(header)),
+        chain=tuple(f for f, _, _ in files),
+        parametres=Parametres(values),
+        baseline=Parametres(baseline_values),
+        warnings=tuple(p for p in problems if p.severity == "warning"),
+        hashes=MappingProxyType(hashes),
+    )
+
+
+def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Problem]) -> None:
+    """Read the initial-state CSV a scenario names, so that ``check`` reports its problems too."""
+    from model.params.effectifs import read_csv
+
+    if not Path(fichier).exists():  # anything else that is not a regular file is refused by read_csv
+        problems.append(Problem(set_by[0], "etat_initial.fichier", set_by[1], f"file not found ({fichier})",
+                                "a CSV file, relative to the scenario file that names it"))
+        return
+    try:
+        read_csv(fichier)
+    except InputError as exc:
+        problems.extend(exc.problems)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user should read it: relative to the working directory when possible."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def check_scenarios(paths: list[str | Path]) -> tuple[list[Problem], list[Problem]]:
+    """Validate several files; returns (errors, warnings) over all of them."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for p in paths:
+        try:
+            sc = load_scenario(p)
+            warnings.extend(sc.warnings)
+        except InputError as exc:
+            errors.extend(exc.problems)
+    return errors, warnings

@@ -1,0 +1,137 @@
+"""The house has floors: each layer of ``model/`` imports only from the layers below it, there is no
+import cycle, and no private name (``_x``) is imported from another module.
+
+The layers, from the bottom up (DESIGN.md, "Data flow and layers"):
+
+    params -> engine -> budget -> service -> results -> analysis -> outputs -> cli
+
+A module may import from its own layer (the arrows inside a layer must not form a cycle) and from any
+layer below. The test reads every import of every module, including those inside functions, so that a
+cycle cannot hide in a lazy import.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "model"
+LAYERS = ("params", "engine", "budget", "service", "results", "analysis", "outputs", "cli")
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
+    if node.level == 0:
+        return node.module or ""
+    base = module.split(".")
+    base = base if is_package else base[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def imports() -> list[tuple[str, str, str, int]]:
+    """(importer, imported module, name, line) for every import of a model module by a model module."""
+    mods = _modules()
+    found = []
+    for name, path in mods.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                target = _resolve(name, path.name == "__init__.py", node)
+                if not target.startswith("model"):
+                    continue
+                for alias in node.names:
+                    sub = f"{target}.{alias.name}"
+                    if sub in mods:  # `from . import graphiques`: the module itself
+                        found.append((name, sub, "*", node.lineno))
+                    else:
+                        found.append((name, target, alias.name, node.lineno))
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("model"):
+                        found.append((name, alias.name, "*", node.lineno))
+    return found
+
+
+def layer(module: str) -> int | None:
+    parts = module.split(".")
+    if len(parts) < 2 or parts[1] not in LAYERS:
+        return None
+    return LAYERS.index(parts[1])
+
+
+def test_every_module_is_in_a_layer():
+    loose = [m for m in _modules() if m != "model" and layer(m) is None]
+    assert loose == [], f"modules outside the layers {LAYERS}: {loose}"
+
+
+def test_arrows_point_down_only():
+    up = [f"{a} (layer {LAYERS[layer(a)]}) imports {b}.{n} (layer {LAYERS[layer(b)]}), line {line}"
+          for a, b, n, line in imports()
+          if layer(a) is not None and layer(b) is not None and layer(b) > layer(a)]
+    assert up == [], "\n".join(up)
+
+
+def test_no_import_cycle():
+    graph: dict[str, set[str]] = {}
+    for a, b, _, _ in imports():
+        if a != b and b != "model":
+            graph.setdefault(a, set()).add(b)
+    # a package's __init__ importing its own modules is its face, not a cycle
+    for a in list(graph):
+        graph[a] = {b for b in graph[a] if not a.startswith(b + ".") or b not in _packages()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if state.get(nxt) is None:
+                cycle = visit(nxt)
+                if cycle:
+                    return cycle
+        state[node] = 2
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if state.get(node) is None:
+            cycle = visit(node)
+            assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def _packages() -> set[str]:
+    return {_module_name(p) for p in PACKAGE.rglob("__init__.py")}
+
+
+def test_no_private_name_crosses_a_module():
+    private = [f"{a} imports {n} from {b}, line {line}" for a, b, n, line in imports()
+               if n.startswith("_") and not n.startswith("__") and a != b]
+    assert private == [], "\n".join(private)
+
+
+@pytest.mark.parametrize("checker", [test_arrows_point_down_only, test_no_private_name_crosses_a_module])
+def test_the_checks_can_fail(checker, tmp_path, monkeypatch):
+    """The checks see a planted violation (a test that cannot fail proves nothing)."""
+    bad = PACKAGE / "params" / "_planted_for_test.py"
+    assert not bad.exists()
+    bad.write_text("from model.cli.main.main import _private_name\n", encoding="utf-8")
+    try:
+        with pytest.raises(AssertionError):
+            checker()
+    finally:
+        bad.unlink()
