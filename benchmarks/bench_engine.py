@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of the staffing engine (run on demand; figures go in the README).
+"""Benchmarks of the staffing engine (run on demand; figures go in CONTRIBUTING.md).
 
 1. The default scenario from the shell, end to end, against `python -c "import numpy, scipy, simpy,
    xarray, pandas"` (target: at most 2.5 times).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of sweeps and sensitivity analysis (run on demand; figures go in the README).
+"""Benchmarks of sweeps and sensitivity analysis (run on demand; figures go in CONTRIBUTING.md).
 
 1. ``sweep``: 1 000 grid points (10 × 10 × 10) × 10 replicates of the default scenario on a local
    dask cluster of 2 workers (target: <= 60 s on 2 cores).

@@ -1,4 +1,4 @@
-"""ADF by component, IT, investment, dépenses limitatives and the LPFP check (model/adf.py).
+"""ADF by component, IT, investment, dépenses limitatives and the LPFP check (model/budget/adf.py).
 
 Hand-worked examples on tiny inputs, directions, exact additivity, conservation of the ex-RSI budgets
 across the transfer, and a default run against the reference figures of section 5.3:

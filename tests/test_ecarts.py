@@ -1,4 +1,4 @@
-"""Gaps to the COG targets (model/ecarts.py): the stated sign convention (gap = simulated − target,
+"""Gaps to the COG targets (model/budget/ecarts.py): the stated sign convention (gap = simulated − target,
 positive = above the target), hand-worked target paths, the constant-perimeter treatment of the ex-RSI
 transfer, and a default run.
 """

@@ -1,4 +1,4 @@
-"""The chart kit (model/graphiques.py): number formats, every chart of every shipped scenario drawn from
+"""The chart kit (model/outputs/graphiques.py): number formats, every chart of every shipped scenario drawn from
 its saved run, the files of a chart (PNG 300 dpi, SVG with its text, PDF), French labels, the fan only
 for stochastic runs, grey-scale distinct fills, the tornado on a synthetic sensitivity result, and bad
 run folders."""

@@ -1,4 +1,4 @@
-"""Charge de travail, productivité, COG targets and coûts unitaires (model/productivite.py).
+"""Charge de travail, productivité, COG targets and coûts unitaires (model/budget/productivite.py).
 
 Hand-worked examples, conservation of the ex-RSI workload across the transfer (the sum over organismes
 in ETPMA-equivalents does not depend on the transfer date), directions (fewer ETPMA ⇒ higher

@@ -1,4 +1,4 @@
-"""The report (model/rapport.py): RUN_DIR/report/ with the charts, the PDF note (A4 pages, expected
+"""The report (model/outputs/rapport.py): RUN_DIR/report/ with the charts, the PDF note (A4 pages, expected
 sections) and the XLSX workbook (its numbers are the Dataset's), the `report` subcommand, `draw_charts`,
 English, bad input and atomicity."""
 

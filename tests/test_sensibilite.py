@@ -1,4 +1,4 @@
-"""Sensitivity analysis (model/sensibilite.py, model/graphiques_sensibilite.py) on analytic functions
+"""Sensitivity analysis (model/analysis/sensibilite.py, model/outputs/graphiques_sensibilite.py) on analytic functions
 whose indices are known: Sobol' on Ishigami, per-year Sobol' on a linear model with time-varying
 coefficients, Morris and OAT on linear / quadratic functions; equality with SALib's own per-cell
 ``analyze``; constant cells; bad input; the written files and charts."""

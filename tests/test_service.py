@@ -1,4 +1,4 @@
-"""Service quality (model/service.py, model/telephonie.py): queues against the Erlang closed forms,
+"""Service quality (model/service/dossiers.py, model/service/telephonie.py): queues against the Erlang closed forms,
 Little's law on the backlog, direction, replicates vs deterministic, calibration, bad input, solve.
 
 Tolerances of the queue checks: a stationary run of ≈ 25 000 - 50 000 calls (fixed seeds) estimates a
@@ -173,7 +173,7 @@ def test_mean_of_replicates_matches_the_deterministic_run(det):
 
 # ----------------------------------------------------------------------------- calibration
 def test_calibration(det):
-    """Targets of the document and what the default run achieves (also in model/service.py)."""
+    """Targets of the document and what the default run achieves (also in model/service/dossiers.py)."""
     rate = det["taux_appels_aboutis"].isel(replicate=0)
     for o in RG:  # benchmarking group FT200, section 8.1
         assert rate.sel(organisme=o, year=2017).item() == pytest.approx(0.8713, abs=0.01)

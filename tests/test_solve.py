@@ -1,4 +1,4 @@
-"""Goal seek (``model/solve.py``): solve, write, run the written scenario again; infeasible and ill-posed
+"""Goal seek (``model/analysis/solve.py``): solve, write, run the written scenario again; infeasible and ill-posed
 requests refused with their reason; targets and levers validated like scenario files, with exact messages.
 
 The model's values move with the calibration, so no test pins a simulated figure: expectations are
@@ -351,13 +351,13 @@ def test_solved_scenario_round_trip(cog, tmp_path):
 
 # ----------------------------------------------------------------------------- the command line
 def _wired() -> bool:
-    """Whether ``cogsim solve`` reaches this module (model/cli.py lists it among its commands)."""
+    """Whether ``cogsim solve`` reaches this module (model/cli/main.py lists it among its commands)."""
     from model.cli.main import main as cli
 
     return "solve" in getattr(cli, "EXTERNAL", {})
 
 
-@pytest.mark.skipif(not _wired(), reason="solve not yet wired into model/cli.py")
+@pytest.mark.skipif(not _wired(), reason="solve not yet wired into model/cli/main.py")
 def test_command_line_exit_codes(tmp_path):
     def cli(*args):
         return subprocess.run([sys.executable, "run_scenario.py", "solve", *map(str, args)], cwd=ROOT,

@@ -1,8 +1,11 @@
-"""Generate the README's reference sections from the catalogue and the Dataset's metadata.
+"""Generate the reference tables of ``docs/reference/`` from the catalogue and the Dataset's metadata.
 
-``python tools/docs.py --update README.md`` rewrites the text between the ``<!-- BEGIN X -->`` and
-``<!-- END X -->`` markers; ``python tools/docs.py --check README.md`` exits 1 when the README is stale
-(the test suite runs it). A developer tool: it is not part of the installed package.
+A developer tool, not part of the package. Run it from the project root with the project's interpreter:
+
+``python tools/docs.py --update`` rewrites, in every file of :data:`FILES`, the text between the
+``<!-- BEGIN X -->`` and ``<!-- END X -->`` markers; ``python tools/docs.py --check`` exits 1 naming the
+stale files (the test suite runs it). Files may be given explicitly (``python tools/docs.py --check
+docs/reference/sorties.md``).
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The two sources of the tables: the parameter catalogue and the registry of the Dataset's variables.
+from model.params.catalogue import load_catalogue
+from model.results.dataset import REGISTRE
 
-from model.params.catalogue import load_catalogue  # noqa: E402
-from model.results.dataset import REGISTRE  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "docs" / "reference"
+FILES = (REFERENCE / "parametres.md", REFERENCE / "sorties.md")
 
 
 def outputs_table() -> str:
+    """Markdown table of every variable of a run's Dataset: units, meaning (en, fr), aggregation."""
     lines = ["| variable | units | meaning | sens (fr) | régime général / total |", "|---|---|---|---|---|"]
     for name, (units, ln, ln_fr, agg) in REGISTRE.items():
         lines.append(f"| `{name}` | {units} | {ln} | {ln_fr} | {agg} |")
@@ -26,6 +33,7 @@ def outputs_table() -> str:
 
 
 def parameters_table() -> str:
+    """Markdown table of every catalogue parameter: unit, type, by year, bounds, estimated, title."""
     lines = ["| path | unit | type | by year | bounds | estimated | title |", "|---|---|---|---|---|---|---|"]
     for p in load_catalogue().values():
         bounds = ""
@@ -50,27 +58,42 @@ SECTIONS = {"OUTPUTS": outputs_table, "PARAMETERS": parameters_table}
 
 
 def render(text: str) -> str:
+    """``text`` with every marked section regenerated (text without markers is returned unchanged)."""
     for name, fn in SECTIONS.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(?:.*?\n)?(<!-- END {name} -->)", re.S)
         text = pattern.sub(lambda m: m.group(1) + fn() + "\n" + m.group(2), text)
     return text
 
 
+def stale(files=FILES) -> list[Path]:
+    """The files among ``files`` whose marked sections differ from what :func:`render` makes."""
+    out = []
+    for f in map(Path, files):
+        text = f.read_text(encoding="utf-8")
+        if render(text) != text:
+            out.append(f)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python tools/docs.py")
-    ap.add_argument("readme", type=Path)
+    ap = argparse.ArgumentParser(prog="python tools/docs.py", description=__doc__.splitlines()[0])
+    ap.add_argument("files", nargs="*", type=Path, help="files to check or update (default: docs/reference/*.md)")
     g = ap.add_mutually_exclusive_group(required=True)
-    g.add_argument("--update", action="store_true")
-    g.add_argument("--check", action="store_true")
+    g.add_argument("--update", action="store_true", help="rewrite the marked sections")
+    g.add_argument("--check", action="store_true", help="exit 1 if a marked section is stale")
     args = ap.parse_args(argv)
-    text = args.readme.read_text(encoding="utf-8")
-    new = render(text)
+    files = args.files or list(FILES)
     if args.check:
+        bad = stale(files)
+        for f in bad:
+            print(f"{f} is stale: run python tools/docs.py --update", file=sys.stderr)
+        return 1 if bad else 0
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        new = render(text)
         if new != text:
-            print(f"{args.readme} is stale: run python tools/docs.py --update {args.readme}", file=sys.stderr)
-            return 1
-        return 0
-    args.readme.write_text(new, encoding="utf-8")
+            f.write_text(new, encoding="utf-8")
+            print(f"updated {f}")
     return 0
 
 

@@ -691,7 +691,7 @@ def ecrire_parametres(res: ResultatAjustement, path: str | Path = CALIBRATION_FI
     """Write the fitted parameters with provenance (atomic: a temporary file renamed into place)."""
     path = Path(path)
     lines = [
-        "# Fitted parameters (cogsim calibrate). Written by model/calibration.py; do not edit by hand.",
+        "# Fitted parameters (cogsim calibrate). Written by model/analysis/calibration.py; do not edit by hand.",
         "# [parametres]: {catalogue path = raw value} applied on top of the catalogue defaults by the baseline.",
         "# [ajustement.<name>]: each fitted scalar with its standard error (Jacobian at the optimum).",
         "",

@@ -98,7 +98,7 @@ def reconstruct(par: Parametres) -> EtatInitial:
     e = n.copy()
     e[:, 0] *= q_cdi[:, None]
     e[:, 1] *= q_cdd
-    return EtatInitial(n, e, "reconstructed (model/etat_initial.py; estimated)", True)
+    return EtatInitial(n, e, "reconstructed (model/engine/etat_initial.py; estimated)", True)
 
 
 def etat_initial(par: Parametres, base_dir: Path | None = None) -> EtatInitial:
