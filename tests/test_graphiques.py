@@ -5,6 +5,7 @@ run folders."""
 
 from __future__ import annotations
 
+import string
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from matplotlib.colors import to_rgb
 
 from conftest import SCENARIOS
 from model.outputs import graphiques as g
+from model.outputs import libelles, nombres, style
 from model.params.errors import InputError
+from model.results.dataset import REGISTRE
 from model.results.run import run_scenario
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -58,25 +61,25 @@ def svg_text(path: Path) -> str:
 
 # ----------------------------------------------------------------------------- formats
 def test_french_and_english_number_formats():
-    assert g.format_number(-12345.67, 1) == f"\u221212{NNBSP}345,7"
-    assert g.format_number(1234567) == f"1{NNBSP}234{NNBSP}567"
-    assert g.format_number(54.4, 0, sign=True) == "+54"
-    assert g.format_number(-0.04, 1) == "0,0"  # no negative zero
-    assert g.format_number(float("nan")) == "–"
-    assert g.format_number(-12345.67, 1, lang="en") == "\u221212,345.7"
-    assert g.format_percent(0.985) == f"98,5{NNBSP}%"
-    assert g.format_percent(0.985, lang="en") == "98.5%"
-    assert g.unit_label("MEUR/an") == "M€/an" and g.unit_label("MEUR/an", "en") == "€m/yr"
-    assert g.unit_label("ETPMA_eq/ETPMA") == "ETPMA-éq./ETPMA"
+    assert nombres.format_number(-12345.67, 1) == f"\u221212{NNBSP}345,7"
+    assert nombres.format_number(1234567) == f"1{NNBSP}234{NNBSP}567"
+    assert nombres.format_number(54.4, 0, sign=True) == "+54"
+    assert nombres.format_number(-0.04, 1) == "0,0"  # no negative zero
+    assert nombres.format_number(float("nan")) == "–"
+    assert nombres.format_number(-12345.67, 1, lang="en") == "\u221212,345.7"
+    assert nombres.format_percent(0.985) == f"98,5{NNBSP}%"
+    assert nombres.format_percent(0.985, lang="en") == "98.5%"
+    assert libelles.unit_label("MEUR/an") == "M€/an" and libelles.unit_label("MEUR/an", "en") == "€m/yr"
+    assert libelles.unit_label("ETPMA_eq/ETPMA") == "ETPMA-éq./ETPMA"
 
 
 def test_tick_labels_have_the_decimals_they_need():
-    f = g.NumberFormatter("fr")
+    f = nombres.NumberFormatter("fr")
     f.set_locs([0.975, 1.0, 1.025])
     assert [f(v) for v in (0.975, 1.0, 1.025)] == ["0,975", "1,000", "1,025"]
     f.set_locs([60000, 65000, 70000])
     assert f(65000) == f"65{NNBSP}000"
-    p = g.NumberFormatter("fr", percent=True)
+    p = nombres.NumberFormatter("fr", percent=True)
     p.set_locs([0.94, 0.96, 0.98, 1.0])
     assert p(0.98) == f"98{NNBSP}%"
 
@@ -87,10 +90,63 @@ def test_stacked_fills_stay_distinct_in_grey_scale():
         r, gr, b = to_rgb(colour)
         return round(0.299 * r + 0.587 * gr + 0.114 * b, 1)
 
-    keys = [(grey(c), h) for c, h in g.FILLS]
+    keys = [(grey(c), h) for c, h in style.FILLS]
     assert len(set(keys)) == len(keys)
-    styles = {(SER[0], SER[1], SER[2]) for SER in g.SERIES.values()}
-    assert len(styles) >= len(g.SERIES) - 1  # régime général and total share the bold black line
+    styles = {(SER[0], SER[1], SER[2]) for SER in style.SERIES.values()}
+    assert len(styles) >= len(style.SERIES) - 1  # régime général and total share the bold black line
+
+
+# ----------------------------------------------------------------------------- label tables
+def fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+
+
+def test_one_table_per_language_with_the_same_keys_and_fields():
+    """FR and EN have the same sections and keys, and each text the same {fields} in both languages
+    (a translation cannot drop a figure); a variable named in one table only is named in the other
+    language by the Dataset's long name, and only variables of the results are named."""
+    assert libelles.TABLES == {"fr": libelles.FR, "en": libelles.EN}
+    assert libelles.FR.keys() == libelles.EN.keys()
+    for section in libelles.FR:
+        fr, en = libelles.FR[section], libelles.EN[section]
+        if section != "variables":
+            assert fr.keys() == en.keys(), (section, fr.keys() ^ en.keys())
+        for k in fr.keys() & en.keys():
+            assert fields(fr[k]) == fields(en[k]), (section, k)
+    named = libelles.FR["variables"].keys() | libelles.EN["variables"].keys()
+    assert named <= REGISTRE.keys(), named - REGISTRE.keys()
+
+
+def test_no_label_copies_the_datasets_long_name():
+    """A chart label identical to a variable's long_name_fr / long_name is read from the Dataset, not
+    copied: the French name of adf_hors_informatique and taux_appels_aboutis come from the registry."""
+    for lang, table, i in (("fr", libelles.FR, 2), ("en", libelles.EN, 1)):
+        for section in ("variables", "graphiques"):
+            copies = [(k, v) for k, v in table[section].items() for name in REGISTRE if v == REGISTRE[name][i]]
+            assert copies == [], (lang, section, copies)
+    assert libelles.variable_label("adf_hors_informatique") == REGISTRE["adf_hors_informatique"][2]
+    assert libelles.LABELS["fr"]["adf_hors_informatique"] == "ADF hors informatique"   # the report reads it here
+    assert libelles.variable_label("taux_appels_aboutis", "en") == "Share of calls answered"
+
+
+def test_variable_label_order():
+    """The table's short name, else the Dataset's attributes, else the registry, else the name."""
+    assert libelles.variable_label("masse_salariale", "fr", {"long_name_fr": "x"}) == "Masse salariale"
+    assert libelles.variable_label("smpt", "fr", {"long_name_fr": "Salaire moyen"}) == "Salaire moyen"
+    assert libelles.variable_label("smpt", "en", {"long_name_fr": "Salaire moyen"}) == REGISTRE["smpt"][1]
+    assert libelles.variable_label("smpt", "fr") == "Salaire moyen par tête (SMPT)"
+    assert libelles.variable_label("y", "en") == "y"
+    assert libelles.org_label("total", "en") == "All organismes" and libelles.org_label("cnaf") == "CNAF"
+    with pytest.raises(ValueError, match="lang must be one of"):
+        libelles.variable_label("etpma", "de")
+
+
+def test_service_panels_named_by_the_dataset(runs):
+    """The service chart's panel on calls takes its French title from the Dataset's long_name_fr."""
+    run = g.load_run(runs("cog_2018_2022"))
+    run.ds["taux_appels_aboutis"].attrs["long_name_fr"] = "Appels aboutis (test)"
+    fig = g.chart_service(run, "fr")
+    assert "Appels aboutis (test)" in [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
 
 
 # ----------------------------------------------------------------------------- every chart, every scenario
@@ -114,7 +170,7 @@ def test_a_chart_saved_in_three_formats(runs, tmp_path):
     from PIL import Image
 
     with Image.open(tmp_path / "trajectoire_etpma.png") as im:
-        assert im.size[0] == round(g.LARGEUR * g.DPI)  # 300 dpi at 16 cm
+        assert im.size[0] == round(style.LARGEUR * style.DPI)  # 300 dpi at 16 cm
         assert tuple(round(d) for d in im.info["dpi"]) == (300, 300)
     assert (tmp_path / "trajectoire_etpma.pdf").read_bytes().startswith(b"%PDF")
     text = plain(svg_text(tmp_path / "trajectoire_etpma.svg"))

@@ -3,7 +3,7 @@
 Same conventions as :mod:`model.outputs.graphiques`: French by default (decimal comma, "M€", "ETPMA"), English
 with ``lang="en"``; sober and readable in grey scale (hatches, line styles and markers); a source note
 naming the method, the design size, the seed and the scenario; saved as PNG (300 dpi), SVG and PDF
-by :func:`model.outputs.graphiques.save_figure`.
+by :func:`model.outputs.style.save_figure`.
 
 Charts
 ------
@@ -52,70 +52,15 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from model.params.errors import InputError, Problem
-from model.outputs.graphiques import (FORMATS, LABELS, NNBSP, SCENARIO_STYLES, Lang, NumberFormatter, bar_style,
-                         draw_bars, decimals_needed, frame_axes, labels_for, styled, year_axis, format_number, org_label,
-                         save_figure, unit_label)
+from model.outputs.libelles import Lang, org_label, table, unit_label, variable_label
+from model.outputs.nombres import NNBSP, NumberFormatter, decimals_needed, format_number
+from model.outputs.style import FORMATS, SCENARIO_STYLES, bar_style, draw_bars, frame_axes, save_figure, styled, year_axis
 from model.analysis.sensibilite import INDICES, unite_indice
 from model.analysis.sensibilite import variables as _variables
 from model.analysis.sensibilite import tidy_frame
 
 __all__ = ["chart_tornado", "chart_indices", "chart_indices_par_annee", "default_cell", "write_charts",
            "save_figure"]
-
-TEXTES: dict[str, dict[str, str]] = {
-    "fr": {
-        "oat": "un facteur à la fois", "morris": "Morris", "sobol": "Sobol'",
-        "src_oat": "«\u202fun facteur à la fois\u202f»", "src_morris": "de Morris", "src_sobol": "de Sobol'",
-        "source": "Source : cogsim {version}, analyse de sensibilité {method} ({design}{seed}{commit}){scenario}",
-        "design_oat": "{p} évaluations", "design_morris": "{n} trajectoires, {p} évaluations",
-        "design_sobol": "N = {n}, {p} évaluations, IC à {conf}",
-        "seed": ", graine {seed}", "commit": ", commit {commit}", "scenario": " — scénario «\u202f{s}\u202f»",
-        "t_tornado": "Sensibilité (un facteur à la fois) : {output}{cell}",
-        "t_sobol": "Indices de Sobol' : {output}{cell}",
-        "t_morris": "Criblage de Morris : {output}{cell}",
-        "t_par_annee": "Sensibilité par année ({what}) : {output}{cell}",
-        "low": "Facteur à sa valeur basse", "high": "Facteur à sa valeur haute",
-        "x_tornado": "{output} ; valeur du scénario : {base}", "no_effect": "sans effet",
-        "range": "de {low} à {high}, scénario {base}",
-        "S1": "Indice de premier ordre S1", "ST": "Indice total ST",
-        "ci": "Intervalle de confiance à {conf}", "x_sobol": "Part de la variance du résultat",
-        "x_morris": "μ*, effet absolu moyen pour toute l'étendue du facteur{units}",
-        "y_morris": "σ, dispersion des effets{units}",
-        "diag": "σ = μ* (effet non linéaire ou en interaction)",
-        "what_ST": "indice total ST", "what_mu_star": "μ*", "what_swing": "écart haut − bas, en valeur absolue",
-        "what_S1": "indice S1", "what_sigma": "σ",
-        "constant": "Résultat constant : indices non définis",
-        "constant_zero": "Résultat constant : effet nul",
-        "band": "Bande : intervalle de confiance à {conf}",
-        "none": "Aucun facteur ne fait varier ce résultat",
-    },
-    "en": {
-        "oat": "one at a time", "morris": "Morris", "sobol": "Sobol'",
-        "src_oat": "one at a time", "src_morris": "Morris", "src_sobol": "Sobol'",
-        "source": "Source: cogsim {version}, sensitivity analysis, {method} ({design}{seed}{commit}){scenario}",
-        "design_oat": "{p} evaluations", "design_morris": "{n} trajectories, {p} evaluations",
-        "design_sobol": "N = {n}, {p} evaluations, {conf} CI",
-        "seed": ", seed {seed}", "commit": ", commit {commit}", "scenario": " — scenario \u201c{s}\u201d",
-        "t_tornado": "One-at-a-time sensitivity: {output}{cell}",
-        "t_sobol": "Sobol' indices: {output}{cell}",
-        "t_morris": "Morris screening: {output}{cell}",
-        "t_par_annee": "Sensitivity by year ({what}): {output}{cell}",
-        "low": "Factor at its low value", "high": "Factor at its high value",
-        "x_tornado": "{output}; scenario value: {base}", "no_effect": "no effect",
-        "range": "{low} to {high}, scenario {base}",
-        "S1": "First-order index S1", "ST": "Total-order index ST",
-        "ci": "{conf} confidence interval", "x_sobol": "Share of the output variance",
-        "x_morris": "μ*, mean absolute effect over the factor's full range{units}",
-        "y_morris": "σ, spread of the effects{units}",
-        "diag": "σ = μ* (nonlinear or interacting effect)",
-        "what_ST": "total-order index ST", "what_mu_star": "μ*", "what_swing": "absolute high − low swing",
-        "what_S1": "index S1", "what_sigma": "σ",
-        "constant": "Output constant: indices undefined",
-        "constant_zero": "Output constant: no effect",
-        "band": "Band: {conf} confidence interval",
-        "none": "No factor moves this output",
-    },
-}
 
 FLAT = {"facecolor": "0.96", "edgecolor": "0.8", "hatch": "//", "lw": 0, "zorder": 0}   # constant years
 if "hatchcolor" in Patch().properties():   # matplotlib ≥ 3.10: a light hatch, whatever the style's hatch.color
@@ -124,8 +69,10 @@ DEFAULT_INDEX = {"sobol": "ST", "morris": "mu_star", "oat": "swing"}
 
 
 def _T(lang: Lang) -> dict[str, str]:
-    labels_for(lang)  # checks lang
-    return TEXTES[lang]
+    """The texts of these charts in ``lang`` (the ``sensibilite`` section of its table, and the
+    ``commit`` of the source notes of every chart)."""
+    t = table(lang)
+    return {**t["sensibilite"], "commit": t["graphiques"]["commit"]}
 
 
 def _fmt(x: float, lang: Lang) -> str:
@@ -179,11 +126,7 @@ def _select(resultat: xr.Dataset, variable: str, cell: Mapping[str, Any], keep: 
 
 
 def _output_label(resultat: xr.Dataset, variable: str, lang: Lang) -> str:
-    L = LABELS[lang]
-    if variable in L:
-        return L[variable]
-    attrs = resultat[variable].attrs
-    return str(attrs.get("long_name_fr" if lang == "fr" else "long_name") or variable)
+    return variable_label(variable, lang, resultat[variable].attrs)
 
 
 def _cell_label(cell: Mapping[str, Any], lang: Lang) -> str:

@@ -1,0 +1,247 @@
+"""Labels of the charts, one translation table per language: :data:`FR` (the default) and :data:`EN`.
+
+Each table has the same sections:
+
+==================  ===========================================================================================
+``organismes``      display names of the organismes and aggregates (:func:`org_label`)
+``unites``          display forms of the ``units`` attributes of the results (:func:`unit_label`)
+``variables``       short names of output variables, for chart titles and legends (:func:`variable_label`);
+                    a variable not listed is named by its Dataset ``long_name_fr`` (French) or ``long_name``
+                    (English): a label identical to the Dataset's is not copied here
+``graphiques``      every other text of the charts of a run (:mod:`model.outputs.graphiques`)
+``ponts``           short labels of the cumulated bridges (:mod:`model.outputs.ponts`)
+``sensibilite``     the charts of a sensitivity analysis (:mod:`model.outputs.graphiques_sensibilite`)
+==================  ===========================================================================================
+
+Texts with ``{fields}`` are :meth:`str.format` templates. French typography: a narrow no-break space
+before ``:`` is added where the text is laid out (source notes), « » for quotes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Mapping
+
+from model.results.dataset import REGISTRE
+
+Lang = Literal["fr", "en"]
+LANGS: tuple[str, ...] = ("fr", "en")
+
+# acronyms are not translated
+SIGLES = {"cnam": "CNAM", "cnaf": "CNAF", "cnav": "CNAV", "acoss": "ACOSS", "msa": "MSA", "rsi": "ex-RSI"}
+
+FR: dict[str, dict[str, str]] = {
+    "organismes": {**SIGLES, "regime_general": "Régime général", "total": "Ensemble"},
+    "unites": {"MEUR/an": "M€/an", "MEUR": "M€", "ETPMA": "ETPMA", "personnes/an": "personnes/an",
+               "ETP/an": "ETP/an", "1": "", "%": "%", "EUR/ETPMA/an": "€/ETPMA/an", "ETPMA_eq": "ETPMA-éq."},
+    "variables": {
+        # adf_hors_informatique, taux_appels_aboutis: the Dataset's long_name_fr
+        "etpma": "ETPMA", "masse_salariale": "Masse salariale", "depenses_limitatives": "Dépenses limitatives",
+        "depenses_personnel": "Dépenses de personnel", "adf": "ADF", "saturation": "Saturation du plafond",
+        "departs_retraite": "Départs en retraite", "departs_autres": "Autres départs (y c. fins de CDD)",
+        "recrutements": "Recrutements (CDI et CDD)",
+        "effet_effectif": "Effet effectif", "effet_mesures_generales": "Mesures générales",
+        "effet_gvt": "GVT positif", "effet_noria": "Effet de noria et de structure",
+        "effet_report": "Effet report",
+        "adf_immobilier": "Immobilier", "adf_editique": "Éditique et affranchissement", "adf_achats": "Achats",
+        "adf_autres": "Autres postes", "adf_informatique_fonctionnement": "Informatique de fonctionnement",
+        "cible_adf": "Cible COG (ADF hors informatique)",
+        "productivite": "Productivité simulée", "cible_productivite": "Cible COG",
+    },
+    "graphiques": {
+        "source": ("Source : cogsim {version}, run «\u202f{run_id}\u202f» ({mode}{commit}) "
+                   "— scénario «\u202f{title}\u202f»"),
+        "stochastic": "{n} réplications, graine {seed}", "deterministic": "déterministe",
+        "commit": ", commit {commit}", "source_runs": "Source : cogsim {version}, runs {runs}",
+        "mean": "Moyenne des réplications", "det": "Trajectoire simulée",
+        "fan": "Bande à 90\u202f% (5ᵉ–95ᵉ centiles)", "plafond": "Plafond d'emplois (COG)",
+        "t_trajectoire": "ETPMA simulés et plafonds d'emplois de la COG",
+        "t_pont_etpma": "Pont d'ETPMA — {perimetre}",
+        "t_pont_ms": "Pont de masse salariale — {perimetre}",
+        "t_adf": "Autres dépenses de fonctionnement (ADF) par poste et cible COG",
+        "t_productivite": "Productivité et cible de la COG",
+        "t_saturation": "Saturation du plafond d'emplois (ETPMA / plafond)",
+        "t_comparaison": "Comparaison de scénarios — {perimetre}",
+        "t_tornado": "Sensibilité : {output} {year} — {perimetre}",
+        "t_service": "Qualité de service : taux d'appels aboutis et délai de traitement",
+        "by_year": "Contributions annuelles ({unit})", "cumul": "Cumul {a}–{b} ({unit})",
+        "net_etpma": "Variation de l'ETPMA", "net_ms": "Variation de la masse salariale",
+        "net": "Variation nette", "transferts": "Transferts (solde)", "calendrier": "Effet calendrier et quotité",
+        "mutualisation": "Recrutements évités par les mutualisations (pour mémoire, déjà déduits)",
+        "no_target": "pas de cible COG", "ij": "CNAM (IJ)", "fse": "CNAM (FSE)",
+        "ceiling_100": "Plafond d'emplois (100\u202f%)",
+        "levels": "{v} :\n{a} en {ya} → {b} en {yb}",
+        "fan_net": "Bande à 90\u202f% de la variation",
+        "tornado_low": "Valeur basse du paramètre", "tornado_high": "Valeur haute du paramètre",
+        "tornado_ref": "Écart à la valeur du scénario ({v})", "tornado_index": "Indice de sensibilité ({method})",
+        "p_delai": "Délai moyen de traitement", "log_days": "jours (échelle logarithmique)",
+        "cible_85": "Cible COG ({v})",
+    },
+    "ponts": {
+        "departs_retraite": "Retraites", "departs_autres": "Autres départs", "recrutements": "Recrutements",
+        "transferts": "Transferts", "calendrier": "Calendrier, quotité", "effet_effectif": "Effectif",
+        "effet_mesures_generales": "Mesures générales", "effet_gvt": "GVT positif",
+        "effet_noria": "Noria", "effet_report": "Report", "net": "Variation nette",
+    },
+    "sensibilite": {
+        "oat": "un facteur à la fois", "morris": "Morris", "sobol": "Sobol'",
+        "src_oat": "«\u202fun facteur à la fois\u202f»", "src_morris": "de Morris", "src_sobol": "de Sobol'",
+        "source": "Source : cogsim {version}, analyse de sensibilité {method} ({design}{seed}{commit}){scenario}",
+        "design_oat": "{p} évaluations", "design_morris": "{n} trajectoires, {p} évaluations",
+        "design_sobol": "N = {n}, {p} évaluations, IC à {conf}",
+        "seed": ", graine {seed}", "scenario": " — scénario «\u202f{s}\u202f»",
+        "t_tornado": "Sensibilité (un facteur à la fois) : {output}{cell}",
+        "t_sobol": "Indices de Sobol' : {output}{cell}",
+        "t_morris": "Criblage de Morris : {output}{cell}",
+        "t_par_annee": "Sensibilité par année ({what}) : {output}{cell}",
+        "low": "Facteur à sa valeur basse", "high": "Facteur à sa valeur haute",
+        "x_tornado": "{output} ; valeur du scénario : {base}", "no_effect": "sans effet",
+        "range": "de {low} à {high}, scénario {base}",
+        "S1": "Indice de premier ordre S1", "ST": "Indice total ST",
+        "ci": "Intervalle de confiance à {conf}", "x_sobol": "Part de la variance du résultat",
+        "x_morris": "μ*, effet absolu moyen pour toute l'étendue du facteur{units}",
+        "y_morris": "σ, dispersion des effets{units}",
+        "diag": "σ = μ* (effet non linéaire ou en interaction)",
+        "what_ST": "indice total ST", "what_mu_star": "μ*", "what_swing": "écart haut − bas, en valeur absolue",
+        "what_S1": "indice S1", "what_sigma": "σ",
+        "constant": "Résultat constant : indices non définis",
+        "constant_zero": "Résultat constant : effet nul",
+        "band": "Bande : intervalle de confiance à {conf}",
+        "none": "Aucun facteur ne fait varier ce résultat",
+    },
+}
+
+EN: dict[str, dict[str, str]] = {
+    "organismes": {**SIGLES, "regime_general": "Régime général", "total": "All organismes"},
+    "unites": {"MEUR/an": "€m/yr", "MEUR": "€m", "ETPMA": "ETPMA", "personnes/an": "persons/yr",
+               "ETP/an": "FTE/yr", "1": "", "%": "%", "EUR/ETPMA/an": "€/ETPMA/yr", "ETPMA_eq": "ETPMA-eq."},
+    "variables": {
+        "etpma": "ETPMA", "masse_salariale": "Wage bill", "depenses_limitatives": "Capped management budget",
+        "depenses_personnel": "Personnel expenses", "adf": "ADF", "adf_hors_informatique": "ADF excl. IT",
+        "saturation": "Saturation of the ceiling", "taux_appels_aboutis": "Share of calls answered",
+        "departs_retraite": "Retirements", "departs_autres": "Other exits (incl. CDD endings)",
+        "recrutements": "Hires (CDI and CDD)",
+        "effet_effectif": "Staffing effect", "effet_mesures_generales": "General measures",
+        "effet_gvt": "GVT positif (drift)", "effet_noria": "Noria and structure effect",
+        "effet_report": "Carry-over effect",
+        "adf_immobilier": "Real estate", "adf_editique": "Printing and postage", "adf_achats": "Purchases",
+        "adf_autres": "Other items", "adf_informatique_fonctionnement": "IT running costs",
+        "cible_adf": "COG target (ADF excl. IT)",
+        "productivite": "Simulated productivity", "cible_productivite": "COG target",
+    },
+    "graphiques": {
+        "source": "Source: cogsim {version}, run \u201c{run_id}\u201d ({mode}{commit}) — scenario \u201c{title}\u201d",
+        "stochastic": "{n} replicates, seed {seed}", "deterministic": "deterministic",
+        "commit": ", commit {commit}", "source_runs": "Source: cogsim {version}, runs {runs}",
+        "mean": "Mean of the replicates", "det": "Simulated path",
+        "fan": "90 % band (5th–95th centiles)", "plafond": "Ceiling (plafond d'emplois, COG)",
+        "t_trajectoire": "Simulated ETPMA and COG ceilings",
+        "t_pont_etpma": "ETPMA bridge — {perimetre}",
+        "t_pont_ms": "Wage-bill bridge — {perimetre}",
+        "t_adf": "Other operating expenditure (ADF) by item and COG target",
+        "t_productivite": "Productivity and COG target",
+        "t_saturation": "Saturation of the ceiling (ETPMA / plafond d'emplois)",
+        "t_comparaison": "Scenario comparison — {perimetre}",
+        "t_tornado": "Sensitivity: {output} {year} — {perimetre}",
+        "t_service": "Service quality: share of calls answered and processing delay",
+        "by_year": "Yearly contributions ({unit})", "cumul": "Cumulated {a}–{b} ({unit})",
+        "net_etpma": "Change of ETPMA", "net_ms": "Change of the wage bill",
+        "net": "Net change", "transferts": "Transfers (net)", "calendrier": "Calendar and quotité effect",
+        "mutualisation": "Hires forgone through mutualisations (for memory, already deducted)",
+        "no_target": "no COG target", "ij": "CNAM (IJ)", "fse": "CNAM (FSE)",
+        "ceiling_100": "Ceiling (100 %)",
+        "levels": "{v}:\n{a} in {ya} → {b} in {yb}",
+        "fan_net": "90 % band of the change",
+        "tornado_low": "Low value of the parameter", "tornado_high": "High value of the parameter",
+        "tornado_ref": "Difference from the scenario value ({v})", "tornado_index": "Sensitivity index ({method})",
+        "p_delai": "Mean processing delay", "log_days": "days (log scale)",
+        "cible_85": "COG target ({v})",
+    },
+    "ponts": {
+        "departs_retraite": "Retirements", "departs_autres": "Other exits", "recrutements": "Hires",
+        "transferts": "Transfers", "calendrier": "Calendar, quotité", "effet_effectif": "Staffing",
+        "effet_mesures_generales": "General measures", "effet_gvt": "GVT positif",
+        "effet_noria": "Noria", "effet_report": "Carry-over", "net": "Net change",
+    },
+    "sensibilite": {
+        "oat": "one at a time", "morris": "Morris", "sobol": "Sobol'",
+        "src_oat": "one at a time", "src_morris": "Morris", "src_sobol": "Sobol'",
+        "source": "Source: cogsim {version}, sensitivity analysis, {method} ({design}{seed}{commit}){scenario}",
+        "design_oat": "{p} evaluations", "design_morris": "{n} trajectories, {p} evaluations",
+        "design_sobol": "N = {n}, {p} evaluations, {conf} CI",
+        "seed": ", seed {seed}", "scenario": " — scenario \u201c{s}\u201d",
+        "t_tornado": "One-at-a-time sensitivity: {output}{cell}",
+        "t_sobol": "Sobol' indices: {output}{cell}",
+        "t_morris": "Morris screening: {output}{cell}",
+        "t_par_annee": "Sensitivity by year ({what}): {output}{cell}",
+        "low": "Factor at its low value", "high": "Factor at its high value",
+        "x_tornado": "{output}; scenario value: {base}", "no_effect": "no effect",
+        "range": "{low} to {high}, scenario {base}",
+        "S1": "First-order index S1", "ST": "Total-order index ST",
+        "ci": "{conf} confidence interval", "x_sobol": "Share of the output variance",
+        "x_morris": "μ*, mean absolute effect over the factor's full range{units}",
+        "y_morris": "σ, spread of the effects{units}",
+        "diag": "σ = μ* (nonlinear or interacting effect)",
+        "what_ST": "total-order index ST", "what_mu_star": "μ*", "what_swing": "absolute high − low swing",
+        "what_S1": "index S1", "what_sigma": "σ",
+        "constant": "Output constant: indices undefined",
+        "constant_zero": "Output constant: no effect",
+        "band": "Band: {conf} confidence interval",
+        "none": "No factor moves this output",
+    },
+}
+
+TABLES: dict[str, dict[str, dict[str, str]]] = {"fr": FR, "en": EN}
+
+
+def table(lang: Lang) -> dict[str, dict[str, str]]:
+    """The translation table of ``lang``; ValueError for another language."""
+    if lang not in TABLES:
+        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    return TABLES[lang]
+
+
+def variable_label(name: str, lang: Lang = "fr", attrs: Mapping[str, Any] | None = None) -> str:
+    """The name of an output variable in a chart: its short name in the table of ``lang``, else its
+    ``long_name_fr`` (French) or ``long_name`` (English) from ``attrs`` (the variable's attributes in a
+    saved Dataset) or from the results' registry, else ``name`` itself."""
+    short = table(lang)["variables"].get(name)
+    if short is not None:
+        return short
+    key = "long_name_fr" if lang == "fr" else "long_name"
+    if attrs and attrs.get(key):
+        return str(attrs[key])
+    if name in REGISTRE:
+        _, long_name, long_name_fr, _ = REGISTRE[name]
+        return long_name_fr if lang == "fr" else long_name
+    return name
+
+
+def _flat(lang: Lang) -> dict[str, str]:
+    named = dict.fromkeys(k for t in TABLES.values() for k in t["variables"])
+    return {**{k: variable_label(k, lang) for k in named}, **table(lang)["graphiques"]}
+
+
+# the flat labels of the charts of a run, by language: the texts of the ``graphiques`` section and the
+# name of every variable named in either table (:func:`variable_label`); the report reads them too
+LABELS: dict[str, dict[str, str]] = {lang: _flat(lang) for lang in LANGS}
+
+
+def labels_for(lang: Lang) -> dict[str, str]:
+    """:data:`LABELS` of ``lang``; ValueError for another language."""
+    table(lang)
+    return LABELS[lang]
+
+
+def org_label(organisme: str, lang: Lang = "fr") -> str:
+    """Display name of an organisme or aggregate ("regime_general" → "Régime général")."""
+    return table(lang)["organismes"].get(organisme, organisme)
+
+
+def unit_label(units: str | None, lang: Lang = "fr") -> str:
+    """Display form of a results ``units`` attribute ("MEUR/an" → "M€/an")."""
+    if units is None:
+        return ""
+    unites = table(lang)["unites"]
+    if units in unites:
+        return unites[units]
+    return units.replace("ETPMA_eq", unites["ETPMA_eq"])
