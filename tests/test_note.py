@@ -102,7 +102,7 @@ def long_title_run(tmp_path_factory):
     shutil.copytree(src, d)
     title = ("Un titre très long " * 600)[:10_000]
     m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
-    m["scenario"]["header"].update(title=title, description="Une *description* #pagebreak() $x$ = titre\n" * 100)
+    m["scenario"]["header"].update(title=title, author="A" * 10_000, description="Une *description* #pagebreak() $x$ = titre\n" * 100)
     (d / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
     with xr.open_dataset(d / "results.nc") as ds:
         ds = ds.load()
@@ -126,6 +126,9 @@ def test_a_long_title_is_shortened_and_the_header_stays_one_line(long_title_run,
         assert len(first) <= note.HEADER_MAX + 25
     # the full (shortened) title is on page 1, over a few lines at most
     assert plain(run.title) in plain(raw[0])
+    # a word longer than a line (160 A's of the author) breaks instead of running off the page
+    assert "A" * 40 in raw[0] and "A" * (TITRE_MAX - 1) not in raw[0]
+    assert max(len(line) for r in raw for line in r.splitlines()) < 125
 
 
 def test_texts_are_printed_never_read_as_markup(long_title_run, tmp_path):

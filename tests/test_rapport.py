@@ -187,7 +187,7 @@ def test_deterministic_run_in_english_with_draw_charts(tmp_path_factory):
     assert "90 % band" not in plain(svg_text(charts / f"{run_dir.name}_trajectoire_etpma.svg"))
     run = g.load_run(run_dir)
     note = tmp_path_factory.mktemp("en") / "note.pdf"
-    pages = rapport.write_note(run, note, "en", charts={c.name: charts / f"{run_dir.name}_{c.name}.pdf"
+    pages = rapport.write_note(run, note, "en", charts={c.name: charts / f"{run_dir.name}_{c.name}.svg"
                                                          for c in g.CHARTS})
     texts = page_texts(note)
     assert len(texts) == pages
