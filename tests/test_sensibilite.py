@@ -186,6 +186,10 @@ def test_constant_and_nan_outputs():
 
 
 # ----------------------------------------------------------------------------- bad input
+CLI_NAMES = {"source": "command line", "facteur": "--param", "methode": "--method", "n": "--samples",
+             "seed": "--seed", "levels": "--levels"}
+
+
 def messages(exc: pytest.ExceptionInfo) -> list[str]:
     return [str(p) for p in exc.value.problems]
 
@@ -194,7 +198,7 @@ def test_bad_factors_and_options_are_input_errors():
     bad = [Facteur("organismes.cnaf.taux_remplacement", 0.8, 0.5), Facteur("x", 0.0, 1.0, base=2.0),
            Facteur("x", 0.0, 1.0)]
     with pytest.raises(InputError) as e:
-        plan(bad, "sobol", 100, seed=None)
+        plan(bad, "sobol", 100, seed=None, names=CLI_NAMES)
     m = messages(e)
     assert m[0] == ("command line: --param = 'organismes.cnaf.taux_remplacement=0.8:0.5': "
                     "organismes.cnaf.taux_remplacement: low (0.8) is not below high (0.5) "
@@ -205,7 +209,14 @@ def test_bad_factors_and_options_are_input_errors():
     assert any("--samples = 100: not a power of 2" in s for s in m)
     assert len(m) == 5                                     # every problem at once
     with pytest.raises(InputError, match=r"--method = 'fast': unknown method \(allowed: oat, morris, sobol\)"):
-        plan(ISHIGAMI, "fast", 8, seed=1)
+        plan(ISHIGAMI, "fast", 8, seed=1, names=CLI_NAMES)
+    # without names, the library names the arguments themselves: no command-line option below the cli
+    with pytest.raises(InputError) as e:
+        plan(bad, "sobol", 100, seed=None)
+    assert [p.path for p in e.value.problems] == ["facteurs"] * 3 + ["seed", "n"]
+    assert all(p.file == "arguments" for p in e.value.problems)
+    with pytest.raises(ValueError, match="unknown argument"):
+        plan(ISHIGAMI, "oat", names={"samples": "--samples"})
     with pytest.raises(InputError, match="too few trajectories for morris"):
         plan(ISHIGAMI, "morris", 1, seed=1)
     with pytest.raises(InputError, match="bad number of Morris grid levels"):
@@ -228,7 +239,7 @@ def test_design_and_outputs_that_do_not_match_are_input_errors():
         Xs = X.copy()
         Xs[0, 1] = 10.0
         analyser(ISHIGAMI, "sobol", Xs, one_output(np.zeros(80)), seed=1)
-    with pytest.raises(InputError, match="--conf-level = 1.5: out of range"):
+    with pytest.raises(InputError, match="arguments: conf_level = 1.5: out of range"):
         analyser(ISHIGAMI, "sobol", X, one_output(np.zeros(80)), seed=1, conf_level=1.5)
 
 

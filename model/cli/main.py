@@ -166,7 +166,7 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
         from model.params.errors import Problem
         from model.analysis.precision import PILOT_REPLICATES, parse_precision, replicates_for_run
 
-        targets = parse_precision(precision)
+        targets = parse_precision(precision, "--precision", "command line")
         if deterministic:
             raise InputError([Problem("command line", "--precision", precision[0], "a deterministic run has no "
                                       "sampling error", "--precision without --deterministic")])
