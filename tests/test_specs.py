@@ -122,3 +122,22 @@ def test_no_print_and_no_option_name_below_the_command_line():
                           r"scheduler|samples|param|method|year|organisme|levels|seed)\b", text):
             options.append(str(rel))
     assert printing == [] and options == []
+
+
+def test_simulate_leaves_the_allocator_alone_and_the_command_line_chooses(monkeypatch, tmp_path):
+    """No process-wide mallopt hidden in simulate(); the command line calls keep_freed_memory (unless
+    COGSIM_MALLOC=system)."""
+    import model.cli.main as cli_main
+    import model.engine.simulation as sim
+    from model.engine.etat_initial import etat_initial
+    from model.params.scenario import load_scenario
+
+    calls: list[str] = []
+    monkeypatch.setattr(sim, "keep_freed_memory", lambda: calls.append("engine"))
+    monkeypatch.setattr(cli_main, "keep_freed_memory", lambda: calls.append("cli"))
+    par = load_scenario(COG).parametres
+    sim.simulate(par, etat_initial(par, base_dir=COG.parent), replicates=1, seed=1)
+    assert calls == []
+    assert cli_main.main(["check", str(COG)]) == 0 and calls == ["cli"]
+    monkeypatch.setenv("COGSIM_MALLOC", "system")
+    assert cli_main.main(["check", str(COG)]) == 0 and calls == ["cli"]

@@ -80,7 +80,7 @@ class SensitivitySpec:
     year, organisme : the headline cell (default the last simulated year, ``total``).
     replicates : stochastic replicates per point (default: the expected-value model).
     seed : overrides the scenario's seed (the design's and the model's).
-    workers, scheduler, resume : as :class:`~model.analysis.sweep.SweepSpec`'s.
+    workers, scheduler, resume, keep_freed_memory : as :class:`~model.analysis.sweep.SweepSpec`'s.
     names : what messages call the inputs (keys of :data:`NOMS_SENSIBILITE`).
     """
 
@@ -98,6 +98,7 @@ class SensitivitySpec:
     workers: int | None = None
     scheduler: str | None = None
     resume: bool = False
+    keep_freed_memory: bool = False
     names: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -263,7 +264,7 @@ def run_sensitivity(plan: SensitivityPlan, evaluations: str | Path, *, progress:
     run_sweep(SweepSpec(spec.scenario, grille=Grille((axe,), spec.names["source"]), out=evaluations,
                         replicates=spec.replicates, seed=spec.seed, deterministic=spec.replicates is None,
                         outputs=plan.outputs, workers=spec.workers, scheduler=spec.scheduler, resume=spec.resume,
-                        names=sweep_names), progress=progress, on_start=on_start)
+                        keep_freed_memory=spec.keep_freed_memory, names=sweep_names), progress=progress, on_start=on_start)
     ds = open_sweep(evaluations)
     outs = list(plan.outputs)
     Y = ds[outs].sel(statistique="moyenne", drop=True)

@@ -58,7 +58,8 @@ import xarray as xr
 from model import __version__
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
 from model.params.catalogue import catalogue_files
-from model.engine.simulation import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, Mode, simulate
+from model.engine.simulation import (HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, Mode, keep_freed_memory,
+                                     simulate)
 from model.params.errors import MISSING, InputError, Problem, unknown_name
 from model.engine.etat_initial import etat_initial
 from model.analysis.grille import Grille, check_grid, load_sweep_file, parse_grid
@@ -371,6 +372,8 @@ class SweepSpec:
     block_points : grid points per task (default: about :data:`BATCH_TARGET` batch elements / replicates).
     precision : ``VAR:ORGANISME:YEAR=HALF_WIDTH[%]`` targets that pick the replicates
         (:mod:`model.analysis.precision`), at most ``max_replicates``.
+    keep_freed_memory : the workers of the local cluster (``workers``) call
+        :func:`~model.engine.simulation.keep_freed_memory` (the command line's choice for its processes).
     names : what messages call the inputs (keys of :data:`NOMS`: the command line passes its option names).
     """
 
@@ -390,6 +393,7 @@ class SweepSpec:
     block_points: int | None = None
     precision: tuple[str, ...] = ()
     max_replicates: int = MAX_REPLICATES
+    keep_freed_memory: bool = False
     names: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -556,6 +560,8 @@ def run_sweep(spec: SweepSpec, *, progress: bool | None = None,
     check_target(target, "sweep")  # before anything is computed, connected or written
     # the cluster next: an unreachable scheduler is bad input, and nothing is on disk yet
     client, cluster = _client(spec.workers, scheduler, n) if (spec.workers or scheduler) else (None, None)
+    if cluster is not None and spec.keep_freed_memory:  # our own workers, restarted ones included
+        client.register_worker_callbacks(setup=keep_freed_memory)
     try:
         with claim_output(target, "sweep", resumable=True) as claim:
             resuming = spec.resume and claim.existed and (partial / MANIFEST).is_file()

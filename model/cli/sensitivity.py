@@ -99,11 +99,14 @@ def register(sub) -> None:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from model.cli.main import keep_memory
+
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
     spec = SensitivitySpec(args.scenario, args.method, tuple(args.param), samples=args.samples,
                            levels=args.levels, second_order=args.second_order, outputs=outputs, year=args.year,
                            organisme=args.organisme, replicates=args.replicates, seed=args.seed,
-                           workers=args.workers, scheduler=args.scheduler, resume=args.resume, names=OPTIONS)
+                           workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                           keep_freed_memory=keep_memory(), names=OPTIONS)
     target = write_sensitivity(spec, args.out, lang=getattr(args, "lang", None) or "fr")
     import xarray as xr
 

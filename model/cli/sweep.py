@@ -63,13 +63,15 @@ def register(sub) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from model.cli.main import keep_memory
+
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
     try:
         spec = SweepSpec(args.scenario, grid=tuple(args.grid), sweep_file=args.sweep_file, out=args.out,
                          replicates=args.replicates, seed=args.seed, deterministic=args.deterministic,
                          outputs=outputs, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                          block_points=args.block_points, precision=tuple(args.precision),
-                         max_replicates=args.max_replicates, names=OPTIONS)
+                         max_replicates=args.max_replicates, keep_freed_memory=keep_memory(), names=OPTIONS)
         target = run_sweep(spec, on_start=print_start).out
     except KeyboardInterrupt:
         print("interrupted: the blocks finished so far are kept in the .partial folder beside the output; "
