@@ -23,11 +23,13 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from scipy.special import ndtri
+
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
 from model.params.errors import InputError, Problem, unknown_name
 from model.results.dataset import AGGREGATS, REGISTRE
 
-Z95 = 1.959963984540054  # standard normal quantile of 0.975
+Z95 = float(ndtri(0.975))  # standard normal quantile of 0.975 (1.959963984540054)
 PILOT_REPLICATES = 20
 MAX_REPLICATES = 1000
 SYNTAX = "VAR:ORGANISME:YEAR=HALF_WIDTH or =HALF_WIDTH% (e.g. etpma:total:2022=50, masse_salariale:cnaf:2022=0.1%)"
