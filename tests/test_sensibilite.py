@@ -352,3 +352,36 @@ def test_second_order_indices_in_the_csv():
     pairs = df.loc[df.indice == "S2", ["facteur", "facteur_2"]].values.tolist()
     assert pairs == [["x1", "x2"], ["x1", "x3"], ["x2", "x3"]]
     assert list(df.columns) == ["variable", "facteur", "facteur_2", "indice", "unit", "value"]
+
+
+@pytest.mark.parametrize("D, T, levels", [(3, 6, 4), (5, 4, 6), (2, 3, 8)])
+def test_morris_effect_matrix_is_salibs_bit_for_bit(D, T, levels, monkeypatch):
+    """The matrix mapping outputs to elementary effects (built from one SALib call per trajectory) equals,
+    bit for bit, SALib's public analyze applied to every unit vector of every trajectory."""
+    import warnings
+
+    import model.analysis.sensibilite as S
+    from SALib.analyze import morris as morris_analyze
+
+    seen = {}
+    einsum = np.einsum
+
+    def spy(subscripts, L, *args, **kwargs):
+        if subscripts == "jtk,tkc->jtc":
+            seen["L"] = L
+        return einsum(subscripts, L, *args, **kwargs)
+
+    monkeypatch.setattr(S.np, "einsum", spy)
+    facteurs = [Facteur(f"x{i}", 0.5 * i, 2.0 + i) for i in range(D)]
+    X = plan(facteurs, "morris", T, seed=3, levels=levels)
+    analyser(facteurs, "morris", X, one_output(np.random.default_rng(1).normal(size=len(X))), seed=5,
+             levels=levels)
+    problem = {"num_vars": D, "names": [f.path for f in facteurs], "bounds": [[f.low, f.high] for f in facteurs]}
+    ref = np.empty((D, T, D + 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for t in range(T):
+            for k in range(D + 1):
+                ref[:, t, k] = morris_analyze.analyze(problem, X[t * (D + 1):(t + 1) * (D + 1)], np.eye(D + 1)[k],
+                                                      num_resamples=2, num_levels=levels, seed=0)["mu"]
+    assert np.array_equal(seen["L"], ref)

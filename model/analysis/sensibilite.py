@@ -477,19 +477,29 @@ def _morris(facteurs, X, M, varying, constant, levels, seed, conf_level, num_res
     for k in out:
         out[k][:, constant] = 0.0
     # elementary effects are linear in the outputs of their own trajectory: EE[j, t] = Σ_k L[j, t, k] ·
-    # y[t, k] (point k of trajectory t). L from SALib's public analyze, on trajectory t alone with y = 1
-    # at its point k and 0 elsewhere: its μ (the mean over one trajectory) is that elementary effect
-    # exactly. T·(D + 1) small calls; their σ (one effect: NaN) and bootstrap are not used.
+    # y[t, k] (point k of trajectory t), with SALib's public analyze on trajectory t alone (its μ, the
+    # mean over one trajectory, is that trajectory's effect; σ and the bootstrap are not used). Factor j
+    # moves between two consecutive points k, k + 1 of a trajectory, so L[j, t] is ±c at k + 1 and ∓c
+    # at k (c = 1 / Δ): y = 2^k tells k and the sign (effect ±2^k / Δ) in one call per trajectory, and
+    # y = 1 at the last point of trajectory 0 gives c as SALib computes it (checked bit for bit against
+    # SALib with unit vectors in tests/test_sensibilite.py).
     problem = _problem(facteurs)
-    eye = np.eye(D + 1)
-    L = np.empty((D, T, D + 1))
+
+    def effects(Xt: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.asarray(morris_analyze.analyze(problem, Xt, y, num_resamples=2, num_levels=levels,
+                                                 seed=0)["mu"], float)
+
+    L = np.zeros((D, T, D + 1))
+    powers = 2.0 ** np.arange(D + 1)
+    rows = np.arange(D)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # σ of a single trajectory
+        c = np.abs(effects(X[:D + 1], np.eye(D + 1)[D])).max()
         for t in range(T):
-            Xt = X[t * (D + 1):(t + 1) * (D + 1)]
-            for k in range(D + 1):
-                L[:, t, k] = morris_analyze.analyze(problem, Xt, eye[k], num_resamples=2, num_levels=levels,
-                                                    seed=0)["mu"]
+            e = effects(X[t * (D + 1):(t + 1) * (D + 1)], powers)
+            k = np.rint(np.log2(np.abs(e) / c)).astype(int)
+            L[rows, t, k + 1] = np.sign(e) * c
+            L[rows, t, k] = -np.sign(e) * c
     cols = np.flatnonzero(varying)
     if cols.size == 0:
         return out
