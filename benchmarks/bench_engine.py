@@ -26,8 +26,9 @@ CHILD = r"""
 import json, resource, sys, time
 from model.params.scenario import load_scenario
 from model.engine.etat_initial import etat_initial
-from model.engine.simulation import simulate
+from model.engine.simulation import keep_freed_memory, simulate
 from model.results.dataset import build_dataset
+keep_freed_memory()  # as the command line does (model/cli/main.py)
 sc = load_scenario(sys.argv[1])
 par = sc.parametres
 e0 = etat_initial(par)

@@ -5,6 +5,7 @@ per-replicate values of the first replicates only and exact statistics over all 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -65,18 +66,22 @@ def test_the_estimate_counts_points_replicates_variables_years_organismes_statis
 
 
 def test_a_normal_grid_is_accepted():
-    sweep = sw.prepare(COG, grid=["organismes.cnaf.taux_remplacement@2020=0.3:0.9:1000"], replicates=50)
+    sweep = sw.prepare(sw.SweepSpec(COG, grid=("organismes.cnaf.taux_remplacement@2020=0.3:0.9:1000",), replicates=50))
     assert sweep.grille.size == 1000 and sweep.replicates == 50
 
 
 def test_a_too_large_sensitivity_design_is_refused_before_it_is_sampled(tmp_path, monkeypatch):
-    import model.cli.sensitivity as sensitivity
+    import model.analysis.sensitivity as sensitivity
+    from model.cli.sensitivity import OPTIONS
 
     monkeypatch.setattr(sensitivity, "plan", lambda *a, **k: (_ for _ in ()).throw(AssertionError("sampled")))
-    with pytest.raises(InputError, match=r"--samples.*too large to start: 4\.29e9 points"):
-        sensitivity.run_sensitivity(COG, "sobol", ["organismes.cnaf.taux_remplacement=0.3:0.9",
-                                                   "organismes.cnam.taux_remplacement=0.3:0.9"],
-                                    samples=2**30, out=tmp_path / "s")
+    spec = sensitivity.SensitivitySpec(COG, "sobol", ("organismes.cnaf.taux_remplacement=0.3:0.9",
+                                                      "organismes.cnam.taux_remplacement=0.3:0.9"), samples=2**30)
+    with pytest.raises(InputError, match=r"arguments: samples.*too large to start: 4\.29e9 points"):
+        sensitivity.prepare_sensitivity(spec)
+    # the command line names its option
+    with pytest.raises(InputError, match=r"command line: --samples.*too large to start: 4\.29e9 points"):
+        sensitivity.prepare_sensitivity(replace(spec, names=OPTIONS))
 
 
 # ----------------------------------------------------------------------------- runs in blocks

@@ -86,7 +86,7 @@ def test_recovers_known_parameters_from_synthetic_observations():
     specs = [s for s in cal.parametres_a_ajuster(2018, base)
              if s.nom in ("ratio_salaire_entrant", "hazard_retraite.echelle")]
     truth = np.array([0.80, 0.90])
-    sim = cal.simuler(cal.appliquer(base, cal.valeurs_brutes(specs, truth, base)))
+    sim = cal.simulate_observables(cal.appliquer(base, cal.valeurs_brutes(specs, truth, base)))
     obs = []
     for i, (ind, org, y, b, kind) in enumerate([
             ("depenses_personnel", "regime_general", 2018, 2013, "change_pct"),

@@ -246,11 +246,11 @@ def test_bad_scheduler_address_exits_2_before_anything(work, command):
 def test_scheduler_address_is_checked(address, tmp_path):
     """The library checks it too, before the grid is prepared or anything is written."""
     from model.params.errors import InputError
-    from model.analysis.sweep import run_sweep, scheduler_problem
+    from model.analysis.sweep import SweepSpec, run_sweep, scheduler_problem
 
     assert scheduler_problem(address) is not None
-    with pytest.raises(InputError, match="--scheduler") as exc:
-        run_sweep(COG, grid=[f"{TAU}=0.4,0.6"], out=tmp_path / "s", scheduler=address)
+    with pytest.raises(InputError, match="arguments: scheduler") as exc:  # no option name below the cli
+        run_sweep(SweepSpec(COG, grid=(f"{TAU}=0.4,0.6",), out=tmp_path / "s", scheduler=address))
     assert "tcp://HOST:PORT" in str(exc.value)
     assert list(tmp_path.iterdir()) == []
 

@@ -189,3 +189,25 @@ def test_default_run(run):
     for o, value in published.items():
         assert float(pr.sel(organisme=o, year=2018)) == pytest.approx(value, rel=0.02), o
     assert np.isfinite(ind["cout_unitaire"].sel(organisme=["cnaf", "cnav", "acoss"]).values).all()
+
+
+def test_the_parameter_set_is_not_written_into_by_the_memo_cache():
+    """Parametres is immutable: the DataArray forms are cached beside it, not in it, and the cache
+    entry goes with the set."""
+    import gc
+
+    from model.budget import productivite as prod
+    from model.params.scenario import load_scenario
+
+    par = load_scenario(COG).parametres
+    before = dict(vars(par))
+    a = prod.parametre_organisme(par, "taux_remplacement")
+    assert prod.parametre_organisme(par, "taux_remplacement") is a  # built once
+    prod.parametre_annuel(par, "adf.evolution_cout_immobilier")
+    assert vars(par).keys() == before.keys() and all(vars(par)[k] is v for k, v in before.items())
+    other = par.with_values({})
+    assert prod.parametre_organisme(other, "taux_remplacement") is not a  # one cache per set
+    n = len(prod._FORMES)
+    del other
+    gc.collect()
+    assert len(prod._FORMES) == n - 1

@@ -186,6 +186,10 @@ def test_constant_and_nan_outputs():
 
 
 # ----------------------------------------------------------------------------- bad input
+CLI_NAMES = {"source": "command line", "facteur": "--param", "methode": "--method", "n": "--samples",
+             "seed": "--seed", "levels": "--levels"}
+
+
 def messages(exc: pytest.ExceptionInfo) -> list[str]:
     return [str(p) for p in exc.value.problems]
 
@@ -194,7 +198,7 @@ def test_bad_factors_and_options_are_input_errors():
     bad = [Facteur("organismes.cnaf.taux_remplacement", 0.8, 0.5), Facteur("x", 0.0, 1.0, base=2.0),
            Facteur("x", 0.0, 1.0)]
     with pytest.raises(InputError) as e:
-        plan(bad, "sobol", 100, seed=None)
+        plan(bad, "sobol", 100, seed=None, names=CLI_NAMES)
     m = messages(e)
     assert m[0] == ("command line: --param = 'organismes.cnaf.taux_remplacement=0.8:0.5': "
                     "organismes.cnaf.taux_remplacement: low (0.8) is not below high (0.5) "
@@ -205,7 +209,14 @@ def test_bad_factors_and_options_are_input_errors():
     assert any("--samples = 100: not a power of 2" in s for s in m)
     assert len(m) == 5                                     # every problem at once
     with pytest.raises(InputError, match=r"--method = 'fast': unknown method \(allowed: oat, morris, sobol\)"):
-        plan(ISHIGAMI, "fast", 8, seed=1)
+        plan(ISHIGAMI, "fast", 8, seed=1, names=CLI_NAMES)
+    # without names, the library names the arguments themselves: no command-line option below the cli
+    with pytest.raises(InputError) as e:
+        plan(bad, "sobol", 100, seed=None)
+    assert [p.path for p in e.value.problems] == ["facteurs"] * 3 + ["seed", "n"]
+    assert all(p.file == "arguments" for p in e.value.problems)
+    with pytest.raises(ValueError, match="unknown argument"):
+        plan(ISHIGAMI, "oat", names={"samples": "--samples"})
     with pytest.raises(InputError, match="too few trajectories for morris"):
         plan(ISHIGAMI, "morris", 1, seed=1)
     with pytest.raises(InputError, match="bad number of Morris grid levels"):
@@ -228,7 +239,7 @@ def test_design_and_outputs_that_do_not_match_are_input_errors():
         Xs = X.copy()
         Xs[0, 1] = 10.0
         analyser(ISHIGAMI, "sobol", Xs, one_output(np.zeros(80)), seed=1)
-    with pytest.raises(InputError, match="--conf-level = 1.5: out of range"):
+    with pytest.raises(InputError, match="arguments: conf_level = 1.5: out of range"):
         analyser(ISHIGAMI, "sobol", X, one_output(np.zeros(80)), seed=1, conf_level=1.5)
 
 
@@ -341,3 +352,36 @@ def test_second_order_indices_in_the_csv():
     pairs = df.loc[df.indice == "S2", ["facteur", "facteur_2"]].values.tolist()
     assert pairs == [["x1", "x2"], ["x1", "x3"], ["x2", "x3"]]
     assert list(df.columns) == ["variable", "facteur", "facteur_2", "indice", "unit", "value"]
+
+
+@pytest.mark.parametrize("D, T, levels", [(3, 6, 4), (5, 4, 6), (2, 3, 8)])
+def test_morris_effect_matrix_is_salibs_bit_for_bit(D, T, levels, monkeypatch):
+    """The matrix mapping outputs to elementary effects (built from one SALib call per trajectory) equals,
+    bit for bit, SALib's public analyze applied to every unit vector of every trajectory."""
+    import warnings
+
+    import model.analysis.sensibilite as S
+    from SALib.analyze import morris as morris_analyze
+
+    seen = {}
+    einsum = np.einsum
+
+    def spy(subscripts, L, *args, **kwargs):
+        if subscripts == "jtk,tkc->jtc":
+            seen["L"] = L
+        return einsum(subscripts, L, *args, **kwargs)
+
+    monkeypatch.setattr(S.np, "einsum", spy)
+    facteurs = [Facteur(f"x{i}", 0.5 * i, 2.0 + i) for i in range(D)]
+    X = plan(facteurs, "morris", T, seed=3, levels=levels)
+    analyser(facteurs, "morris", X, one_output(np.random.default_rng(1).normal(size=len(X))), seed=5,
+             levels=levels)
+    problem = {"num_vars": D, "names": [f.path for f in facteurs], "bounds": [[f.low, f.high] for f in facteurs]}
+    ref = np.empty((D, T, D + 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for t in range(T):
+            for k in range(D + 1):
+                ref[:, t, k] = morris_analyze.analyze(problem, X[t * (D + 1):(t + 1) * (D + 1)], np.eye(D + 1)[k],
+                                                      num_resamples=2, num_levels=levels, seed=0)["mu"]
+    assert np.array_equal(seen["L"], ref)

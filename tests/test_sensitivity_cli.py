@@ -12,7 +12,8 @@ from model.cli.main import main
 from model.results.dataset import tidy_frame
 from model.results.run import run_scenario
 from model.analysis.sensibilite import lire
-from model.cli.sensitivity import run_sensitivity
+from model.analysis.sensitivity import SensitivitySpec
+from model.cli.sensitivity import write_sensitivity
 
 from conftest import COG
 
@@ -23,8 +24,8 @@ IMMO = "adf.cout_immobilier_m2"
 @pytest.fixture(scope="module")
 def oat(tmp_path_factory):
     out = tmp_path_factory.mktemp("sens") / "oat"
-    return run_sensitivity(COG, "oat", [f"{TAU}=0.4:0.8", f"{IMMO}=150:250"], out=out,
-                           outputs=["etpma", "depenses_limitatives"], progress=False)
+    return write_sensitivity(SensitivitySpec(COG, "oat", (f"{TAU}=0.4:0.8", f"{IMMO}=150:250"),
+                                             outputs=("etpma", "depenses_limitatives")), out, progress=False)
 
 
 def _run_with(tmp_path, body: str) -> "object":
@@ -62,9 +63,9 @@ def test_outputs_of_a_sensitivity_folder(oat):
 
 
 def test_sobol_on_the_model_small(tmp_path):
-    out = run_sensitivity(COG, "sobol", [f"{TAU}=0.4:0.8", "organismes.tous.taux_autres_departs=0.015:0.03",
-                                         IMMO + "=150:250"], out=tmp_path / "s", samples=32,
-                          outputs=["etpma", "depenses_limitatives"], progress=False)
+    spec = SensitivitySpec(COG, "sobol", (f"{TAU}=0.4:0.8", "organismes.tous.taux_autres_departs=0.015:0.03",
+                                          IMMO + "=150:250"), samples=32, outputs=("etpma", "depenses_limitatives"))
+    out = write_sensitivity(spec, tmp_path / "s", progress=False)
     res = lire(out / "sensibilite.nc")
     st = res["etpma"].sel(year=2022, organisme="cnaf", indice="ST")
     assert float(st.sel(facteur=IMMO)) == pytest.approx(0.0, abs=1e-9)  # no effect on staff

@@ -247,10 +247,11 @@ def test_solve_targets_the_answer_rate():
 def test_sweep_outputs_per_point_queues(tmp_path):
     """In a sweep the points of one batch may have different queues (handling time): each point's answer
     rate is that of its own deterministic run."""
-    from model.analysis.sweep import open_sweep, run_sweep
+    from model.analysis.sweep import SweepSpec, open_sweep, run_sweep
 
-    out = run_sweep(COG, grid=["organismes.cnaf.duree_moyenne_appel=4.5,5.5"], deterministic=True,
-                    outputs=["taux_appels_aboutis", "delai_traitement"], out=tmp_path / "s", progress=False)
+    out = run_sweep(SweepSpec(COG, grid=("organismes.cnaf.duree_moyenne_appel=4.5,5.5",), deterministic=True,
+                              outputs=("taux_appels_aboutis", "delai_traitement"), out=tmp_path / "s"),
+                    progress=False).out
     ds = open_sweep(out)
     got = ds["taux_appels_aboutis"].sel(organisme="cnaf", year=2020).isel(statistique=0).values
     for value, duree in zip(got, (4.5, 5.5)):

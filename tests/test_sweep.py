@@ -18,7 +18,8 @@ from model.analysis.grille import load_sweep_file
 from model.results.dataset import tidy_frame
 from model.results.run import run_scenario
 from model.params.scenario import load_scenario
-from model.analysis.sweep import STATISTIQUES, choose_chunks, open_sweep, run_sweep
+from model.analysis.sweep import SweepSpec, choose_chunks, open_sweep, run_sweep
+from model.results.dataset import STATISTIQUES
 
 from conftest import COG, ROOT
 
@@ -31,7 +32,12 @@ OUTS = ["etpma", "masse_salariale", "saturation", "depenses_limitatives", "part_
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("sw") / "grid"
-    return run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2)
+    return _sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2)
+
+
+def _sweep(scenario, *, progress=False, on_block=None, **spec):
+    """A sweep of ``SweepSpec(scenario, **spec)``: its output folder."""
+    return run_sweep(SweepSpec(scenario, **spec), progress=progress, on_block=on_block).out
 
 
 def _scenario_with(tmp_path: Path, body: str) -> Path:
@@ -88,7 +94,7 @@ def test_dataset_describes_itself(sweep_dir):
 def test_points_that_differ_outside_the_engine_batch_are_grouped_correctly(tmp_path):
     """An axis the engine cannot batch (entrant age) crossed with one it can: every point still equals
     its own run."""
-    out = run_sweep(COG, grid=["recrutement.age_moyen_entrants=28,34", "organismes.cnav.plafond_emplois@2021=11500,12000"],
+    out = _sweep(COG, grid=["recrutement.age_moyen_entrants=28,34", "organismes.cnav.plafond_emplois@2021=11500,12000"],
                     deterministic=True, outputs=["etpma", "saturation", "age_moyen"], out=tmp_path / "g",
                     progress=False)
     ds = open_sweep(out)
@@ -113,11 +119,11 @@ def test_resume_finishes_without_recomputing(tmp_path, sweep_dir):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
+        _sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
                   on_block=stop_after_first)
     assert not out.exists() and (tmp_path / "r.partial").is_dir()
     again: list[int] = []
-    run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
+    _sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
               resume=True, on_block=lambda b, c: again.append(b))
     assert seen == [0] and again == [1]
     a, b = open_sweep(out), open_sweep(sweep_dir)
@@ -127,17 +133,17 @@ def test_resume_finishes_without_recomputing(tmp_path, sweep_dir):
     assert manifest["blocks"] == {"total": 2, "resumed_from": 1}
     # resuming a finished sweep of the same inputs computes nothing
     none: list[int] = []
-    assert run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
+    assert _sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
                      resume=True, on_block=lambda b, c: none.append(b)) == out and none == []
 
 
 def test_resume_refuses_other_inputs(tmp_path):
     out = tmp_path / "r"
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
+        _sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=out, progress=False, block_points=2,
                   on_block=lambda b, c: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(InputError, match="started with other inputs"):
-        run_sweep(COG, grid=GRID, replicates=5, outputs=OUTS, out=out, progress=False, block_points=2, resume=True)
+        _sweep(COG, grid=GRID, replicates=5, outputs=OUTS, out=out, progress=False, block_points=2, resume=True)
 
 
 def test_dask_cluster_with_a_killed_worker_loses_and_duplicates_nothing(tmp_path, sweep_dir):
@@ -156,7 +162,7 @@ def test_dask_cluster_with_a_killed_worker_loses_and_duplicates_nothing(tmp_path
             os.kill(pid, signal.SIGKILL)
 
     grid = [f"{TAU}=0.3,0.5,0.7,0.9", f"{AUTRES}=0.02,0.03"]
-    out = run_sweep(COG, grid=grid, replicates=4, outputs=OUTS, out=tmp_path / "d", progress=False,
+    out = _sweep(COG, grid=grid, replicates=4, outputs=OUTS, out=tmp_path / "d", progress=False,
                     block_points=1, workers=2, on_block=kill_one)
     assert killed and sorted(written) == list(range(8))
     ds = open_sweep(out).sel({TAU: [0.3, 0.9]})
@@ -256,7 +262,7 @@ def test_cli_sweep_end_to_end(tmp_path):
 
 
 def test_precision_picks_the_replicates_that_reach_the_half_width(tmp_path):
-    out = run_sweep(COG, grid=[f"{TAU}=0.3,0.9"], precision=["etpma:cnaf:2022=25"], outputs=["etpma"],
+    out = _sweep(COG, grid=[f"{TAU}=0.3,0.9"], precision=["etpma:cnaf:2022=25"], outputs=["etpma"],
                     out=tmp_path / "p", progress=False)
     manifest = json.loads((out / "manifest.json").read_text())
     rep = manifest["precision"]
@@ -336,7 +342,7 @@ def test_existing_scheduler_is_used_and_left_running(tmp_path, sweep_dir):
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster:
-        out = run_sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=tmp_path / "s", progress=False,
+        out = _sweep(COG, grid=GRID, replicates=4, outputs=OUTS, out=tmp_path / "s", progress=False,
                         block_points=2, scheduler=cluster.scheduler_address)
         with Client(cluster.scheduler_address, timeout="10s") as client:  # still up after the sweep
             assert len(client.scheduler_info()["workers"]) == 1

@@ -13,7 +13,7 @@ OBS = {o.id: o for o in cal.load_observations()}
 
 @pytest.fixture(scope="module")
 def sim():
-    return cal.simuler(cal.parametres_de_base(), budget=True)
+    return cal.simulate_observables(cal.parametres_de_base(), budget=True)
 
 
 def v(sim, oid):

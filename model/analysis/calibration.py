@@ -36,7 +36,7 @@ from typing import Any, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 
-from model.params.calendrier import ANNEES, ORGANISMES, PREMIERE_ANNEE, REGIME_GENERAL
+from model.params.calendrier import ANNEES, ORGANISMES, ORGANISMES_SORTIE, PREMIERE_ANNEE, REGIME_GENERAL
 from model.params.catalogue import lookup
 from model.params.errors import MAX_COLLECTES, MISSING, InputError, Problem
 from model.params.lecture import lire_octets, lire_texte
@@ -55,7 +55,6 @@ KINDS = ("level", "change_pct", "change_abs", "cumul")
 QUALITES = {"official": 1.0, "secondary": 0.5, "derived": 0.25}  # variance weights
 POIDS_ESTIME = 0.5  # a reconstructed (estimated) figure counts half
 USAGES = ("fit", "validation")
-ZONES = ORGANISMES + ("regime_general", "total")
 # indicator -> (model unit, factor from the model unit to the observation's unit when kind = level)
 INDICATEURS: dict[str, tuple[str, float]] = {
     "etpma": ("ETPMA", 1.0),
@@ -255,8 +254,8 @@ def _parse_row(rec: dict[str, str], shown: str, n: int, problems: list[Problem])
         err("id", "", "missing id", "a unique identifier")
     if rec["indicator"] not in INDICATEURS:
         err("indicator", rec["indicator"], "unknown indicator", ", ".join(INDICATEURS))
-    if rec["organisme"] not in ZONES:
-        err("organisme", rec["organisme"], "unknown organisme", ", ".join(ZONES))
+    if rec["organisme"] not in ORGANISMES_SORTIE:
+        err("organisme", rec["organisme"], "unknown organisme", ", ".join(ORGANISMES_SORTIE))
     if rec["kind"] not in KINDS:
         err("kind", rec["kind"], "unknown kind", ", ".join(KINDS))
     if rec["quality"] not in QUALITES:
@@ -312,10 +311,10 @@ def _zones(x: np.ndarray, kind: str = "sum", poids: np.ndarray | None = None) ->
     return np.column_stack([x, mrg, mt])
 
 
-def simuler(par, etat0=None, budget: bool = False) -> dict[str, np.ndarray]:
+def simulate_observables(par, etat0=None, budget: bool = False) -> dict[str, np.ndarray]:
     """Deterministic simulation of the indicators the observations use.
 
-    Returns ``{indicator: array (year, zone)}`` with zones ``ORGANISMES + ('regime_general', 'total')``.
+    Returns ``{indicator: array (year, zone)}`` with zones ``ORGANISMES_SORTIE`` (every organisme, then the aggregates).
     The budget and productivity layer (xarray) is only built when ``budget`` is true.
     """
     from model.engine.simulation import simulate
@@ -352,7 +351,7 @@ def simuler(par, etat0=None, budget: bool = False) -> dict[str, np.ndarray]:
 
 def valeur_simulee(sim: Mapping[str, np.ndarray], o: Observation) -> float:
     """The model's value of an observation, in the observation's unit."""
-    x = sim[o.indicator][:, ZONES.index(o.organisme)]
+    x = sim[o.indicator][:, ORGANISMES_SORTIE.index(o.organisme)]
     i = o.year - PREMIERE_ANNEE
     if o.kind == "level":
         return float(x[i] * INDICATEURS[o.indicator][1])
@@ -552,7 +551,7 @@ def ajuster(specs: Sequence[ParametreAjuste], observations: Sequence[Observation
         n_eval += 1
         th = prior_c + z * prior_s
         par = appliquer(base, valeurs_brutes(specs, th, base))
-        sim = simuler(par, e0, budget=budget)
+        sim = simulate_observables(par, e0, budget=budget)
         return np.concatenate([_residus(sim, observations), z])
 
     lo = (np.array([s.bornes[0] for s in specs]) - prior_c) / prior_s
@@ -617,7 +616,7 @@ def calibrer(observations: Sequence[Observation] | None = None, fenetre: tuple[i
         current = appliquer(current, valeurs_brutes(sp, th, current))
     raw = valeurs_brutes(specs, theta, base)
     par = appliquer(base, raw)
-    sim = simuler(par, None, budget=True)
+    sim = simulate_observables(par, None, budget=True)
     # standard errors, correlations, identifiability: block-diagonal Jacobian by stage
     n = len(specs)
     cov = np.full((n, n), 0.0)
@@ -768,8 +767,8 @@ def rapport(res: ResultatAjustement, out: str | Path) -> Path:
         if lev:
             ax = axes[0, ax_i]
             ax_i += 1
-            for z in sorted({o.organisme for o in lev}, key=ZONES.index):
-                zi = ZONES.index(z)
+            for z in sorted({o.organisme for o in lev}, key=ORGANISMES_SORTIE.index):
+                zi = ORGANISMES_SORTIE.index(z)
                 y = res.sim[ind][:, zi] * INDICATEURS[ind][1]
                 sel = years <= 2018
                 line, = ax.plot(years[sel], y[sel], label=f"{z} simulé")
@@ -866,7 +865,7 @@ def backtest(observations: Sequence[Observation] | None = None, fins: Sequence[i
     return erreurs, scores
 
 
-__all__ = ["Observation", "ParametreAjuste", "ResultatAjustement", "load_observations", "simuler",
+__all__ = ["Observation", "ParametreAjuste", "ResultatAjustement", "load_observations", "simulate_observables",
            "valeur_simulee", "parametres_a_ajuster", "ajuster", "valeurs_brutes", "appliquer", "calibrer", "rapport",
            "backtest", "ecrire_parametres", "parametres_calibres", "parametres_de_base", "write_csv",
            "CALIBRATION_FILE", "OBSERVATIONS_DIR"]

@@ -42,7 +42,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 from dataclasses import dataclass
@@ -51,7 +50,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from model.params.errors import MISSING, InputError, Problem
+from model.params.errors import MISSING, InputError, Problem, unknown_name
 from model.params.lecture import lire_toml
 from model.params.parametres import Parametres
 from model.params.validation import cross_checks
@@ -126,7 +125,7 @@ class Grille:
 
 
 # ----------------------------------------------------------------------------- command line
-def parse_grid(texts: Sequence[str], par: Parametres, *, option: str = "--grid",
+def parse_grid(texts: Sequence[str], par: Parametres, *, option: str = "grid",
                source: str = CLI, kind: Kind = "levier") -> list[Axe]:
     """Parse ``PATH[@YEAR]=VALUES`` expressions; every problem is reported at once (``InputError``)."""
     problems: list[Problem] = []
@@ -228,9 +227,7 @@ def load_sweep_file(path: str | Path, par: Parametres) -> Grille:
     raw = lire_toml(path, shown, "TOML sweep file")  # bounded: a regular file of at most 4 MiB
     for key in raw:
         if key not in _HEADER + KINDS:
-            close = difflib.get_close_matches(key, _HEADER + KINDS, n=1)
-            problems.append(Problem(shown, key, raw[key], f"unknown key '{key}'" +
-                                    (f"; did you mean '{close[0]}'?" if close else ""),
+            problems.append(Problem(shown, key, raw[key], unknown_name("key", key, _HEADER + KINDS),
                                     ", ".join(_HEADER + KINDS)))
     axes: list[Axe] = []
     for kind in KINDS:
@@ -256,9 +253,8 @@ def _file_axis(entry: dict, where: str, kind: Kind, par: Parametres, shown: str,
     n0 = len(problems)
     for key in entry:
         if key not in _AXIS_KEYS:
-            close = difflib.get_close_matches(key, _AXIS_KEYS, n=1)
-            problems.append(Problem(shown, f"{where}.{key}", entry[key], f"unknown key '{key}'" +
-                                    (f"; did you mean '{close[0]}'?" if close else ""), ", ".join(_AXIS_KEYS)))
+            problems.append(Problem(shown, f"{where}.{key}", entry[key], unknown_name("key", key, _AXIS_KEYS),
+                                    ", ".join(_AXIS_KEYS)))
     single = "parametre" in entry
     if single == ("parametres" in entry):
         problems.append(Problem(shown, where, MISSING, "give either 'parametre' or 'parametres'",

@@ -18,17 +18,18 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from model.params.calendrier import ANNEES, ORGANISMES
-from model.params.errors import InputError, Problem
+from scipy.special import ndtri
+
+from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.errors import InputError, Problem, unknown_name
 from model.results.dataset import AGGREGATS, REGISTRE
 
-Z95 = 1.959963984540054  # standard normal quantile of 0.975
+Z95 = float(ndtri(0.975))  # standard normal quantile of 0.975 (1.959963984540054)
 PILOT_REPLICATES = 20
 MAX_REPLICATES = 1000
 SYNTAX = "VAR:ORGANISME:YEAR=HALF_WIDTH or =HALF_WIDTH% (e.g. etpma:total:2022=50, masse_salariale:cnaf:2022=0.1%)"
@@ -50,27 +51,28 @@ class Precision:
         return abs(mean) * self.half_width / 100.0 if self.relative else self.half_width
 
 
-def parse_precision(texts: Sequence[str], option: str = "--precision") -> list[Precision]:
+def parse_precision(texts: Sequence[str], option: str = "precision", source: str = "arguments") -> list[Precision]:
+    """``VAR:ORGANISME:YEAR=HALF_WIDTH[%]`` targets; every problem is reported at once (``InputError``),
+    under ``source`` and ``option`` (what the caller calls these inputs)."""
     problems: list[Problem] = []
     out: list[Precision] = []
     for text in texts:
         m = _RE.match(text)
         if not m:
-            problems.append(Problem("command line", option, text, "not understood", SYNTAX))
+            problems.append(Problem(source, option, text, "not understood", SYNTAX))
             continue
         var, org, year, value, pct = m.groups()
         bad = False
         if var not in REGISTRE:
-            close = difflib.get_close_matches(var, list(REGISTRE), n=1)
-            problems.append(Problem("command line", option, text, f"unknown variable '{var}'" +
-                                    (f"; did you mean '{close[0]}'?" if close else ""), "a result variable"))
+            problems.append(Problem(source, option, text, unknown_name("variable", var, REGISTRE),
+                                    "a result variable"))
             bad = True
-        if org not in ORGANISMES + tuple(AGGREGATS):
-            problems.append(Problem("command line", option, text, f"unknown organisme '{org}'",
-                                    ", ".join(ORGANISMES + tuple(AGGREGATS))))
+        if org not in ORGANISMES_SORTIE:
+            problems.append(Problem(source, option, text, f"unknown organisme '{org}'",
+                                    ", ".join(ORGANISMES_SORTIE)))
             bad = True
         if int(year) not in ANNEES:
-            problems.append(Problem("command line", option, text, f"bad year {year}",
+            problems.append(Problem(source, option, text, f"bad year {year}",
                                     f"a year from {ANNEES[0]} to {ANNEES[-1]}"))
             bad = True
         try:
@@ -78,7 +80,7 @@ def parse_precision(texts: Sequence[str], option: str = "--precision") -> list[P
         except ValueError:
             h = math.nan
         if not (h > 0 and math.isfinite(h)):
-            problems.append(Problem("command line", option, text, f"bad half-width {value!r}",
+            problems.append(Problem(source, option, text, f"bad half-width {value!r}",
                                     "a positive number (in the variable's units, or % of the mean)"))
             bad = True
         if not bad:

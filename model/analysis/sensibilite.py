@@ -51,9 +51,10 @@ Speed
 -----
 The point estimates of Sobol' indices are SALib's estimators (``first_order``, ``total_order``,
 ``second_order`` of :mod:`SALib.analyze.sobol`) applied to every cell at once; Morris elementary
-effects are SALib's (``_compute_elementary_effects``, linear in the outputs, applied once to unit
-vectors to get the matrix that maps outputs to effects). The bootstrap confidence intervals are the
-same statistics as SALib's, on the same resamples (the same seeded draws), written as resampling
+effects are SALib's (:func:`SALib.analyze.morris.analyze` on each trajectory alone, the effects being
+linear in the outputs: applied once to unit vectors to get the matrix that maps outputs to effects).
+The bootstrap confidence intervals are the same statistics as SALib's, on the same resamples (the same
+seeded draws), written as resampling
 weight matrices so that one matrix product serves all cells: results equal SALib's per-cell
 ``analyze`` to rounding (tested), ≈ 50 times faster (see ``benchmarks/bench_sensibilite.py``).
 
@@ -77,7 +78,7 @@ import math
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal, Sequence, get_args
+from typing import Any, Literal, Mapping, Sequence, get_args
 
 import numpy as np
 import xarray as xr
@@ -120,10 +121,11 @@ NOMS_INDICES: dict[str, tuple[str, str]] = {
 }
 
 RTOL_CONSTANTE = 1e-9   # a cell with max − min ≤ RTOL_CONSTANTE × max |y| does not vary
-CLI = "command line"
-# command-line option that sets each argument (named in error messages; the CLI may rename them)
-OPTIONS: dict[str, str] = {"facteur": "--param", "methode": "--method", "n": "--samples", "seed": "--seed",
-                           "levels": "--levels", "conf_level": "--conf-level", "num_resamples": "--resamples"}
+# what error messages call each argument: its own name; a caller passes its names (the command line its
+# options, see model.cli.sensitivity.OPTIONS)
+NOMS: dict[str, str] = {"source": "arguments", "facteur": "facteurs", "methode": "methode", "n": "n",
+                        "seed": "seed", "levels": "levels", "conf_level": "conf_level",
+                        "num_resamples": "num_resamples"}
 MIN_N: dict[str, int] = {"morris": 2, "sobol": 2}   # σ and bootstrap need 2 trajectories / base samples
 _CHUNK = 4_000_000      # elements of the (points × factors × cells) work arrays processed at once
 
@@ -167,8 +169,16 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _check_facteurs(facteurs: Sequence[Facteur]) -> list[Problem]:
-    opt = OPTIONS["facteur"]
+def _noms(names: Mapping[str, str] | None) -> dict[str, str]:
+    unknown = set(names or {}) - set(NOMS)
+    if unknown:
+        raise ValueError(f"names: unknown argument(s) {sorted(unknown)}; known: {', '.join(NOMS)}")
+    return {**NOMS, **(names or {})}
+
+
+def _check_facteurs(facteurs: Sequence[Facteur], noms: dict[str, str]) -> list[Problem]:
+    opt = noms["facteur"]
+    CLI = noms["source"]
     problems: list[Problem] = []
     if len(facteurs) == 0:
         problems.append(Problem(CLI, opt, MISSING, "no factor", "at least one PATH=LOW:HIGH"))
@@ -195,7 +205,9 @@ def _check_facteurs(facteurs: Sequence[Facteur]) -> list[Problem]:
     return problems
 
 
-def _check_options(methode: Any, n: Any, seed: Any, levels: Any, second_order: Any) -> list[Problem]:
+def _check_options(methode: Any, n: Any, seed: Any, levels: Any, second_order: Any,
+                   noms: dict[str, str]) -> list[Problem]:
+    OPTIONS, CLI = noms, noms["source"]
     problems: list[Problem] = []
     if methode not in METHODES:
         problems.append(Problem(CLI, OPTIONS["methode"], methode, "unknown method", ", ".join(METHODES)))
@@ -230,7 +242,7 @@ def _problem(facteurs: Sequence[Facteur]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- design
 def plan(facteurs: Sequence[Facteur], methode: Methode, n: int | None = None, seed: int | None = None, *,
-         levels: int = 4, second_order: bool = False) -> np.ndarray:
+         levels: int = 4, second_order: bool = False, names: Mapping[str, str] | None = None) -> np.ndarray:
     """The design: the parameter values at which to evaluate the model, in the order SALib expects.
 
     Parameters
@@ -242,6 +254,7 @@ def plan(facteurs: Sequence[Facteur], methode: Methode, n: int | None = None, se
     seed : seed of the random design (Morris, Sobol'); ignored for OAT.
     levels : Morris grid levels (even; 4 is usual).
     second_order : Sobol' only: the design for second-order indices too (``n·(2D + 2)`` points).
+    names : what error messages call the arguments (keys of :data:`NOMS`; default their own names).
 
     Returns
     -------
@@ -256,7 +269,8 @@ def plan(facteurs: Sequence[Facteur], methode: Methode, n: int | None = None, se
         Every problem at once: a factor with ``low >= high`` or a base outside its range, a duplicate
         factor, an unknown method, ``n`` too small (or not a power of 2 for Sobol'), no seed, bad levels.
     """
-    problems = _check_facteurs(facteurs) + _check_options(methode, n, seed, levels, second_order)
+    noms = _noms(names)
+    problems = _check_facteurs(facteurs, noms) + _check_options(methode, n, seed, levels, second_order, noms)
     if problems:
         raise InputError(problems)
     if methode == "oat":
@@ -291,7 +305,7 @@ def taille_plan(D: int, methode: Methode, n: int | None = None, second_order: bo
 # ----------------------------------------------------------------------------- analysis
 def analyser(facteurs: Sequence[Facteur], methode: Methode, X: np.ndarray, Y: xr.Dataset, *,
              seed: int | None = None, conf_level: float = 0.95, num_resamples: int = 100,
-             second_order: bool = False, levels: int = 4) -> xr.Dataset:
+             second_order: bool = False, levels: int = 4, names: Mapping[str, str] | None = None) -> xr.Dataset:
     """Sensitivity indices of every output variable, for every cell (year, organisme, ...).
 
     Parameters
@@ -308,6 +322,7 @@ def analyser(facteurs: Sequence[Facteur], methode: Methode, X: np.ndarray, Y: xr
     num_resamples : bootstrap resamples (≥ 2).
     second_order : Sobol' only, as in :func:`plan` (the design must have been drawn with it).
     levels : Morris grid levels, as in :func:`plan`.
+    names : as in :func:`plan`.
 
     Returns
     -------
@@ -328,7 +343,9 @@ def analyser(facteurs: Sequence[Facteur], methode: Methode, X: np.ndarray, Y: xr
         seed for Morris/Sobol', a confidence level outside (0, 1), fewer than 2 resamples.
     """
     D = len(facteurs)
-    problems = _check_facteurs(facteurs)
+    OPTIONS = _noms(names)
+    CLI = OPTIONS["source"]
+    problems = _check_facteurs(facteurs, OPTIONS)
     n_points = None
     X = np.asarray(X)
     if methode not in METHODES:
@@ -449,8 +466,9 @@ def _counts(rng_draws: np.ndarray, n: int) -> np.ndarray:
 
 
 def _morris(facteurs, X, M, varying, constant, levels, seed, conf_level, num_resamples) -> dict[str, np.ndarray]:
+    import warnings
+
     from SALib.analyze import morris as morris_analyze
-    from SALib.util import _compute_delta
 
     D = len(facteurs)
     P, C = M.shape
@@ -459,11 +477,29 @@ def _morris(facteurs, X, M, varying, constant, levels, seed, conf_level, num_res
     for k in out:
         out[k][:, constant] = 0.0
     # elementary effects are linear in the outputs of their own trajectory: EE[j, t] = Σ_k L[j, t, k] ·
-    # y[t, k] (point k of trajectory t); L from SALib's own function applied to y = 1 at point k of
-    # every trajectory, 0 elsewhere (D + 1 calls)
-    delta = _compute_delta(levels)
-    L = np.stack([morris_analyze._compute_elementary_effects(X, np.tile(np.eye(D + 1)[k], T), D + 1, delta)
-                  for k in range(D + 1)], axis=-1)         # (D, T, D + 1)
+    # y[t, k] (point k of trajectory t), with SALib's public analyze on trajectory t alone (its μ, the
+    # mean over one trajectory, is that trajectory's effect; σ and the bootstrap are not used). Factor j
+    # moves between two consecutive points k, k + 1 of a trajectory, so L[j, t] is ±c at k + 1 and ∓c
+    # at k (c = 1 / Δ): y = 2^k tells k and the sign (effect ±2^k / Δ) in one call per trajectory, and
+    # y = 1 at the last point of trajectory 0 gives c as SALib computes it (checked bit for bit against
+    # SALib with unit vectors in tests/test_sensibilite.py).
+    problem = _problem(facteurs)
+
+    def effects(Xt: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.asarray(morris_analyze.analyze(problem, Xt, y, num_resamples=2, num_levels=levels,
+                                                 seed=0)["mu"], float)
+
+    L = np.zeros((D, T, D + 1))
+    powers = 2.0 ** np.arange(D + 1)
+    rows = np.arange(D)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # σ of a single trajectory
+        c = np.abs(effects(X[:D + 1], np.eye(D + 1)[D])).max()
+        for t in range(T):
+            e = effects(X[t * (D + 1):(t + 1) * (D + 1)], powers)
+            k = np.rint(np.log2(np.abs(e) / c)).astype(int)
+            L[rows, t, k + 1] = np.sign(e) * c
+            L[rows, t, k] = -np.sign(e) * c
     cols = np.flatnonzero(varying)
     if cols.size == 0:
         return out

@@ -49,7 +49,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import math
 import os
@@ -62,9 +61,9 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from model.params.calendrier import DERNIERE_ANNEE, ORGANISMES, PREMIERE_ANNEE
+from model.params.calendrier import AGGREGATS, DERNIERE_ANNEE, ORGANISMES, ORGANISMES_SORTIE, PREMIERE_ANNEE
 from model.params.catalogue import Parameter, load_catalogue, lookup
-from model.params.errors import MISSING, InputError, Problem
+from model.params.errors import MISSING, InputError, Problem, unknown_name
 from model.params.scenario import Scenario, load_scenario
 from model.params.parametres import Parametres
 from model.params.validation import cross_checks, range_text, resolve_value
@@ -73,7 +72,6 @@ from model.results.writers import OutputClaim, claim_output, write_results
 Operator = Literal["=", "<=", ">="]
 CLI = "command line"
 TOUS = "tous"
-AGGREGATS = ("regime_general", "total")  # as in model.results.dataset.AGGREGATS
 DEFAULT_TOLERANCE = 1e-4  # relative to the target value
 DEFAULT_REPLICATES = 200
 SOLUTION_FILE = "solve.json"
@@ -129,7 +127,7 @@ def parse_targets(texts: Sequence[str]) -> list[Target]:
     problems: list[Problem] = []
     targets: list[Target] = []
     names = list(REGISTRE)
-    organismes = list(ORGANISMES) + list(AGGREGATS)
+    organismes = list(ORGANISMES_SORTIE)
     for text in texts:
         m = _TARGET.match(text)
         if not m:
@@ -138,11 +136,11 @@ def parse_targets(texts: Sequence[str]) -> list[Target]:
         var, org, years_text, op, values_text = m.group("var", "org", "years", "op", "values")
         ok = True
         if var not in REGISTRE:
-            problems.append(Problem(CLI, "--target", text, _unknown("result variable", var, names),
+            problems.append(Problem(CLI, "--target", text, unknown_name("result variable", var, names),
                                     ", ".join(names)))
             ok = False
         if org not in organismes:
-            problems.append(Problem(CLI, "--target", text, _unknown("organisme", org, organismes),
+            problems.append(Problem(CLI, "--target", text, unknown_name("organisme", org, organismes),
                                     ", ".join(organismes)))
             ok = False
         years = _parse_years(years_text, ranges=True)
@@ -287,14 +285,12 @@ def parse_lever(text: str, par: Parametres, problems: list[Problem], option: str
     path = path.strip()
     parts = path.split(".")
     if parts[0] == "organismes" and len(parts) == 3 and parts[1] not in ORGANISMES + (TOUS,):
-        close = difflib.get_close_matches(parts[1], list(ORGANISMES) + [TOUS], n=1)
-        hint = f"unknown organisme '{parts[1]}'" + (f"; did you mean '{close[0]}'?" if close else "")
-        err(hint, ", ".join(ORGANISMES + (TOUS,)))
+        err(unknown_name("organisme", parts[1], ORGANISMES + (TOUS,)), ", ".join(ORGANISMES + (TOUS,)))
         return None
     p = lookup(path) if path else None
     if p is None or (p.by_organisme and len(parts) != 3) or (not p.by_organisme and path != p.path):
         candidates = [q for prm in load_catalogue().values() for q in prm.paths()]
-        err(_unknown("parameter", path, candidates), "a parameter path as in scenario files "
+        err(unknown_name("parameter", path, candidates), "a parameter path as in scenario files "
             "(cogsim describe SCENARIO lists them), e.g. organismes.cnaf.taux_remplacement")
         return None
     if p.type not in ("float", "int") or path.startswith("simulation."):
@@ -393,10 +389,6 @@ def _parse_years(text: str, ranges: bool = False, lists: bool = False) -> list[i
         return None
     return years
 
-
-def _unknown(kind: str, name: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return f"unknown {kind} '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
 
 
 # ----------------------------------------------------------------------------- evaluation

@@ -26,17 +26,17 @@ Streaming, resuming, scale-out
 
 Examples
 --------
->>> from model.analysis.sweep import run_sweep, open_sweep
->>> out = run_sweep("scenarios/cog_2018_2022.toml",
-...                 grid=["organismes.cnaf.taux_remplacement@2020=0.3:0.9:4"], replicates=10,
-...                 out="results/sweep-demo")                                   # doctest: +SKIP
->>> ds = open_sweep(out)                                                        # doctest: +SKIP
+>>> from model.analysis.sweep import SweepSpec, run_sweep, open_sweep
+>>> spec = SweepSpec("scenarios/cog_2018_2022.toml",
+...                  grid=("organismes.cnaf.taux_remplacement@2020=0.3:0.9:4",), replicates=10,
+...                  out="results/sweep-demo")
+>>> done = run_sweep(spec)                                                      # doctest: +SKIP
+>>> ds = open_sweep(done.out)                                                   # doctest: +SKIP
 >>> ds["etpma"].sel(organisme="cnaf", year=2022, statistique="moyenne")        # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import functools
 import hashlib
@@ -48,34 +48,33 @@ import sys
 import time
 import warnings
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
 
 from model import __version__
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
 from model.params.catalogue import catalogue_files
-from model.engine.simulation import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, Mode, simulate
-from model.params.errors import MISSING, InputError, Problem
+from model.engine.simulation import (HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, Mode, keep_freed_memory,
+                                     simulate)
+from model.params.errors import MISSING, InputError, Problem, unknown_name
 from model.engine.etat_initial import etat_initial
 from model.analysis.grille import Grille, check_grid, load_sweep_file, parse_grid
 from model.analysis.precision import MAX_REPLICATES, PILOT_REPLICATES, Precision, choose, parse_precision, replicates_needed
-from model.results.dataset import AGGREGATS, QUANTILES, REGISTRE, Tableaux, aggregate_values, build_dataset
+from model.results.dataset import QUANTILES, REGISTRE, STATISTIQUES, Tableaux, aggregate_values, build_dataset
 from model.results.run import simulation_overrides
 from model.params.scenario import file_hash, load_scenario
 from model.params.parametres import Parametres, ParametresLot
 from model.results.writers import check_target, claim_output, git_commit
 
-STATISTIQUES = ("moyenne", "p05", "p50", "p95", "ecart_type")
 BATCH_TARGET = 1000  # batch elements (points × replicates) per task: ≈ 250 MiB of engine state
 DEFAULT_REPLICATES = 10
 STORE = "sweep.zarr"
 MANIFEST = "manifest.json"
 DONE_DIR = "blocs"
-ORGANISMES_SORTIE = tuple(ORGANISMES) + tuple(AGGREGATS)
 
 
 # ----------------------------------------------------------------------------- the size of the work
@@ -84,6 +83,18 @@ MAX_STORE_BYTES = 8 * 10**9  # results store, uncompressed float64: 1 000 points
 MAX_ELEMENTS = 10**7  # batch elements (points x replicates) on this machine: about 22 hours of one core
 MAX_ELEMENTS_SCHEDULER = 10**8  # with --scheduler (an existing cluster): 10^5 tasks of 1 000 elements
 SECONDS_PER_ELEMENT = 0.008  # engine + Dataset + statistics, one core (1 000 points x 10 replicates: 84 s)
+
+# what messages call each input: the spec's own field names; the command line passes its option names
+# (model.cli.sweep.OPTIONS), so that a message names what the user typed
+NOMS: dict[str, str] = {
+    "source": "arguments", "grid": "grid", "sweep_file": "sweep_file", "param": "param", "outputs": "outputs",
+    "precision": "precision", "deterministic": "deterministic", "resume": "resume", "out": "out",
+    "scheduler": "scheduler", "samples": "samples"}
+
+
+def noms(names: Mapping[str, str] | None) -> dict[str, str]:
+    """:data:`NOMS` with the caller's names for its inputs."""
+    return {**NOMS, **(names or {})}
 
 
 @dataclass(frozen=True)
@@ -115,8 +126,12 @@ def estimate(points: int, replicates: int, variables: int, workers: int | None =
                       elements * SECONDS_PER_ELEMENT, max(1, int(workers or 1)))
 
 
-def check_estimate(est: Estimation, *, scheduler: str | None = None, what: str = "--grid") -> None:
-    """Refuse (exit 2) a sweep past the limits, with the estimate and the ways out."""
+def check_estimate(est: Estimation, *, scheduler: str | None = None, what: str = "grid",
+                   names: Mapping[str, str] | None = None) -> None:
+    """Refuse (``InputError``, exit 2 on the command line) a sweep past the limits, with the estimate and
+    the ways out. ``what`` is the input (a key of :data:`NOMS`) the size comes from; ``names`` what the
+    caller calls its inputs."""
+    n = noms(names)
     max_elements = MAX_ELEMENTS_SCHEDULER if scheduler else MAX_ELEMENTS
     past = []
     if est.store_bytes > MAX_STORE_BYTES:
@@ -125,10 +140,12 @@ def check_estimate(est: Estimation, *, scheduler: str | None = None, what: str =
         past.append(f"over {_count(max_elements)} batch elements" + ("" if scheduler else " on this machine"))
     if past:
         raise InputError([Problem(
-            "command line", what, f"{_count(est.points)} points", f"too large to start: {est}; {', '.join(past)}",
+            n["source"], n.get(what, what), f"{_count(est.points)} points",
+            f"too large to start: {est}; {', '.join(past)}",
             f"a results store of at most {_bytes(MAX_STORE_BYTES)} and at most {_count(MAX_ELEMENTS)} batch "
-            f"elements (points x replicates; {_count(MAX_ELEMENTS_SCHEDULER)} with --scheduler): fewer variables "
-            "(--outputs), fewer points, fewer replicates, or --scheduler ADDR (an existing dask cluster)")])
+            f"elements (points x replicates; {_count(MAX_ELEMENTS_SCHEDULER)} with {n['scheduler']}): fewer "
+            f"variables ({n['outputs']}), fewer points, fewer replicates, or {n['scheduler']} ADDR (an existing "
+            "dask cluster)")])
 
 
 def _count(n: int) -> str:
@@ -334,71 +351,156 @@ def open_sweep(path: str | Path) -> xr.Dataset:
 
 
 # ----------------------------------------------------------------------------- running
-def prepare(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str | Path | None = None,
-            replicates: int | None = None, seed: int | None = None, deterministic: bool = False,
-            outputs: Sequence[str] | None = None, block_points: int | None = None,
-            precision: Sequence[str] = (), grille: Grille | None = None, scheduler: str | None = None) -> Sweep:
+@dataclass(frozen=True)
+class SweepSpec:
+    """What to sweep and where to write it: the input of :func:`prepare` and :func:`run_sweep`.
+
+    Parameters
+    ----------
+    scenario : the scenario file the grid varies.
+    grid : ``PATH[@YEAR]=V1,V2,...|LOW:HIGH:N`` axes (see :mod:`model.analysis.grille`).
+    sweep_file : a sweep file (TOML) with ``[[levier]]`` and ``[[incertitude]]`` axes.
+    grille : a grid already built (``cogsim sensitivity`` passes its design as one bundle axis).
+    out : the output folder (default ``results_dir/<scenario>-sweep``).
+    replicates : replicates per point (default :data:`DEFAULT_REPLICATES`; with ``precision``, the pilot's).
+    seed : overrides the scenario's seed.
+    deterministic : expected values, one replicate per point.
+    outputs : result variables to keep (default: all).
+    workers : a local dask.distributed cluster of this many processes.
+    scheduler : the address of an existing dask.distributed scheduler (not with ``workers``).
+    resume : finish an interrupted sweep of the same inputs.
+    block_points : grid points per task (default: about :data:`BATCH_TARGET` batch elements / replicates).
+    precision : ``VAR:ORGANISME:YEAR=HALF_WIDTH[%]`` targets that pick the replicates
+        (:mod:`model.analysis.precision`), at most ``max_replicates``.
+    keep_freed_memory : the workers of the local cluster (``workers``) call
+        :func:`~model.engine.simulation.keep_freed_memory` (the command line's choice for its processes).
+    names : what messages call the inputs (keys of :data:`NOMS`: the command line passes its option names).
+    """
+
+    scenario: str | Path
+    grid: tuple[str, ...] = ()
+    sweep_file: str | Path | None = None
+    grille: Grille | None = None
+    out: str | Path | None = None
+    results_dir: str | Path = "results"
+    replicates: int | None = None
+    seed: int | None = None
+    deterministic: bool = False
+    outputs: tuple[str, ...] | None = None
+    workers: int | None = None
+    scheduler: str | None = None
+    resume: bool = False
+    block_points: int | None = None
+    precision: tuple[str, ...] = ()
+    max_replicates: int = MAX_REPLICATES
+    keep_freed_memory: bool = False
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("grid", "precision", "outputs"):
+            value = getattr(self, name)
+            if value is None and name == "outputs":
+                continue
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or \
+                    not all(isinstance(x, str) for x in value):
+                raise TypeError(f"SweepSpec.{name} must be a sequence of strings, not {value!r}")
+            object.__setattr__(self, name, tuple(value))
+        for name in ("replicates", "workers", "block_points", "max_replicates", "seed"):
+            value = getattr(self, name)
+            if value is None and name != "max_replicates":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
+                    value < (0 if name == "seed" else 1):
+                raise ValueError(f"SweepSpec.{name} must be {'a non-negative' if name == 'seed' else 'a positive'} "
+                                 f"integer, not {value!r}")
+        if self.workers is not None and self.scheduler is not None:
+            raise ValueError("SweepSpec: workers (a local cluster) and scheduler (an existing one) exclude "
+                             "each other")
+        if self.grille is not None and not isinstance(self.grille, Grille):
+            raise TypeError(f"SweepSpec.grille must be a Grille, not {type(self.grille).__name__}")
+        unknown = set(self.names) - set(NOMS)
+        if unknown:
+            raise ValueError(f"SweepSpec.names: unknown input(s) {sorted(unknown)}; known: {', '.join(NOMS)}")
+        object.__setattr__(self, "names", noms(self.names))
+
+    @property
+    def target(self) -> Path:
+        """The output folder."""
+        return Path(self.out) if self.out else Path(self.results_dir) / f"{Path(self.scenario).stem}-sweep"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What :func:`run_sweep` did: the finished sweep's folder, the size estimate it started from, and the
+    report of the pilot that chose the replicates (with ``precision``; its ``message`` says it in one
+    line)."""
+
+    out: Path
+    estimate: Estimation
+    precision: dict[str, Any] | None = None
+    already_done: bool = False  # resume of a sweep finished with the same inputs: nothing computed
+
+
+def prepare(spec: SweepSpec) -> Sweep:
     """Validate everything (scenario, grid, outputs, precision targets, the size of the work:
     :func:`check_estimate`, from the axis sizes) before anything runs.
 
     Sweeps need the optional dependencies of ``cogsim[sweep]`` (dask, zarr): without them, a clear
     message (exit 2) says how to install them.
-
-    ``grille`` is a grid already built (``cogsim sensitivity`` passes its design as one bundle axis);
-    otherwise the grid comes from ``sweep_file`` and ``grid``.
     """
     check_optional_dependencies()
-    sc = load_scenario(scenario, simulation_overrides(seed=seed, deterministic=deterministic))
+    n = spec.names
+    cl = n["source"]
+    sc = load_scenario(spec.scenario, simulation_overrides(seed=spec.seed, deterministic=spec.deterministic))
     par = sc.parametres
     problems: list[Problem] = []
+    grille = spec.grille
     axes = list(grille.axes) if grille is not None else []
     grille_file = None
     try:
-        if sweep_file is not None:
-            grille_file = load_sweep_file(sweep_file, par)
+        if spec.sweep_file is not None:
+            grille_file = load_sweep_file(spec.sweep_file, par)
             axes.extend(grille_file.axes)
-        axes.extend(parse_grid(list(grid), par))
+        axes.extend(parse_grid(list(spec.grid), par, option=n["grid"], source=cl))
     except InputError as exc:
         problems.extend(exc.problems)
     if not axes and not problems:
-        problems.append(Problem("command line", "--grid", MISSING, "nothing to sweep",
-                                "--grid PATH=V1,V2,... (repeatable) or --file SWEEP.toml"))
+        problems.append(Problem(cl, n["grid"], MISSING, "nothing to sweep",
+                                f"{n['grid']} PATH=V1,V2,... (repeatable) or {n['sweep_file']} SWEEP.toml"))
     try:
-        precisions = parse_precision(precision)
+        precisions = parse_precision(spec.precision, option=n["precision"], source=cl)
     except InputError as exc:
         problems.extend(exc.problems)
         precisions = []
     if precisions and par["simulation.mode"] == "deterministic":
-        problems.append(Problem("command line", "--precision", precision[0], "a deterministic sweep has no "
-                                "sampling error", "--precision without --deterministic"))
+        problems.append(Problem(cl, n["precision"], spec.precision[0], "a deterministic sweep has no "
+                                "sampling error", f"{n['precision']} without {n['deterministic']}"))
     names = [a.name for a in axes]
     if len(set(names)) != len(names):
-        problems.append(Problem("command line", "--grid", names, "an axis is given twice (sweep file and --grid)",
+        problems.append(Problem(cl, n["grid"], names, f"an axis is given twice (sweep file and {n['grid']})",
                                 "each axis once"))
+    outputs = spec.outputs
     outs = tuple(outputs) if outputs else tuple(REGISTRE)
     outs = outs + tuple(p.variable for p in precisions if p.variable not in outs) if outputs else outs
     for o in outs:
         if o not in REGISTRE:
-            import difflib
-            close = difflib.get_close_matches(o, list(REGISTRE), n=1)
-            problems.append(Problem("command line", "--outputs", o, f"unknown variable '{o}'" +
-                                    (f"; did you mean '{close[0]}'?" if close else ""),
+            problems.append(Problem(cl, n["outputs"], o, unknown_name("variable", o, REGISTRE),
                                     "variables of results.csv (cogsim describe lists them in README)"))
     if problems:
         raise InputError(problems)
     built = grille is None
     if built:
         header = grille_file.header if grille_file is not None else ()
-        grille = Grille(tuple(axes), grille_file.source if grille_file is not None and not grid else "command line",
+        grille = Grille(tuple(axes), grille_file.source if grille_file is not None and not spec.grid else cl,
                         header)
     mode = par["simulation.mode"]
-    R = 1 if mode == "deterministic" else (replicates or DEFAULT_REPLICATES)
-    check_estimate(estimate(grille.size, R, len(outs)), scheduler=scheduler,
-                   what="--grid" if grid else "--file" if sweep_file is not None else "--param")
+    R = 1 if mode == "deterministic" else (spec.replicates or DEFAULT_REPLICATES)
+    check_estimate(estimate(grille.size, R, len(outs)), scheduler=spec.scheduler, names=n,
+                   what="grid" if spec.grid else "sweep_file" if spec.sweep_file is not None else "param")
     if built:
         check_grid(grille, par)
-    target = BATCH_TARGET if block_points is None else block_points * R
-    return Sweep(str(Path(scenario).resolve()), grille, R, int(par["simulation.seed"]), mode, outs,
+    target = BATCH_TARGET if spec.block_points is None else spec.block_points * R
+    return Sweep(str(Path(spec.scenario).resolve()), grille, R, int(par["simulation.seed"]), mode, outs,
                  choose_chunks(grille.shape, R, target))
 
 
@@ -412,55 +514,57 @@ def check_optional_dependencies() -> None:
                                   "pip install -e '.[sweep]' (from the project folder) or pip install 'cogsim[sweep]'")])
 
 
-def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str | Path | None = None,
-              out: str | Path | None = None, replicates: int | None = None, seed: int | None = None,
-              deterministic: bool = False, outputs: Sequence[str] | None = None, workers: int | None = None,
-              scheduler: str | None = None, resume: bool = False, progress: bool | None = None,
-              block_points: int | None = None, precision: Sequence[str] = (),
-              max_replicates: int = MAX_REPLICATES, on_block: Callable[[int, Any], None] | None = None,
-              results_dir: str | Path = "results", grille: Grille | None = None) -> Path:
-    """Run a sweep and write ``OUT/`` (``sweep.zarr`` + ``manifest.json``); return ``OUT``.
+def run_sweep(spec: SweepSpec, *, progress: bool | None = None,
+              on_start: Callable[[SweepResult], None] | None = None,
+              on_block: Callable[[int, Any], None] | None = None) -> SweepResult:
+    """Run a sweep and write ``OUT/`` (``sweep.zarr`` + ``manifest.json``).
 
-    With ``precision`` (``VAR:ORGANISME:YEAR=HALF_WIDTH[%]``, see :mod:`model.analysis.precision`), a pilot of
-    ``replicates`` (default 20) replicates at the grid's corners picks the number of replicates.
-    ``on_block(b, client)`` is called after each block is written (tests use it to kill a worker).
+    With ``spec.precision``, a pilot of ``spec.replicates`` (default 20) replicates at the grid's corners
+    picks the number of replicates. ``on_start(result)`` is called once the work is sized, before
+    anything is computed (the command line prints the estimate and the pilot's report there);
+    ``on_block(b, client)`` after each block is written (tests use it to kill a worker); ``progress``
+    shows a progress bar on stderr (None: when stderr is a terminal).
     """
     t0 = time.perf_counter()
-    if scheduler is not None and scheduler_problem(scheduler) is not None:
-        raise InputError([scheduler_problem(scheduler)])  # before anything is computed or written
-    sweep = prepare(scenario, grid=grid, sweep_file=sweep_file, replicates=replicates, seed=seed,
-                    deterministic=deterministic, outputs=outputs, block_points=block_points, precision=precision,
-                    grille=grille, scheduler=scheduler)
+    n = spec.names
+    scheduler = spec.scheduler
+    if scheduler is not None and scheduler_problem(scheduler, n) is not None:
+        raise InputError([scheduler_problem(scheduler, n)])  # before anything is computed or written
+    sweep = prepare(spec)
     precision_report = None
-    if precision:
-        pilot = replicates or PILOT_REPLICATES
-        sweep, precision_report = choose_replicates(replace(sweep, replicates=pilot), parse_precision(precision),
-                                                    max_replicates, block_points)
-        print(precision_report["message"], file=sys.stderr)
-    size = estimate(sweep.grille.size, sweep.replicates, len(sweep.outputs), workers)
-    check_estimate(size, scheduler=scheduler)
-    print(f"estimate: {size}", file=sys.stderr)
-    target = Path(out) if out else Path(results_dir) / f"{Path(scenario).stem}-sweep"
+    if spec.precision:
+        pilot = spec.replicates or PILOT_REPLICATES
+        sweep, precision_report = choose_replicates(replace(sweep, replicates=pilot),
+                                                    parse_precision(spec.precision), spec.max_replicates,
+                                                    spec.block_points)
+    size = estimate(sweep.grille.size, sweep.replicates, len(sweep.outputs), spec.workers)
+    check_estimate(size, scheduler=scheduler, names=n)
+    target = spec.target
+    result = SweepResult(target, size, precision_report)
+    if on_start is not None:
+        on_start(result)
     partial = target.with_name(target.name + ".partial")
     fingerprint = sweep.fingerprint()
     manifest = _manifest(sweep, fingerprint)
     if precision_report is not None:
         manifest["precision"] = precision_report
     store = partial / STORE
-    if resume and not partial.exists() and target.exists():
+    if spec.resume and not partial.exists() and target.exists():
         if _fingerprint_of(target) == fingerprint:
-            return target  # finished already, with the same inputs
-        raise InputError([Problem("command line", "--resume", target, "a finished sweep of other inputs "
-                                  "(scenario, grid, replicates, seed, outputs or code) is at this path; --resume "
-                                  "only finishes an interrupted sweep of the same inputs",
-                                  "the same inputs, or the command without --resume to replace that sweep, or "
-                                  "another --out")])
+            return replace(result, already_done=True)  # finished already, with the same inputs
+        raise InputError([Problem(n["source"], n["resume"], target, "a finished sweep of other inputs "
+                                  "(scenario, grid, replicates, seed, outputs or code) is at this path; "
+                                  f"{n['resume']} only finishes an interrupted sweep of the same inputs",
+                                  f"the same inputs, or the command without {n['resume']} to replace that sweep, "
+                                  f"or another {n['out']}")])
     check_target(target, "sweep")  # before anything is computed, connected or written
     # the cluster next: an unreachable scheduler is bad input, and nothing is on disk yet
-    client, cluster = _client(workers, scheduler) if (workers or scheduler) else (None, None)
+    client, cluster = _client(spec.workers, scheduler, n) if (spec.workers or scheduler) else (None, None)
+    if cluster is not None and spec.keep_freed_memory:  # our own workers, restarted ones included
+        client.register_worker_callbacks(setup=keep_freed_memory)
     try:
         with claim_output(target, "sweep", resumable=True) as claim:
-            resuming = resume and claim.existed and (partial / MANIFEST).is_file()
+            resuming = spec.resume and claim.existed and (partial / MANIFEST).is_file()
             if resuming:
                 before = _fingerprint_of(partial)
                 if before != fingerprint:
@@ -468,7 +572,7 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
                                               "the interrupted sweep was started with other inputs (scenario, grid, "
                                               "replicates, seed, outputs or code)",
                                               f"the same inputs ({fingerprint[:12]}), or the command without "
-                                              "--resume to start again")])
+                                              f"{n['resume']} to start again")])
             else:
                 if claim.existed:
                     claim.restart()  # an interrupted sweep of cogsim's own, started again from nothing
@@ -500,7 +604,7 @@ def run_sweep(scenario: str | Path, *, grid: Sequence[str] = (), sweep_file: str
             client.close()
         if cluster is not None:
             cluster.close()
-    return target
+    return result
 
 
 def choose_replicates(sweep: Sweep, precisions: Sequence[Precision], max_replicates: int,
@@ -564,26 +668,19 @@ SCHEDULER_ALLOWED = ("the address of a running dask scheduler: tcp://HOST:PORT (
                      "ws://HOST:PORT, wss://HOST:PORT or ucx://HOST:PORT, e.g. tcp://10.0.0.5:8786")
 
 
-def scheduler_problem(address: str) -> Problem | None:
-    """What is wrong with a ``--scheduler`` address (None if it has the form dask accepts)."""
+def scheduler_problem(address: str, names: Mapping[str, str] | None = None) -> Problem | None:
+    """What is wrong with a scheduler address (None if it has the form dask accepts)."""
     import re
 
+    n = noms(names)
     m = re.fullmatch(r"(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
                      r":([0-9]{1,5})", address)
     if m is None or not 1 <= int(m.group(3)) <= 65535:
-        return Problem("command line", "--scheduler", address, "not a dask scheduler address", SCHEDULER_ALLOWED)
+        return Problem(n["source"], n["scheduler"], address, "not a dask scheduler address", SCHEDULER_ALLOWED)
     return None
 
 
-def scheduler_address(text: str) -> str:
-    """argparse type of ``--scheduler``: the address checked before anything is computed or written."""
-    problem = scheduler_problem(text)
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a dask scheduler address; allowed: {SCHEDULER_ALLOWED}")
-    return text
-
-
-def _client(workers: int | None, scheduler: str | None):
+def _client(workers: int | None, scheduler: str | None, names: Mapping[str, str]):
     import logging
 
     from dask.distributed import Client, LocalCluster
@@ -592,7 +689,7 @@ def _client(workers: int | None, scheduler: str | None):
         try:
             return Client(scheduler, timeout="10s"), None
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError([Problem("command line", "--scheduler", scheduler, f"cannot connect: {exc}",
+            raise InputError([Problem(names["source"], names["scheduler"], scheduler, f"cannot connect: {exc}",
                                       "the address of a running dask scheduler, e.g. tcp://10.0.0.5:8786")])
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                            silence_logs=logging.ERROR)

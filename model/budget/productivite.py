@@ -41,7 +41,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -80,9 +82,19 @@ VARIABLES: dict[str, tuple[str | None, str, str, str]] = {
 
 
 # ----------------------------------------------------------------------------- parameters as arrays
-def memo(par: Parametres, key: tuple, build) -> xr.DataArray:
-    """Parameters are immutable: their DataArray forms are built once per parameter set."""
-    cache = par.__dict__.setdefault("_dataarrays", {})
+# the DataArray forms of each live parameter set, keyed by its identity (a Parametres is a Mapping, so it
+# is compared by value and not hashable; equal sets built apart get their own entry): the set itself is
+# never written into, and an entry goes when its set is collected
+_FORMES: dict[int, dict[tuple, Any]] = {}
+
+
+def memo(par: Parametres, key: tuple, build: Callable[[], Any]) -> Any:
+    """Parameters are immutable: their DataArray forms are built once per parameter set, and kept in a
+    cache beside it (not in it) for as long as the set lives."""
+    cache = _FORMES.get(id(par))
+    if cache is None:
+        cache = _FORMES[id(par)] = {}
+        weakref.finalize(par, _FORMES.pop, id(par), None)
     if key not in cache:
         cache[key] = build()
     return cache[key]

@@ -6,7 +6,28 @@ import argparse
 import sys
 from pathlib import Path
 from model.analysis.precision import MAX_REPLICATES
-from model.analysis.sweep import BATCH_TARGET, DEFAULT_REPLICATES, STATISTIQUES, STORE, open_sweep, run_sweep, scheduler_address
+from model.analysis.sweep import (BATCH_TARGET, DEFAULT_REPLICATES, SCHEDULER_ALLOWED, STORE, SweepResult, SweepSpec,
+                                  open_sweep, run_sweep, scheduler_problem)
+from model.results.dataset import STATISTIQUES
+
+# what the library's messages call each input: the options of this command line
+OPTIONS = {"source": "command line", "grid": "--grid", "sweep_file": "--file", "param": "--param",
+           "outputs": "--outputs", "precision": "--precision", "deterministic": "--deterministic",
+           "resume": "--resume", "out": "--out", "scheduler": "--scheduler", "samples": "--samples"}
+
+
+def scheduler_address(text: str) -> str:
+    """argparse type of ``--scheduler``: the address checked before anything is computed or written."""
+    if scheduler_problem(text) is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a dask scheduler address; allowed: {SCHEDULER_ALLOWED}")
+    return text
+
+
+def print_start(result: SweepResult) -> None:
+    """What a sweep found before it starts: the pilot's choice of replicates, the size of the work."""
+    if result.precision is not None:
+        print(result.precision["message"], file=sys.stderr)
+    print(f"estimate: {result.estimate}", file=sys.stderr)
 
 
 # ----------------------------------------------------------------------------- command line
@@ -42,13 +63,16 @@ def register(sub) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from model.cli.main import keep_memory
+
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
     try:
-        target = run_sweep(args.scenario, grid=args.grid, sweep_file=args.sweep_file, out=args.out,
-                           replicates=args.replicates, seed=args.seed, deterministic=args.deterministic,
-                           outputs=outputs, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                           block_points=args.block_points, precision=args.precision,
-                           max_replicates=args.max_replicates)
+        spec = SweepSpec(args.scenario, grid=tuple(args.grid), sweep_file=args.sweep_file, out=args.out,
+                         replicates=args.replicates, seed=args.seed, deterministic=args.deterministic,
+                         outputs=outputs, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                         block_points=args.block_points, precision=tuple(args.precision),
+                         max_replicates=args.max_replicates, keep_freed_memory=keep_memory(), names=OPTIONS)
+        target = run_sweep(spec, on_start=print_start).out
     except KeyboardInterrupt:
         print("interrupted: the blocks finished so far are kept in the .partial folder beside the output; "
               "the same command with --resume finishes the sweep", file=sys.stderr)

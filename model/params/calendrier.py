@@ -10,6 +10,10 @@ import datetime as dt
 
 ORGANISMES: tuple[str, ...] = ("cnam", "cnaf", "cnav", "acoss", "msa", "rsi")
 REGIME_GENERAL: tuple[str, ...] = ("cnam", "cnaf", "cnav", "acoss")
+# the aggregates of the results (rows after the organismes): name -> the organismes it sums
+AGGREGATS: dict[str, tuple[str, ...]] = {"regime_general": REGIME_GENERAL, "total": ORGANISMES}
+# the organisme rows of the results: every organisme, then the aggregates
+ORGANISMES_SORTIE: tuple[str, ...] = ORGANISMES + tuple(AGGREGATS)
 CONTRATS: tuple[str, ...] = ("cdi", "cdd")
 PREMIERE_ANNEE = 2013
 DERNIERE_ANNEE = 2022

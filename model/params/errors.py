@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,25 @@ class Problem:
             "allowed": self.allowed,
             "severity": self.severity,
         }
+
+
+def unknown_name(kind: str, name: str, candidates: Iterable[str], *, show_name: bool = True) -> str:
+    """The message for a name that is not one of ``candidates``, with the closest candidate if any.
+
+    ``unknown KIND 'NAME'; did you mean 'CLOSEST'?`` (``show_name=False``: ``unknown KIND; did you mean
+    'CLOSEST'?``, for messages whose key path already names it). The one "did you mean" of cogsim:
+    scenario keys, organismes, result variables, sweep-file keys and command-line expressions use it.
+
+    Examples
+    --------
+    >>> unknown_name("variable", "etmpa", ["etpma", "masse_salariale"])
+    "unknown variable 'etmpa'; did you mean 'etpma'?"
+    >>> unknown_name("key", "zzz", ["etpma"], show_name=False)
+    'unknown key'
+    """
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    head = f"unknown {kind} '{name}'" if show_name else f"unknown {kind}"
+    return head + (f"; did you mean '{close[0]}'?" if close else "")
 
 
 class _Missing:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 import datetime as dt
-import difflib
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -11,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 from model.params.calendrier import ANNEES, DERNIERE_ANNEE, ORGANISMES, PREMIERE_ANNEE, date_du_mois, N_MOIS
 from model.params.catalogue import Parameter, load_catalogue, organisme_names, section_names, top_level_names
-from model.params.errors import MISSING, Problem
+from model.params.errors import MISSING, Problem, unknown_name
 from model.params.parametres import jsonable
 
 
@@ -75,9 +74,7 @@ class Validator:
         self.problems.append(Problem(self.shown, path, value, message, allowed, "warning"))
 
     def unknown(self, path: str, value: Any, name: str, candidates: list[str]) -> None:
-        close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-        hint = f"unknown key; did you mean '{close[0]}'?" if close else "unknown key"
-        self.err(path, value, hint, ", ".join(sorted(candidates)))
+        self.err(path, value, unknown_name("key", name, candidates, show_name=False), ", ".join(sorted(candidates)))
 
     # -- the whole file: returns [(parameter, resolved path or None for organismes.tous, raw value)]
     def check_file(self, raw: dict) -> tuple[dict, list[tuple[Parameter, str, Any]]]:
@@ -137,9 +134,8 @@ class Validator:
         for org in sorted(value, key=lambda o: o != TOUS):
             table = value[org]
             if org not in ORGANISMES and org != TOUS:
-                close = difflib.get_close_matches(org, list(ORGANISMES), n=1)
-                hint = f"unknown organisme; did you mean '{close[0]}'?" if close else "unknown organisme"
-                self.err(f"organismes.{org}", MISSING, hint, ", ".join(ORGANISMES + (TOUS,)))
+                self.err(f"organismes.{org}", MISSING, unknown_name("organisme", org, ORGANISMES, show_name=False),
+                         ", ".join(ORGANISMES + (TOUS,)))
                 continue
             if not isinstance(table, dict):
                 self.err(f"organismes.{org}", table, "wrong type", "a table of parameters")
@@ -290,9 +286,7 @@ class Validator:
             ok = True
             for k, x in v.items():
                 if k not in p.keys:
-                    close = difflib.get_close_matches(k, list(p.keys), n=1)
-                    hint = f"unknown key; did you mean '{close[0]}'?" if close else "unknown key"
-                    self.err(f"{path}.{k}", x, hint, ", ".join(p.keys))
+                    self.err(f"{path}.{k}", x, unknown_name("key", k, p.keys, show_name=False), ", ".join(p.keys))
                     ok = False
                 else:
                     ok &= self._check_number(f"{path}.{k}", x, "float", 0.0, 1.0, None, None)

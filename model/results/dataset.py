@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from model.params.calendrier import ANNEES, ORGANISMES, REGIME_GENERAL
+from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES, ORGANISMES_SORTIE
 from model.budget import adf as _adf
 from model.budget import ecarts as _ecarts
 from model.budget import productivite as _productivite
@@ -98,7 +98,6 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
                               "difference:masse_salariale-enveloppe_masse_salariale"),
 }
 
-AGGREGATS = {"regime_general": REGIME_GENERAL, "total": ORGANISMES}
 QUANTILES = (0.05, 0.50, 0.95)  # the 90 % band and the median over replicates (results.csv, sweeps)
 # statistics over all the replicates of a run whose Dataset keeps only the first ones (as a sweep's)
 STATISTIQUES = ("moyenne", "p05", "p50", "p95", "ecart_type")
@@ -346,7 +345,7 @@ class StatistiquesReplicates:
             out[v] = statistiques_replicates_valeurs(x)
         self.file.close()
         return xr.DataArray(out, dims=("variable", "year", "organisme_agrege", "statistique"), coords={
-            "variable": self.names, "year": list(ANNEES), "organisme_agrege": list(ORGANISMES) + list(AGGREGATS),
+            "variable": self.names, "year": list(ANNEES), "organisme_agrege": list(ORGANISMES_SORTIE),
             "statistique": list(STATISTIQUES)}, attrs={
             "long_name": f"Statistics over all {self.replicates} replicates: mean, 5/50/95 % quantiles, "
                          "standard deviation (the Dataset keeps the first replicates only)",
