@@ -124,12 +124,32 @@ def test_no_private_name_crosses_a_module():
     assert private == [], "\n".join(private)
 
 
-@pytest.mark.parametrize("checker", [test_arrows_point_down_only, test_no_private_name_crosses_a_module])
+def test_imports_are_at_the_top_unless_deliberately_lazy():
+    """An import inside a function is allowed only where it is deliberately lazy (a heavy or optional
+    library, or a command's modules in the command line) and says so in a ``# lazy: why`` comment on the
+    line above (or on a line of the statement)."""
+    hidden = []
+    for name, path in _modules().items():
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        tree = ast.parse(text)
+        top = {id(n) for n in tree.body}
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)) or id(node) in top:
+                continue
+            around = lines[max(0, node.lineno - 4):node.end_lineno]  # the comment, or the group's, just above
+            if not any("# lazy:" in line for line in around):
+                hidden.append(f"{name}, line {node.lineno}: {lines[node.lineno - 1].strip()}")
+    assert hidden == [], "\n".join(hidden)
+
+
+@pytest.mark.parametrize("checker", [test_arrows_point_down_only, test_no_private_name_crosses_a_module,
+                                     test_imports_are_at_the_top_unless_deliberately_lazy])
 def test_the_checks_can_fail(checker, tmp_path, monkeypatch):
     """The checks see a planted violation (a test that cannot fail proves nothing)."""
     bad = PACKAGE / "params" / "_planted_for_test.py"
     assert not bad.exists()
-    bad.write_text("from model.cli.main.main import _private_name\n", encoding="utf-8")
+    bad.write_text("from model.cli.main import _private_name\n\n\ndef f():\n    import json\n", encoding="utf-8")
     try:
         with pytest.raises(AssertionError):
             checker()

@@ -31,16 +31,23 @@ import math
 import subprocess
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 
+from model.budget.masse_salariale import bilan
+from model.engine.etat_initial import etat_initial
+from model.engine.simulation import simulate
 from model.params.calendrier import ANNEES, ORGANISMES, ORGANISMES_SORTIE, PREMIERE_ANNEE, REGIME_GENERAL
+from model.params.calibres import CALIBRATION_FILE, parametres_calibres
 from model.params.catalogue import lookup
 from model.params.errors import MAX_COLLECTES, MISSING, InputError, Problem
 from model.params.lecture import lire_octets, lire_texte
-from model.params.calibres import CALIBRATION_FILE, parametres_calibres
+from model.params.scenario import catalogue_defaults
+from model.params.validation import resolve_value
+from model.results.dataset import aggregate_values, build_dataset
 
 ROOT = Path(__file__).resolve().parents[2]  # the project folder (model/<layer>/<module>.py)
 OBSERVATIONS_DIR = ROOT / "calibration" / "observations"
@@ -317,9 +324,6 @@ def simulate_observables(par, etat0=None, budget: bool = False) -> dict[str, np.
     Returns ``{indicator: array (year, zone)}`` with zones ``ORGANISMES_SORTIE`` (every organisme, then the aggregates).
     The budget and productivity layer (xarray) is only built when ``budget`` is true.
     """
-    from model.engine.simulation import simulate
-    from model.engine.etat_initial import etat_initial
-    from model.budget.masse_salariale import bilan
 
     e0 = etat0 if etat0 is not None else etat_initial(par)
     tr = simulate(par, e0, replicates=1, seed=0, mode="deterministic")
@@ -342,7 +346,6 @@ def simulate_observables(par, etat0=None, budget: bool = False) -> dict[str, np.
         out["age_moyen"] = _zones(tr.age_somme[:, 0] / n31, "mean", n31)
     out["rmpp"] = _zones(b["rmpp"][:, 0], "mean", np.nan_to_num(b["masse_presents_prec"][:, 0]))
     if budget:
-        from model.results.dataset import aggregate_values, build_dataset
         ds = build_dataset(tr, par)
         for k in BUDGET:
             out[k] = aggregate_values(ds, k)[:, :, 0]
@@ -397,7 +400,6 @@ def _tous(name: str, orgs: Sequence[str] = ORGANISMES) -> tuple[str, ...]:
 def parametres_a_ajuster(fin: int = FENETRE[1], base=None) -> list[ParametreAjuste]:
     """The fitted parameter set for a window ending in ``fin`` (a year-specific parameter whose
     year is after ``fin`` is not fitted; the last fitted year's value holds after it)."""
-    from model.params.scenario import catalogue_defaults
     base = base if base is not None else catalogue_defaults()
     ps: list[ParametreAjuste] = []
     for o in ORGANISMES:
@@ -496,7 +498,6 @@ def _compact(v: Any) -> Any:
 
 def appliquer(base, raw: Mapping[str, Any]):
     """``base.with_values`` of validated raw values (resolved like scenario values)."""
-    from model.params.validation import resolve_value
     return base.with_values({k: resolve_value(lookup(k), v, None if lookup(k).by_year else base[k])
                              for k, v in raw.items()})
 
@@ -535,8 +536,8 @@ def ajuster(specs: Sequence[ParametreAjuste], observations: Sequence[Observation
     ``DIFF_STEP`` prior sigmas. Returns (θ, Jacobian d residual / d θ with the prior rows last,
     number of model evaluations).
     """
+    # lazy: scipy.optimize loads in about 0.3 s: only when fitting or solving
     from scipy.optimize import least_squares
-    from model.engine.etat_initial import etat_initial
 
     prior_c = np.array([s.initial for s in specs])
     prior_s = np.array([s.prior_sigma for s in specs])
@@ -594,7 +595,6 @@ def calibrer(observations: Sequence[Observation] | None = None, fenetre: tuple[i
     base : the parameter set to start from (default: the catalogue defaults).
     max_nfev : cap on the model evaluations of each stage's optimiser.
     """
-    from model.params.scenario import catalogue_defaults
 
     t0 = time.perf_counter()
     obs_all = list(observations) if observations is not None else load_observations()
@@ -661,7 +661,6 @@ def calibrer(observations: Sequence[Observation] | None = None, fenetre: tuple[i
 # --------------------------------------------------------------------------- the fitted-parameter file
 def code_version() -> str:
     try:
-        from importlib.metadata import version
         v = version("cogsim")
     except Exception:  # noqa: BLE001 - not installed: the version is unknown
         v = "unknown"
@@ -722,7 +721,6 @@ def ecrire_parametres(res: ResultatAjustement, path: str | Path = CALIBRATION_FI
 
 def parametres_de_base(path: str | Path = CALIBRATION_FILE):
     """The catalogue defaults with the fitted parameters applied (what the calibrated baseline is)."""
-    from model.params.scenario import catalogue_defaults
     return appliquer(catalogue_defaults(), parametres_calibres(path))
 
 
@@ -743,8 +741,10 @@ def tableau_ajustement(res: ResultatAjustement) -> list[dict[str, Any]]:
 def rapport(res: ResultatAjustement, out: str | Path) -> Path:
     """Write the fit report: ``ajustement.csv`` (every target vs simulated), ``parametres.csv``,
     ``rapport.md`` and one chart per indicator (observed vs simulated) under ``charts/``."""
+    # lazy: matplotlib loads in about 0.5 s: only when a chart is drawn
     import matplotlib
     matplotlib.use("Agg")
+    # lazy: matplotlib loads in about 0.5 s: only when a chart is drawn
     import matplotlib.pyplot as plt
 
     out = Path(out)

@@ -23,11 +23,13 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
 from scipy.special import ndtri
 
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
 from model.params.errors import InputError, Problem, unknown_name
-from model.results.dataset import AGGREGATS, REGISTRE
+from model.results.dataset import AGGREGATS, REGISTRE, Tableaux, aggregate_values
+from model.results.run import run_scenario
 
 Z95 = float(ndtri(0.975))  # standard normal quantile of 0.975 (1.959963984540054)
 PILOT_REPLICATES = 20
@@ -94,10 +96,7 @@ def replicates_for_run(path, precisions: Sequence[Precision], *, pilot: int = PI
                        seed: int | None = None, max_replicates: int = MAX_REPLICATES) -> tuple[int, dict]:
     """The replicates a run of the scenario ``path`` needs: a pilot of ``pilot`` replicates, then
     ``⌈(z · s / h)²⌉`` for the largest ratio over ``precisions``. Returns (replicates, report)."""
-    import numpy as np
 
-    from model.results.dataset import Tableaux, aggregate_values
-    from model.results.run import run_scenario
 
     ds = run_scenario(path, replicates=pilot, seed=seed, write=False).dataset
     tab = Tableaux(ds)

@@ -75,12 +75,14 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence, get_args
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from scipy.stats import norm
 
@@ -277,8 +279,10 @@ def plan(facteurs: Sequence[Facteur], methode: Methode, n: int | None = None, se
         return _plan_oat(facteurs)
     problem = _problem(facteurs)
     if methode == "morris":
+        # lazy: SALib only for sensitivity designs and indices
         from SALib.sample import morris as morris_sample
         return morris_sample.sample(problem, int(n), num_levels=int(levels), seed=int(seed))
+    # lazy: SALib only for sensitivity designs and indices
     from SALib.sample import sobol as sobol_sample
     return sobol_sample.sample(problem, int(n), calc_second_order=bool(second_order), seed=int(seed))
 
@@ -466,8 +470,8 @@ def _counts(rng_draws: np.ndarray, n: int) -> np.ndarray:
 
 
 def _morris(facteurs, X, M, varying, constant, levels, seed, conf_level, num_resamples) -> dict[str, np.ndarray]:
-    import warnings
 
+    # lazy: SALib only for sensitivity designs and indices
     from SALib.analyze import morris as morris_analyze
 
     D = len(facteurs)
@@ -518,6 +522,7 @@ def _morris(facteurs, X, M, varying, constant, levels, seed, conf_level, num_res
 
 
 def _sobol(D, M, varying, seed, conf_level, num_resamples, second_order):
+    # lazy: SALib only for sensitivity designs and indices
     from SALib.analyze.sobol import first_order, second_order as second_order_estimator, total_order
 
     P, C = M.shape
@@ -642,7 +647,6 @@ def tidy_frame(resultat: xr.Dataset):
     Columns: ``variable``, ``facteur``, (``facteur_2`` with second-order indices), ``indice``, one column
     per other dim (in order of first appearance), ``unit`` (:func:`unite_indice`), ``value``.
     """
-    import pandas as pd
 
     frames = []
     dims: list[str] = []

@@ -61,12 +61,16 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
+from model.engine.etat_initial import etat_initial, reconstruct
+from model.engine.simulation import simulate
 from model.params.calendrier import AGGREGATS, DERNIERE_ANNEE, ORGANISMES, ORGANISMES_SORTIE, PREMIERE_ANNEE
 from model.params.catalogue import Parameter, load_catalogue, lookup
 from model.params.errors import MISSING, InputError, Problem, unknown_name
-from model.params.scenario import Scenario, load_scenario
 from model.params.parametres import Parametres
+from model.params.scenario import Scenario, load_scenario
 from model.params.validation import cross_checks, range_text, resolve_value
+from model.results.dataset import REGISTRE, aggregate_values, build_dataset
+from model.results.run import run_scenario
 from model.results.writers import OutputClaim, claim_output, write_results
 
 Operator = Literal["=", "<=", ">="]
@@ -122,7 +126,6 @@ class Target:
 
 def parse_targets(texts: Sequence[str]) -> list[Target]:
     """Parse ``--target`` expressions; every problem is reported at once (``InputError``)."""
-    from model.results.dataset import REGISTRE
 
     problems: list[Problem] = []
     targets: list[Target] = []
@@ -400,7 +403,6 @@ class Evaluator:
     """
 
     def __init__(self, scenario: Scenario, levers: list[Lever], targets: list[Target]):
-        from model.engine.etat_initial import etat_initial
 
         self.scenario = scenario
         self.par = scenario.parametres
@@ -437,9 +439,6 @@ class Evaluator:
 
     def evaluate(self, x: Sequence[float]):
         """(target values, Dataset) at ``x``."""
-        from model.engine.simulation import simulate
-        from model.engine.etat_initial import reconstruct
-        from model.results.dataset import build_dataset
 
         key = self.key(x)
         if key not in self.cache:
@@ -455,7 +454,6 @@ class Evaluator:
 
 def target_values(ds, targets: Sequence[Target]) -> np.ndarray:
     """Values of the targets in a results Dataset: shape (target, replicate)."""
-    from model.results.dataset import aggregate_values
 
     orgs = list(ds["organisme"].values) + list(AGGREGATS)
     years = [int(y) for y in ds["year"].values]
@@ -654,6 +652,7 @@ def _solve_scalar(ev: Evaluator, lever: Lever, target: Target, rel: float) -> tu
         _integer_bisection(gap, a, b, points, met_here)
         method = "integer bisection"
     else:
+        # lazy: scipy.optimize loads in about 0.3 s: only when fitting or solving
         from scipy.optimize import brentq
 
         def stop_when_met(x: float) -> float:
@@ -766,6 +765,7 @@ def _infeasible(ev: Evaluator, lever: Lever, target: Target, points: dict, lo: f
     value = float(ev([closest])[0])
     plateau = [v for v in xs if abs(float(ev([v])[0]) - value) <= _FLAT * max(1.0, abs(value))]
     if hi not in plateau and lo not in plateau and len(plateau) == 1 and not lever.integer:
+        # lazy: scipy.optimize loads in about 0.3 s: only when fitting or solving
         from scipy.optimize import minimize_scalar
 
         i = xs.index(closest)
@@ -825,6 +825,7 @@ def _undefined(target: Target) -> None:
 # -- several lever values or several targets
 def _solve_joint(ev: Evaluator, levers: list[Lever], targets: list[Target], rel: float
                  ) -> tuple[list[float], str, list[str]]:
+    # lazy: scipy.optimize loads in about 0.3 s: only when fitting or solving
     from scipy.optimize import least_squares
 
     problems: list[Problem] = []
@@ -1023,7 +1024,6 @@ def write_solution(sol: Solution, out: str | Path | None = None, *, replicates: 
     if claim is None:
         with claim_output(Path(out) if out else default_out(sol), "solve") as own:
             return write_solution(sol, replicates=replicates, seed=seed, claim=own)
-    from model.results.run import run_scenario
 
     target_dir = claim.target
     toml_name = f"{sol.scenario.name}-solve.toml"

@@ -40,9 +40,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import importlib.util
 import json
+import logging
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -56,18 +59,19 @@ import numpy as np
 import xarray as xr
 
 from model import __version__
-from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
-from model.params.catalogue import catalogue_files
+from model.analysis.grille import Grille, check_grid, load_sweep_file, parse_grid
+from model.analysis.precision import (MAX_REPLICATES, PILOT_REPLICATES, Precision, choose, parse_precision,
+                                      replicates_needed)
+from model.engine.etat_initial import etat_initial
 from model.engine.simulation import (HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, Mode, keep_freed_memory,
                                      simulate)
+from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.catalogue import catalogue_files
 from model.params.errors import MISSING, InputError, Problem, unknown_name
-from model.engine.etat_initial import etat_initial
-from model.analysis.grille import Grille, check_grid, load_sweep_file, parse_grid
-from model.analysis.precision import MAX_REPLICATES, PILOT_REPLICATES, Precision, choose, parse_precision, replicates_needed
+from model.params.parametres import Parametres, ParametresLot
+from model.params.scenario import file_hash, load_scenario
 from model.results.dataset import QUANTILES, REGISTRE, STATISTIQUES, Tableaux, aggregate_values, build_dataset
 from model.results.run import simulation_overrides
-from model.params.scenario import file_hash, load_scenario
-from model.params.parametres import Parametres, ParametresLot
 from model.results.writers import check_target, claim_output, git_commit
 
 BATCH_TARGET = 1000  # batch elements (points × replicates) per task: ≈ 250 MiB of engine state
@@ -283,6 +287,7 @@ def evaluate_block(sweep: Sweep, b: int) -> dict[str, np.ndarray]:
 
 # ----------------------------------------------------------------------------- the store
 def _template(sweep: Sweep, attrs: dict[str, Any]) -> xr.Dataset:
+    # lazy: optional dependency (cogsim[sweep])
     import dask.array as da
 
     g = sweep.grille
@@ -505,7 +510,6 @@ def prepare(spec: SweepSpec) -> Sweep:
 
 
 def check_optional_dependencies() -> None:
-    import importlib.util
 
     missing = [m for m in ("dask", "distributed", "zarr") if importlib.util.find_spec(m) is None]
     if missing:
@@ -634,6 +638,7 @@ def _run_distributed(client, sweep: Sweep, tag: str, todo: list[int], store: Pat
                      on_block) -> None:
     """Submit the blocks to the cluster, a few per worker at a time (so that the scheduler's memory does
     not grow with the grid), and write each result as it arrives."""
+    # lazy: optional dependency (cogsim[sweep])
     from dask.distributed import as_completed
 
     spec = client.scatter(sweep, broadcast=True)
@@ -670,7 +675,6 @@ SCHEDULER_ALLOWED = ("the address of a running dask scheduler: tcp://HOST:PORT (
 
 def scheduler_problem(address: str, names: Mapping[str, str] | None = None) -> Problem | None:
     """What is wrong with a scheduler address (None if it has the form dask accepts)."""
-    import re
 
     n = noms(names)
     m = re.fullmatch(r"(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
@@ -681,8 +685,8 @@ def scheduler_problem(address: str, names: Mapping[str, str] | None = None) -> P
 
 
 def _client(workers: int | None, scheduler: str | None, names: Mapping[str, str]):
-    import logging
 
+    # lazy: optional dependency (cogsim[sweep])
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
@@ -697,6 +701,7 @@ def _client(workers: int | None, scheduler: str | None, names: Mapping[str, str]
 
 
 def _progress(total: int, initial: int, n_blocks: int, enabled: bool | None):
+    # lazy: only for the progress bar on a terminal
     from tqdm import tqdm
 
     return tqdm(total=n_blocks, initial=initial, unit="bloc", desc="sweep", file=sys.stderr,

@@ -45,7 +45,7 @@ from __future__ import annotations
 import xarray as xr
 
 from model.budget.productivite import (charge_travail_propre, conformer, decrire, indice_cumule, parametre_annuel,
-                           parametre_organisme, parametre_scalaire, transferer_rsi, valeur_en)
+                                       parametre_organisme, parametre_scalaire, transferer_rsi, valeur_en)
 from model.params.parametres import Parametres
 
 EUR_PAR_MEUR = 1e6

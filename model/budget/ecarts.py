@@ -30,7 +30,7 @@ import numpy as np
 import xarray as xr
 
 from model.budget.productivite import (RSI, decrire, fraction_transferee, indice_cumule, parametre_organisme,
-                           parts_accueil, sur, valeur_en)
+                                       parts_accueil, sur, valeur_en)
 from model.params.parametres import Parametres
 
 CONVENTION = "gap = simulated - target; positive = above the target"

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.engine.remuneration import valeur_point
 from model.params.calendrier import ANNEES
 from model.params.parametres import Parametres
-from model.engine.remuneration import valeur_point
 
 Y = len(ANNEES)
 EUR_PER_MEUR = 1e6

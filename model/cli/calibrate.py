@@ -2,12 +2,15 @@
 """
 
 from __future__ import annotations
+
 from pathlib import Path
+
+from model.analysis.calibration import (FENETRE, ROOT, backtest, calibrer, ecrire_parametres, load_observations,
+                                        rapport, tableau_ajustement, write_csv)
 from model.params.calendrier import ANNEES
+from model.params.calibres import CALIBRATION_FILE
 from model.params.errors import InputError, Problem
 from model.results.writers import claim_output
-from model.analysis.calibration import FENETRE, ROOT, backtest, calibrer, ecrire_parametres, load_observations, rapport, tableau_ajustement, write_csv
-from model.params.calibres import CALIBRATION_FILE
 
 
 def _window(text: str) -> tuple[int, int]:

@@ -174,11 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False, precision=(),
              max_replicates=1000) -> int:
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.results.run import run_scenario
 
     if precision:
-        from model.params.errors import Problem
+        # lazy: a command's modules load only when it runs (check and describe stay fast)
         from model.analysis.precision import PILOT_REPLICATES, parse_precision, replicates_for_run
+        # lazy: a command's modules load only when it runs (check and describe stay fast)
+        from model.params.errors import Problem
 
         targets = parse_precision(precision, "--precision", "command line")
         if deterministic:
@@ -199,6 +202,7 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
         print(summary_table(res.dataset, lang))
         print(f"\n{LABELS[lang]['written']} {res.out}")
     if charts:
+        # lazy: a command's modules load only when it runs (check and describe stay fast)
         from model.outputs.rapport import draw_charts
 
         paths = draw_charts(res.out, lang)
@@ -209,8 +213,10 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
 def summary_table(ds, lang: str = "fr") -> str:
     """ETPMA by organisme × year (mean over replicates), with régime général and total rows; over all
     the replicates of the run when its Dataset keeps only the first ones."""
-    from model.results.dataset import statistiques_replicates, with_aggregates
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.outputs.texte import court
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.results.dataset import statistiques_replicates, with_aggregates
 
     if statistiques_replicates(ds, "etpma") is not None:
         return _summary_from_statistics(ds, lang)
@@ -247,8 +253,10 @@ def summary_table(ds, lang: str = "fr") -> str:
 def _summary_from_statistics(ds, lang: str) -> str:
     """``summary_table`` from the statistics over all replicates (a run whose Dataset keeps the first
     replicates only): same layout, same numbers as over a Dataset of every replicate."""
-    from model.results.dataset import AGGREGATS, STATISTIQUES, statistiques_replicates
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.outputs.texte import court
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.results.dataset import AGGREGATS, STATISTIQUES, statistiques_replicates
 
     L = LABELS[lang]
     organismes = list(ds["organisme"].values) + list(AGGREGATS)
@@ -287,6 +295,7 @@ def _fmt(v: float) -> str:
 
 
 def _cmd_check(paths: list[Path], lang: str) -> int:
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.params.scenario import check_scenarios
 
     errors, warnings = check_scenarios(paths)
@@ -302,9 +311,12 @@ def _cmd_check(paths: list[Path], lang: str) -> int:
 
 
 def _cmd_describe(path: Path, changed_only: bool) -> int:
-    from model.params.scenario import load_scenario
-    from model.params.parametres import jsonable
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.outputs.texte import court
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.params.parametres import jsonable
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.params.scenario import load_scenario
 
     sc = load_scenario(path)
     cat = load_catalogue()

@@ -1,9 +1,10 @@
-"""``cogsim report``: charts, PDF note and XLSX workbook from a saved run.
-"""
+"""``cogsim report``: charts, PDF note and XLSX workbook from a saved run."""
 
 from __future__ import annotations
+
 import argparse
 from pathlib import Path
+
 from model.outputs.rapport import TEXTS, write_report
 
 

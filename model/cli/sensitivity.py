@@ -27,10 +27,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from model.analysis.grille import num_text
 from model.analysis.sensibilite import METHODES
-from model.analysis.sensitivity import (DEFAULT_OUTPUTS, SensitivitySpec, prepare_sensitivity, run_sensitivity)
+from model.analysis.sensitivity import DEFAULT_OUTPUTS, SensitivitySpec, prepare_sensitivity, run_sensitivity
+from model.cli.main import keep_memory, non_negative_int, positive_int
 from model.cli.sweep import OPTIONS as SWEEP_OPTIONS
 from model.cli.sweep import print_start, scheduler_address
 from model.outputs.graphiques_sensibilite import ecrire_dans
@@ -67,7 +69,6 @@ def write_sensitivity(spec: SensitivitySpec, out: str | Path, *, lang: str = "fr
 
 
 def register(sub) -> None:
-    from model.cli.main import positive_int, non_negative_int
 
     p = sub.add_parser("sensitivity", help="one-at-a-time, Morris or Sobol' indices per output, year and organisme",
                        description="Sensitivity of the outputs to the --param factors: indices for every output "
@@ -99,7 +100,6 @@ def register(sub) -> None:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from model.cli.main import keep_memory
 
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
     spec = SensitivitySpec(args.scenario, args.method, tuple(args.param), samples=args.samples,
@@ -108,7 +108,6 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                            workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                            keep_freed_memory=keep_memory(), names=OPTIONS)
     target = write_sensitivity(spec, args.out, lang=getattr(args, "lang", None) or "fr")
-    import xarray as xr
 
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     with xr.open_dataset(target / "sensitivity.nc") as head:  # the headline cell, written by the run

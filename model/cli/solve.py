@@ -1,14 +1,16 @@
-"""``cogsim solve``: goal seek from the command line; the printed summary.
-"""
+"""``cogsim solve``: goal seek from the command line; the printed summary."""
 
 from __future__ import annotations
+
 import argparse
 import sys
 from pathlib import Path
-from model.cli.main import positive_int, non_negative_int  # the same argument types as run
-from model.results.writers import claim_output
-from model.analysis.solve import Check, DEFAULT_REPLICATES, DEFAULT_TOLERANCE, SOLUTION_FILE, Solution, num_text, toml_value, default_out_for, solve, write_solution
 
+from model.analysis.solve import (DEFAULT_REPLICATES, DEFAULT_TOLERANCE, SOLUTION_FILE, Check, Solution,
+                                  default_out_for, num_text, solve, toml_value, write_solution)
+from model.cli.main import non_negative_int, positive_int
+from model.outputs.texte import court
+from model.results.writers import claim_output
 
 LABELS = {
     "fr": {"title": "Recherche d'objectif", "lever": "levier", "target": "cible", "det": "déterministe",
@@ -75,7 +77,6 @@ def command(args: argparse.Namespace) -> int:
 
 def summary(sol: Solution, checks: list[Check], report: dict, L: dict[str, str]) -> str:
     """The printed summary: levers, targets with their deterministic and stochastic values."""
-    from model.outputs.texte import court
 
     lines = [f"{L['title']} — {court(sol.scenario.header.get('title', sol.scenario.name))} ({sol.scenario.file})", ""]
     for path, v in sol.raw_values().items():

@@ -1,13 +1,15 @@
-"""``cogsim sweep``: a grid of scenarios from the command line.
-"""
+"""``cogsim sweep``: a grid of scenarios from the command line."""
 
 from __future__ import annotations
+
 import argparse
 import sys
 from pathlib import Path
+
 from model.analysis.precision import MAX_REPLICATES
 from model.analysis.sweep import (BATCH_TARGET, DEFAULT_REPLICATES, SCHEDULER_ALLOWED, STORE, SweepResult, SweepSpec,
                                   open_sweep, run_sweep, scheduler_problem)
+from model.cli.main import keep_memory, non_negative_int, positive_int
 from model.results.dataset import STATISTIQUES
 
 # what the library's messages call each input: the options of this command line
@@ -32,7 +34,6 @@ def print_start(result: SweepResult) -> None:
 
 # ----------------------------------------------------------------------------- command line
 def register(sub) -> None:
-    from model.cli.main import positive_int, non_negative_int
 
     p = sub.add_parser("sweep", help="run a grid of scenarios (cartesian product, streamed to Zarr)",
                        description="Cartesian grid over numeric parameters; one Dataset with one dimension per "
@@ -63,7 +64,6 @@ def register(sub) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from model.cli.main import keep_memory
 
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
     try:

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from model.params.calendrier import AGES, CONTRATS, ORGANISMES
-from model.params.parametres import Parametres
 from model.params.effectifs import EtatInitial, read_csv
+from model.params.parametres import Parametres
 
 MU_ANCIENS, SD_ANCIENS, SD_RECENTS = 56.0, 4.0, 8.5  # shape assumptions of the reconstruction
 SD_CDD = 8.0

@@ -1,8 +1,12 @@
-"""Pay indices for the engine: the value of the point, the GVT positif per month, the initial index of each cell and the RMPP factors (see :mod:`model.budget.masse_salariale` for the pay model and the wage-bill bridge).
+"""Pay indices for the engine: the value of the point, the GVT positif per month, the initial index of each
+cell and the RMPP factors (see :mod:`model.budget.masse_salariale` for the pay model and the wage-bill
+bridge).
 """
 
 from __future__ import annotations
+
 import numpy as np
+
 from model.params.calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, mois_depuis_debut
 from model.params.parametres import Parametres
 

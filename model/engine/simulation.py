@@ -35,9 +35,9 @@ import numpy as np
 import simpy
 from scipy.special import ndtri
 
+from model.engine.remuneration import facteurs_rmpp, gvt_mensuel, indice_initial, valeur_point
 from model.params.calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, mois_depuis_debut
 from model.params.effectifs import EtatInitial
-from model.engine.remuneration import facteurs_rmpp, gvt_mensuel, indice_initial, valeur_point
 from model.params.errors import MISSING, InputError, Problem
 from model.params.parametres import Parametres, ParametresLot
 

@@ -13,8 +13,13 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
+from model.outputs import graphiques as g
 from model.outputs.note import TEXTS, is_none, key_figures
 from model.outputs.texte import court_description
+from model.params.catalogue import load_catalogue
+from model.results.dataset import tidy_frame
 
 # variables of the "Tableaux" sheet (organisme × year, mean over replicates)
 TABLE_VARIABLES = ("etpma", "plafond_emplois", "saturation", "effectif_31dec", "departs_retraite",
@@ -37,7 +42,6 @@ def _excel_format(units: str, name: str = "") -> str:
 
 
 def _catalogue_entry(path: str):
-    from model.params.catalogue import load_catalogue
 
     cat = load_catalogue()
     if path in cat:
@@ -50,13 +54,13 @@ def _catalogue_entry(path: str):
 
 def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
     """Write the XLSX workbook of a run (sheets described in the module docstring)."""
-    import numpy as np
+    # lazy: only when the workbook is written
     from openpyxl import Workbook
+    # lazy: only when the workbook is written
     from openpyxl.styles import Alignment, Font, PatternFill
+    # lazy: only when the workbook is written
     from openpyxl.utils import get_column_letter
 
-    from model.outputs import graphiques as g
-    from model.results.dataset import tidy_frame
 
     T = TEXTS[lang]
     wb = Workbook()

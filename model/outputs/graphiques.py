@@ -74,14 +74,14 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from model.params.errors import MISSING, InputError, Problem
-from model.outputs.libelles import LABELS, Lang, labels_for, org_label, unit_label, variable_label
 from model.outputs.lecture_run import Run, cog_period, decode_attrs, load_run
+from model.outputs.libelles import LABELS, Lang, labels_for, org_label, unit_label, variable_label
 from model.outputs.nombres import NNBSP, NumberFormatter, decimals_needed, format_number, format_percent
 from model.outputs.ponts import (ETPMA_PARTS, MS_EFFETS, chart_pont_etpma, chart_pont_masse_salariale, etpma_bridge,
                                  masse_salariale_bridge)
 from model.outputs.style import (FAN, FORMATS, SCENARIO_STYLES, SERIES, STYLE, bar_style, draw_bars, frame_axes,
                                  number_axis, save_figure, source_note, styled, year_axis)
+from model.params.errors import MISSING, InputError, Problem
 
 # the charts, and what the report (model/outputs/rapport.py) reads from this module
 __all__ = [

@@ -51,13 +51,14 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from model.params.errors import InputError, Problem
+from model.analysis.sensibilite import INDICES, tidy_frame, unite_indice
+from model.analysis.sensibilite import variables as _variables
 from model.outputs.libelles import Lang, org_label, table, unit_label, variable_label
 from model.outputs.nombres import NNBSP, NumberFormatter, decimals_needed, format_number
-from model.outputs.style import FORMATS, SCENARIO_STYLES, bar_style, draw_bars, frame_axes, save_figure, styled, year_axis
-from model.analysis.sensibilite import INDICES, unite_indice
-from model.analysis.sensibilite import variables as _variables
-from model.analysis.sensibilite import tidy_frame
+from model.outputs.style import (FORMATS, SCENARIO_STYLES, bar_style, draw_bars, frame_axes, save_figure, styled,
+                                 year_axis)
+from model.params.errors import InputError, Problem
+from model.results.writers import atomic_dir, netcdf_safe
 
 __all__ = ["chart_tornado", "chart_indices", "chart_indices_par_annee", "default_cell", "write_charts",
            "save_figure"]
@@ -497,7 +498,6 @@ def ecrire(resultat: xr.Dataset, dossier: str | Path, *, manifest: Mapping[str, 
     pathlib.Path
         ``dossier``.
     """
-    from model.results.writers import atomic_dir
 
     dossier = Path(dossier)
     with atomic_dir(dossier, "sensitivity") as tmp:
@@ -509,7 +509,6 @@ def ecrire_dans(resultat: xr.Dataset, dossier: Path, *, manifest: Mapping[str, A
                 graphiques: bool | Sequence[str] = True, lang: Literal["fr", "en"] = "fr",
                 cellule: Mapping[str, Any] | None = None) -> None:
     """The files of :func:`ecrire`, written into an existing folder (a claimed output's temporary one)."""
-    from model.results.writers import netcdf_safe
 
     tmp = Path(dossier)
     netcdf_safe(resultat).to_netcdf(tmp / "sensibilite.nc", engine="netcdf4")
@@ -519,7 +518,6 @@ def ecrire_dans(resultat: xr.Dataset, dossier: Path, *, manifest: Mapping[str, A
             json.dump(dict(manifest), f, ensure_ascii=False, indent=2, default=str)
             f.write("\n")
     if graphiques:
-        from model.outputs.graphiques_sensibilite import write_charts
         (tmp / "charts").mkdir()
         chosen = None if graphiques is True else list(graphiques)
         write_charts(resultat, tmp / "charts", lang=lang, cellule=cellule, variables=chosen)

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from model.outputs.texte import court
 from model.params.errors import MISSING, InputError, Problem
 from model.results.dataset import AGGREGATS, STATISTIQUES, STATISTIQUES_COORD, aggregate_values, statistiques_replicates
-from model.outputs.texte import court
 
 REQUIRED = ("etpma",)  # a results.nc without these is not a cogsim run
 

@@ -19,14 +19,18 @@ import datetime as dt
 import json
 import math
 import os
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
 # typst embeds the compiler (no system install); imported here, not lazily: this module is only imported
 # by the report's modules, and the import costs a few milliseconds
 import typst
 
+from model.outputs import graphiques as g
+from model.outputs.graphiques import NNBSP, cog_period, decimals_needed, format_number, format_percent, org_label
 from model.outputs.texte import court, court_description
 
 MODELES = Path(__file__).resolve().parent / "modeles"
@@ -52,7 +56,6 @@ MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet
 def chart_names(run, sens=None, others: Sequence = ()) -> list[str]:
     """The charts of a report: every applicable chart of the run, ``comparaison`` with other runs,
     ``tornado`` with a sensitivity result."""
-    from model.outputs import graphiques as g
 
     return [s.name for s in g.applicable(run)] + (["comparaison"] if others else []) + \
         (["tornado"] if sens is not None else [])
@@ -60,7 +63,6 @@ def chart_names(run, sens=None, others: Sequence = ()) -> list[str]:
 
 def draw_chart(name: str, run, lang: str, sens=None, others: Sequence = (), fig=None):
     """The figure of the chart ``name`` (one of :func:`chart_names`)."""
-    from model.outputs import graphiques as g
 
     if name == "comparaison":
         return g.chart_comparaison([run, *others], lang, fig=fig)
@@ -82,9 +84,7 @@ def key_figures(run) -> dict[str, Any]:
     dict with ``a`` (base year), ``z`` (last year), ``rows`` (organisme names), ``staff`` and
     ``budget`` (one dict of numbers per row; NaN where undefined).
     """
-    import numpy as np
 
-    from model.outputs.graphiques import cog_period
 
     a, z = cog_period(run)
     years = list(run.years)
@@ -122,7 +122,6 @@ BUDGET_COLUMNS = (("masse_salariale", "c_ms", "meur"), ("evolution_ms", "c_ms_ev
 
 
 def _cell_text(kind: str, row: dict, key: str, lang: str) -> str:
-    from model.outputs.graphiques import NNBSP, format_number, format_percent
 
     pct = NNBSP + "%" if lang == "fr" else "%"
     if kind == "band":
@@ -171,13 +170,11 @@ def _runs(by_year: dict) -> list[tuple[str, str, Any]]:
 
 def _pct_text(percent: float, lang: str, sign: bool = False) -> str:
     """A value already in percent, with the decimals it needs (1.88 → "1,88 %", 3.5 → "3,5 %")."""
-    from model.outputs.graphiques import NNBSP, decimals_needed, format_number
 
     return format_number(percent, decimals_needed([percent], 2), lang, sign) + (NNBSP + "%" if lang == "fr" else "%")
 
 
 def _share(v: float, lang: str) -> str:
-    from model.outputs.graphiques import format_percent
 
     return format_percent(float(v), 0 if abs(100 * float(v) - round(100 * float(v))) < 1e-9 else 1, lang)
 
@@ -191,7 +188,6 @@ def assumptions(run, lang: str = "fr") -> list[tuple[str, list[str]]]:
     """The scenario's assumptions in plain language, from the manifest: (heading, lines) pairs — mode,
     replacement rates, ceilings, extra hires, new missions, ex-RSI transfer, mutualisations, hiring
     freezes, general pay measures, RMPP cadrage, and how the parameters were estimated."""
-    from model.outputs.graphiques import format_number, org_label
 
     T = TEXTS[lang]
     par = run.manifest.get("parameters") or {}
@@ -279,7 +275,6 @@ def assumptions(run, lang: str = "fr") -> list[tuple[str, list[str]]]:
 
 def reading(run, kf: dict, lang: str = "fr") -> list[str]:
     """A few sentences that read the key figures (régime général, total, ADF, productivity)."""
-    from model.outputs.graphiques import NNBSP, format_number, format_percent, org_label
 
     T = TEXTS[lang]
     a, z = kf["a"], kf["z"]
@@ -324,7 +319,6 @@ def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = ()) -
 
     ``charts`` are the names of the charts placed in the note, in order.
     """
-    from model.outputs import graphiques as g
 
     T = TEXTS[lang]
     colon = "\u202f: " if lang == "fr" else ": "
@@ -415,6 +409,7 @@ def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = ()) -
 
 def font_paths() -> list[str]:
     """The folders of the note's fonts: matplotlib's own (DejaVu Sans, the charts' font)."""
+    # lazy: matplotlib loads in about 0.5 s: only when a chart is drawn
     import matplotlib
 
     return [os.path.join(matplotlib.get_data_path(), "fonts", "ttf")]
@@ -461,9 +456,7 @@ def write_note(run, path: str | Path, lang: str = "fr", sens=None, others: Seque
         The number of pages.
     """
     if charts is None:
-        import tempfile
 
-        from model.outputs import graphiques as g
 
         with tempfile.TemporaryDirectory() as tmp:
             drawn = {name: g.save_figure(draw_chart(name, run, lang, sens, others), tmp, name, formats=("svg",))[0]

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from model.outputs.libelles import Lang, labels_for, org_label, table, unit_label
 from model.outputs.lecture_run import Run, cog_period, nan_quantiles
+from model.outputs.libelles import Lang, labels_for, org_label, table, unit_label
 from model.outputs.nombres import NumberFormatter, format_number
 from model.outputs.style import bar_style, draw_bars, frame_axes, number_axis, source_note, styled, year_axis
 

@@ -24,13 +24,18 @@ This module imports matplotlib only when a report is made, so registering the co
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
+from model.outputs import graphiques as g
 from model.outputs.classeur import write_workbook
 from model.outputs.note import SENSITIVITY_FILE, TEXTS, chart_names, draw_chart, write_note
 from model.params.errors import InputError, Problem
+from model.results.writers import atomic_dir
 
 __all__ = ["CHARTS_DIR", "REPORT_DIR", "SENSITIVITY_FILE", "TEXTS", "chart_names", "draw_charts", "write_note",
            "write_report", "write_workbook"]
@@ -49,8 +54,6 @@ def draw_charts(run_dir: str | Path, lang: str = "fr", workers: int | None = Non
     InputError
         A missing run folder, or a folder that is not a cogsim run.
     """
-    from model.outputs import graphiques as g
-    from model.results.writers import atomic_dir
 
     _check_lang(lang)
     run = g.load_run(run_dir)
@@ -79,8 +82,6 @@ def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | 
         Every problem of the inputs at once: missing run folder, not a cogsim run, unreadable
         ``sensitivity.nc``, a bad ``--compare`` folder.
     """
-    from model.outputs import graphiques as g
-    from model.results.writers import atomic_dir
 
     _check_lang(lang)
     run_dir = Path(run_dir)
@@ -142,7 +143,6 @@ _CONTEXT: _Context | None = None
 
 def _job(kind: str, name: str) -> list[str]:
     """One file group: a chart in three formats, or the workbook. Returns the files written."""
-    from model.outputs import graphiques as g
 
     ctx = _CONTEXT
     assert ctx is not None  # set by _run_jobs (internal invariant, not user input)
@@ -158,14 +158,12 @@ def _job(kind: str, name: str) -> list[str]:
 def _run_jobs(ctx: _Context, jobs: list[tuple[str, str]], workers: int | None) -> list[str]:
     """Run the jobs, in two forked worker processes where possible (they inherit ``ctx``)."""
     global _CONTEXT
-    import multiprocessing as mp
 
     _CONTEXT = ctx
     try:
         n = workers if workers is not None else min(2, os.cpu_count() or 1)
         if n <= 1 or len(jobs) <= 1 or "fork" not in mp.get_all_start_methods():
             return [f for kind, name in jobs for f in _job(kind, name)]
-        from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"),
                                  initializer=_worker_init) as pool:
@@ -182,7 +180,6 @@ def _run_jobs(ctx: _Context, jobs: list[tuple[str, str]], workers: int | None) -
 
 def _worker_init() -> None:
     """Workers leave Ctrl-C and SIGTERM to the parent, which removes the temporary folder."""
-    import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

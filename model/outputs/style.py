@@ -23,8 +23,8 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 
-from model.outputs.libelles import Lang, labels_for
 from model.outputs.lecture_run import Run
+from model.outputs.libelles import Lang, labels_for
 from model.outputs.nombres import NNBSP, NumberFormatter
 
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")

@@ -2,8 +2,10 @@
 read and validated like scenario values."""
 
 from __future__ import annotations
+
 from pathlib import Path
 from typing import Any
+
 from model.params.catalogue import lookup
 from model.params.errors import InputError, Problem
 from model.params.lecture import lire_toml

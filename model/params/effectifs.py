@@ -1,14 +1,18 @@
-"""A staff file: the initial state by organisme × contract × age (``etat_initial.fichier``), read and checked, or written as a template.
+"""A staff file: the initial state by organisme × contract × age (``etat_initial.fichier``), read and checked,
+or written as a template.
 """
 
 from __future__ import annotations
+
 import csv
 import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
+
 import numpy as np
-from model.params.calendrier import AGES, AGE_MIN, CONTRATS, ORGANISMES
+
+from model.params.calendrier import AGE_MIN, AGES, CONTRATS, ORGANISMES
 from model.params.errors import MAX_COLLECTES, MISSING, InputError, Problem
 from model.params.lecture import lire_texte
 

@@ -2,11 +2,14 @@
 """
 
 from __future__ import annotations
+
 import datetime as dt
 import math
 from collections.abc import Mapping
 from typing import Any, Iterator, Sequence
+
 import numpy as np
+
 from model.params.calendrier import ANNEES, ORGANISMES
 
 

@@ -25,9 +25,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-
 from model.params.calendrier import ORGANISMES
+from model.params.calibres import parametres_calibres
 from model.params.catalogue import load_catalogue, lookup
+from model.params.effectifs import read_csv
 from model.params.errors import InputError, Problem
 from model.params.lecture import lire_octets, lire_toml
 from model.params.parametres import Parametres
@@ -67,7 +68,6 @@ class Scenario:
 def default_parametres() -> Parametres:
     """The baseline: the catalogue defaults, resolved, with the fitted parameters of
     ``calibration/parametres_calibres.toml`` on top (written by ``cogsim calibrate``)."""
-    from model.params.calibres import parametres_calibres
 
     values = dict(catalogue_defaults())
     for path, raw in parametres_calibres().items():
@@ -206,7 +206,6 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
 
 def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Problem]) -> None:
     """Read the initial-state CSV a scenario names, so that ``check`` reports its problems too."""
-    from model.params.effectifs import read_csv
 
     if not Path(fichier).exists():  # anything else that is not a regular file is refused by read_csv
         problems.append(Problem(set_by[0], "etat_initial.fichier", set_by[1], f"file not found ({fichier})",

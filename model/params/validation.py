@@ -1,18 +1,21 @@
-"""Validation of raw parameter values against the catalogue (types, bounds, by-year tables, events), and the bounds that tie several parameters together; every problem is collected, none raised alone.
+"""Validation of raw parameter values against the catalogue (types, bounds, by-year tables, events), and the
+bounds that tie several parameters together; every problem is collected, none raised alone.
 """
 
 from __future__ import annotations
+
 import datetime as dt
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Sequence
+
 import numpy as np
-from model.params.calendrier import ANNEES, DERNIERE_ANNEE, ORGANISMES, PREMIERE_ANNEE, date_du_mois, N_MOIS
+
+from model.params.calendrier import ANNEES, DERNIERE_ANNEE, N_MOIS, ORGANISMES, PREMIERE_ANNEE, date_du_mois
 from model.params.catalogue import Parameter, load_catalogue, organisme_names, section_names, top_level_names
 from model.params.errors import MISSING, Problem, unknown_name
 from model.params.parametres import jsonable
-
 
 HEADER_KEYS = ("title", "author", "reference", "baseline", "description")
 

@@ -11,16 +11,17 @@ import tempfile
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
-from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES, ORGANISMES_SORTIE
 from model.budget import adf as _adf
 from model.budget import ecarts as _ecarts
 from model.budget import productivite as _productivite
-from model.service import dossiers as _service
-from model.engine.simulation import Trajectoire
 from model.budget.masse_salariale import bilan
+from model.engine.simulation import Trajectoire
+from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES, ORGANISMES_SORTIE
 from model.params.parametres import Parametres
+from model.service import dossiers as _service
 
 # name: (units, long_name, long_name_fr, aggregation)
 VARIABLES: dict[str, tuple[str, str, str, str]] = {
@@ -271,7 +272,6 @@ def tidy_frame(ds: xr.Dataset):
     """A tidy pandas DataFrame: one row per variable × organisme (incl. aggregates) × year, with the
     value (one replicate) or mean and 5/50/95 % quantiles over replicates (over all the replicates of
     the run when its Dataset keeps only the first ones: ``statistiques_replicates``)."""
-    import pandas as pd
 
     years = ds["year"].values
     orgs = np.array(list(ds["organisme"].values) + list(AGGREGATS), dtype=object)

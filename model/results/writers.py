@@ -417,6 +417,7 @@ def write_netcdf(ds: xr.Dataset, path: Path) -> None:
     dask.distributed (0.2-0.4 s of a 3 s run) whenever dask is installed, even for a Dataset of numpy
     arrays written by a single process.
     """
+    # lazy: the netCDF4 backend only when a file is written
     from xarray.backends import NetCDF4DataStore
 
     store = NetCDF4DataStore.open(str(path), mode="w", format="NETCDF4", lock=threading.Lock())

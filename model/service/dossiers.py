@@ -80,11 +80,11 @@ import numpy as np
 import xarray as xr
 from scipy.special import gammainc
 
+from model.budget.productivite import (charge_travail, decrire, indice_cumule, memo, parametre_organisme,
+                                       parametre_scalaire, sur, transferer_rsi, unites)
 from model.params.calendrier import ANNEES, ORGANISMES
-from model.service import telephonie as tel
-from model.budget.productivite import (memo, charge_travail, decrire, indice_cumule, parametre_organisme,
-                           parametre_scalaire, sur, transferer_rsi, unites)
 from model.params.parametres import Parametres
+from model.service import telephonie as tel
 
 DIMS = ("year", "organisme", "replicate")
 JOURS_PAR_MOIS = 365.25 / 12
