@@ -14,7 +14,7 @@ import xarray as xr
 import model.results.run as run
 from model.cli.main import main, summary_table
 from model.params.errors import InputError
-from model.outputs.graphiques import load_run
+from model.outputs.lecture_run import load_run
 from model.results.dataset import STATISTIQUES, STATISTIQUES_COORD, aggregate_values, statistiques_replicates, \
     statistiques_replicates_valeurs, tidy_frame
 from model.analysis.sensibilite import taille_plan

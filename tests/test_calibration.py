@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from model.analysis import calibration as cal
+from model.outputs import ajustement
 from model.params.errors import InputError
 from model.params.scenario import default_parametres
 
@@ -120,13 +121,13 @@ def test_register_adds_subcommands():
 @pytest.mark.slow
 def test_full_calibration_meets_targets(tmp_path):
     res = cal.calibrer()
-    rows = {r["id"]: r for r in cal.tableau_ajustement(res)}
+    rows = {r["id"]: r for r in ajustement.tableau_ajustement(res)}
     assert res.secondes < 120
     for k in ("rmpp_rg_2014", "rmpp_rg_2018", "pers_rg_chg", "pers_msa_chg", "pers_rsi_chg", "adf_rg_chg",
               "plus50_rg_2014", "plus50_rg_2018", "prod_cnav_2017", "prod_acoss_2016"):
         assert rows[k]["dans_tolerance"], k
     assert all(math.isfinite(x) for x in res.se)
-    out = cal.rapport(res, tmp_path / "r")
+    out = ajustement.rapport(res, tmp_path / "r")
     assert (out / "charts" / "rmpp.png").exists() and (out / "ajustement.csv").exists()
     cal.ecrire_parametres(res, tmp_path / "p.toml")
     relu = cal.parametres_calibres(tmp_path / "p.toml")

@@ -27,8 +27,9 @@ from model.params.errors import InputError
 from model.results.dataset import aggregate_values
 from model.results.run import run_scenario
 from model.params.scenario import load_scenario
-from model.analysis.solve import (Evaluator, Solution, parse_levers, parse_targets, scenario_toml, solve,
-                                  target_values)
+from model.analysis.solve import Evaluator, Solution, solve, target_values
+from model.analysis.objectifs import parse_levers, parse_targets
+from model.analysis.solution import scenario_toml
 from model.cli.solve import register
 
 CNAF = "organismes.cnaf.taux_remplacement"

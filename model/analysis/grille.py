@@ -50,7 +50,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from model.analysis.solve import CLI, Lever, parse_lever
+from model.analysis.objectifs import CLI, Lever, parse_lever
 from model.params.errors import MISSING, InputError, Problem, unknown_name
 from model.params.lecture import lire_toml
 from model.params.parametres import Parametres

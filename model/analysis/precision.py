@@ -26,9 +26,9 @@ from typing import Sequence
 import numpy as np
 from scipy.special import ndtri
 
-from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES_SORTIE
 from model.params.errors import InputError, Problem, unknown_name
-from model.results.dataset import AGGREGATS, REGISTRE, Tableaux, aggregate_values
+from model.results.dataset import REGISTRE, Tableaux, aggregate_values
 from model.results.run import run_scenario
 
 Z95 = float(ndtri(0.975))  # standard normal quantile of 0.975 (1.959963984540054)

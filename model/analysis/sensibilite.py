@@ -523,7 +523,9 @@ def _morris(facteurs, X, M, varying, constant, levels, seed, conf_level, num_res
 
 def _sobol(D, M, varying, seed, conf_level, num_resamples, second_order):
     # lazy: SALib only for sensitivity designs and indices
-    from SALib.analyze.sobol import first_order, second_order as second_order_estimator, total_order
+    from SALib.analyze.sobol import first_order
+    from SALib.analyze.sobol import second_order as second_order_estimator
+    from SALib.analyze.sobol import total_order
 
     P, C = M.shape
     step = 2 * D + 2 if second_order else D + 2

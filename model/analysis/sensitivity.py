@@ -46,8 +46,8 @@ import xarray as xr
 
 from model import __version__
 from model.analysis.grille import Axe, Grille, grid_lever, num_text
+from model.analysis.objectifs import Lever
 from model.analysis.sensibilite import METHODES, Facteur, analyser, plan, taille_plan, tranche_tornado
-from model.analysis.solve import Lever
 from model.analysis.sweep import (NOMS, SweepResult, SweepSpec, check_estimate, check_optional_dependencies, estimate,
                                   noms, open_sweep, run_sweep, scheduler_problem)
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.analysis.calibration import (FENETRE, ROOT, backtest, calibrer, ecrire_parametres, load_observations,
-                                        rapport, tableau_ajustement, write_csv)
+from model.analysis.calibration import FENETRE, ROOT, backtest, calibrer, ecrire_parametres, load_observations
+from model.outputs.ajustement import rapport, tableau_ajustement, write_csv
 from model.params.calendrier import ANNEES
 from model.params.calibres import CALIBRATION_FILE
 from model.params.errors import InputError, Problem

@@ -255,8 +255,9 @@ def _summary_from_statistics(ds, lang: str) -> str:
     replicates only): same layout, same numbers as over a Dataset of every replicate."""
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.outputs.texte import court
+    from model.params.calendrier import AGGREGATS
     # lazy: a command's modules load only when it runs (check and describe stay fast)
-    from model.results.dataset import AGGREGATS, STATISTIQUES, statistiques_replicates
+    from model.results.dataset import STATISTIQUES, statistiques_replicates
 
     L = LABELS[lang]
     organismes = list(ds["organisme"].values) + list(AGGREGATS)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from model.outputs.rapport import TEXTS, write_report
+from model.outputs.note import TEXTS
+from model.outputs.rapport import write_report
 
 
 # ----------------------------------------------------------------------------- command line

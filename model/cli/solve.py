@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.analysis.solve import (DEFAULT_REPLICATES, DEFAULT_TOLERANCE, SOLUTION_FILE, Check, Solution,
-                                  default_out_for, num_text, solve, toml_value, write_solution)
+from model.analysis.objectifs import num_text
+from model.analysis.solution import (DEFAULT_REPLICATES, SOLUTION_FILE, Check, default_out_for, toml_value,
+                                     write_solution)
+from model.analysis.solve import DEFAULT_TOLERANCE, Solution, solve
 from model.cli.main import non_negative_int, positive_int
 from model.outputs.texte import court
 from model.results.writers import claim_output

@@ -15,8 +15,9 @@ import numpy as np
 import xarray as xr
 
 from model.outputs.texte import court
+from model.params.calendrier import AGGREGATS
 from model.params.errors import MISSING, InputError, Problem
-from model.results.dataset import AGGREGATS, STATISTIQUES, STATISTIQUES_COORD, aggregate_values, statistiques_replicates
+from model.results.dataset import STATISTIQUES, STATISTIQUES_COORD, aggregate_values, statistiques_replicates
 
 REQUIRED = ("etpma",)  # a results.nc without these is not a cogsim run
 

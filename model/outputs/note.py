@@ -30,7 +30,9 @@ import numpy as np
 import typst
 
 from model.outputs import graphiques as g
-from model.outputs.graphiques import NNBSP, cog_period, decimals_needed, format_number, format_percent, org_label
+from model.outputs.lecture_run import cog_period
+from model.outputs.libelles import org_label
+from model.outputs.nombres import NNBSP, decimals_needed, format_number, format_percent
 from model.outputs.texte import court, court_description
 
 MODELES = Path(__file__).resolve().parent / "modeles"

@@ -19,11 +19,11 @@ import xarray as xr
 from model import __version__
 from model.engine.etat_initial import etat_initial
 from model.engine.simulation import simulate
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES
 from model.params.catalogue import catalogue_files
 from model.params.errors import InputError, Problem
 from model.params.scenario import Scenario, file_hash, load_scenario
-from model.results.dataset import AGGREGATS, REGISTRE, StatistiquesReplicates, build_dataset
+from model.results.dataset import REGISTRE, StatistiquesReplicates, build_dataset
 from model.results.writers import claim_output, git_commit, write_results_into
 
 # a run of more replicates than these is simulated in blocks of BLOC_REPLICATES replicates (replicate r

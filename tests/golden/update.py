@@ -40,7 +40,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from model.params.calendrier import ORGANISMES  # noqa: E402
-from model.results.dataset import AGGREGATS, aggregate_values  # noqa: E402
+from model.results.dataset import aggregate_values
+from model.params.calendrier import AGGREGATS
 from model.results.run import run_scenario  # noqa: E402
 
 GOLDEN = Path(__file__).resolve().parent / "scenarios.json"
