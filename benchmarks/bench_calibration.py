@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
-from model.analysis.calibration import backtest, calibrer, load_observations
+from model.analysis.calibration import backtest, calibrer
+from model.analysis.observations import load_observations
 
 
 def main() -> int:

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from model.analysis import calibration as cal
+from model.analysis import observations
 from model.outputs import ajustement
 from model.params.errors import InputError
 from model.params.scenario import default_parametres
 
-HEADER = ",".join(cal.COLONNES)
+HEADER = ",".join(observations.COLONNES)
 
 
 def _write(tmp_path, name, rows):
@@ -22,7 +23,7 @@ def _write(tmp_path, name, rows):
 
 
 def test_shipped_observations_load():
-    obs = cal.load_observations()
+    obs = observations.load_observations()
     assert len(obs) > 50
     assert {o.usage for o in obs} == {"fit", "validation"}
     # every level or absolute change on another perimeter is converted, never silently
@@ -40,7 +41,7 @@ def test_bad_observation_file_names_file_row_column(tmp_path):
         "c,rmpp,regime_general,2015",
     ])
     with pytest.raises(InputError) as e:
-        cal.load_observations(tmp_path)
+        observations.load_observations(tmp_path)
     msgs = [str(p) for p in e.value.problems]
     f = str(tmp_path / "bad.csv")
     assert f"{f}: row 3, column organisme = 'cnamts': unknown organisme" in "\n".join(msgs)
@@ -53,10 +54,10 @@ def test_bad_observation_file_names_file_row_column(tmp_path):
 def test_missing_column_and_folder(tmp_path):
     (tmp_path / "x.csv").write_text("id,indicator\n", encoding="utf-8")
     with pytest.raises(InputError) as e:
-        cal.load_observations(tmp_path)
+        observations.load_observations(tmp_path)
     assert any("row 1, column organisme" in str(p) and "missing column" in str(p) for p in e.value.problems)
     with pytest.raises(InputError, match="observation folder not found"):
-        cal.load_observations(tmp_path / "nope")
+        observations.load_observations(tmp_path / "nope")
 
 
 def test_parametres_calibres_roundtrip_and_validation(tmp_path):
@@ -94,10 +95,10 @@ def test_recovers_known_parameters_from_synthetic_observations():
             ("departs_retraite", "total", 2018, 2014, "cumul"),
             ("part_plus_50", "regime_general", 2018, None, "level"),
             ("masse_salariale", "total", 2016, 2013, "change_pct")]):
-        o = cal.Observation(f"s{i}", ind, org, y, b, kind, 0.0, "", 1.0, "official", False, "fit", "synthetic",
+        o = observations.Observation(f"s{i}", ind, org, y, b, kind, 0.0, "", 1.0, "official", False, "fit", "synthetic",
                             0.0, 0.0, "")
         v = cal.valeur_simulee(sim, o)
-        obs.append(cal.Observation(f"s{i}", ind, org, y, b, kind, v, "", max(abs(v) * 1e-3, 1e-3), "official",
+        obs.append(observations.Observation(f"s{i}", ind, org, y, b, kind, v, "", max(abs(v) * 1e-3, 1e-3), "official",
                                    False, "fit", "synthetic", v, 0.0, ""))
     theta, J, n = cal.ajuster(specs, obs, base, max_nfev=15)
     assert theta == pytest.approx(truth, abs=0.01)

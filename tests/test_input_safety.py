@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from model.params.calendrier import ORGANISMES
-from model.analysis.calibration import COLONNES, load_observations
+from model.analysis.observations import COLONNES
+from model.analysis.observations import load_observations
 from model.params.calibres import parametres_calibres
 from model.cli.main import main
 from model.params.errors import InputError, Problem

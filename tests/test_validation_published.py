@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from model.analysis import calibration as cal
+from model.analysis import observations
 
-OBS = {o.id: o for o in cal.load_observations()}
+OBS = {o.id: o for o in observations.load_observations()}
 
 
 @pytest.fixture(scope="module")

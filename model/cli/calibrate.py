@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.analysis.calibration import FENETRE, ROOT, backtest, calibrer, ecrire_parametres, load_observations
+from model.analysis.calibration import FENETRE, backtest, calibrer, ecrire_parametres
+from model.analysis.observations import ROOT, load_observations
 from model.outputs.ajustement import rapport, tableau_ajustement, write_csv
 from model.params.calendrier import ANNEES
 from model.params.calibres import CALIBRATION_FILE

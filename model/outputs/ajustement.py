@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from model.analysis.calibration import INDICATEURS, ResultatAjustement
+from model.analysis.calibration import ResultatAjustement
+from model.analysis.observations import INDICATEURS
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
 
 
