@@ -23,6 +23,7 @@ from conftest import COG
 
 pytest.importorskip("zarr")
 from model.analysis import sweep as sw  # noqa: E402  (needs the sweep extra)
+from model.analysis import taille  # noqa: E402
 
 HUGE_GRID = ["--grid", "organismes.cnaf.taux_remplacement=0:1:1000",
              "--grid", "organismes.cnav.taux_remplacement=0:1:1000",
@@ -49,20 +50,20 @@ def test_a_grid_of_a_billion_points_is_refused_before_anything_runs(tmp_path, ca
 
 
 def test_the_estimate_counts_points_replicates_variables_years_organismes_statistics():
-    est = sw.estimate(1000, 50, 72)
+    est = taille.estimate(1000, 50, 72)
     assert est.elements == 50_000
     assert est.store_bytes == 1000 * 72 * 10 * 8 * 5 * 8
     assert "1 000 points x 50 replicates = 50 000 batch elements" in str(est)
-    sw.check_estimate(est)  # the shipped use: a 1 000-point sweep with 50 replicates
+    taille.check_estimate(est)  # the shipped use: a 1 000-point sweep with 50 replicates
     # the Sobol' design of the README (8 factors, 512 base samples, deterministic, 6 outputs), second order too
-    sw.check_estimate(sw.estimate(taille_plan(8, "sobol", 512, second_order=True), 1, 6))
+    taille.check_estimate(taille.estimate(taille_plan(8, "sobol", 512, second_order=True), 1, 6))
     # past the work limit on this machine, within it with a cluster
-    big = sw.estimate(10**6, 20, 1)
+    big = taille.estimate(10**6, 20, 1)
     with pytest.raises(InputError, match="batch elements"):
-        sw.check_estimate(big)
-    sw.check_estimate(big, scheduler="tcp://somewhere:8786")
+        taille.check_estimate(big)
+    taille.check_estimate(big, scheduler="tcp://somewhere:8786")
     with pytest.raises(InputError, match="results store"):  # a store too large even with a cluster
-        sw.check_estimate(sw.estimate(10**6, 1, 72), scheduler="tcp://somewhere:8786")
+        taille.check_estimate(taille.estimate(10**6, 1, 72), scheduler="tcp://somewhere:8786")
 
 
 def test_a_normal_grid_is_accepted():

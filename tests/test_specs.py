@@ -9,7 +9,8 @@ import pytest
 
 pytest.importorskip("zarr")
 from model.analysis.sensitivity import SensitivitySpec, prepare_sensitivity  # noqa: E402
-from model.analysis.sweep import NOMS, SweepResult, SweepSpec, prepare, run_sweep  # noqa: E402
+from model.analysis.sweep import SweepResult, SweepSpec, prepare, run_sweep  # noqa: E402
+from model.analysis.taille import NOMS  # noqa: E402
 from model.cli.sensitivity import OPTIONS as SENSITIVITY_OPTIONS  # noqa: E402
 from model.cli.sweep import OPTIONS  # noqa: E402
 from model.params.errors import InputError  # noqa: E402

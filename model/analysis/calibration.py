@@ -33,7 +33,8 @@ from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
-from model.analysis.observations import BUDGET, INDICATEURS, ROOT, Observation, data_hash, load_observations, observations_du_fit
+from model.analysis.observations import (BUDGET, INDICATEURS, ROOT, Observation, data_hash, load_observations,
+                                         observations_du_fit)
 from model.budget.masse_salariale import bilan
 from model.engine.etat_initial import etat_initial
 from model.engine.simulation import simulate

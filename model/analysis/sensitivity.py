@@ -48,8 +48,9 @@ from model import __version__
 from model.analysis.grille import Axe, Grille, grid_lever, num_text
 from model.analysis.objectifs import Lever
 from model.analysis.sensibilite import METHODES, Facteur, analyser, plan, taille_plan, tranche_tornado
-from model.analysis.sweep import (NOMS, SweepResult, SweepSpec, check_estimate, check_optional_dependencies, estimate,
-                                  noms, open_sweep, run_sweep, scheduler_problem)
+from model.analysis.sweep import (SweepResult, SweepSpec, check_optional_dependencies, open_sweep, run_sweep,
+                                  scheduler_problem)
+from model.analysis.taille import NOMS, check_estimate, estimate, noms
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
 from model.params.errors import MISSING, InputError, Problem, unknown_name
 from model.params.parametres import Parametres
