@@ -94,14 +94,8 @@ def _refuse(target: Path, what: str, argument: str = ARGUMENT) -> InputError:
 
 def _owner(folder: Path) -> dict[str, Any] | None:
     """The ownership record of ``folder``, or None when there is none (or it is not cogsim's)."""
-    try:
-        st = os.lstat(folder / OWNER_FILE)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > 1 << 20:
-            return None
-        record = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("kind") not in KINDS or not isinstance(record.get("entries"), list):
+    record = _read_json(folder / OWNER_FILE)
+    if record is None or record.get("kind") not in KINDS or not isinstance(record.get("entries"), list):
         return None
     return record
 
@@ -386,6 +380,7 @@ def _now() -> str:
 
 
 def _read_json(path: Path) -> dict | None:
+    """A small JSON object written by cogsim (a regular file of at most 1 MiB), or None."""
     try:
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size > 1 << 20:
