@@ -143,15 +143,28 @@ def test_imports_are_at_the_top_unless_deliberately_lazy():
     assert hidden == [], "\n".join(hidden)
 
 
-@pytest.mark.parametrize("checker", [test_arrows_point_down_only, test_no_private_name_crosses_a_module,
-                                     test_imports_are_at_the_top_unless_deliberately_lazy])
-def test_the_checks_can_fail(checker, tmp_path, monkeypatch):
+PLANTED = {
+    # an upward import of a private name, and an import hidden in a function
+    "upward": {"_planted_for_test.py": "from model.cli.main import _private_name\n\n\ndef f():\n    import json\n"},
+    # two modules of one layer that import each other, lazily: a cycle all the same
+    "cycle": {"planted_a.py": "def f():\n    from model.params import planted_b  # lazy: test\n",
+              "planted_b.py": "from model.params import planted_a\n"},
+}
+
+
+@pytest.mark.parametrize("checker, planted", [(test_arrows_point_down_only, "upward"),
+                                              (test_no_private_name_crosses_a_module, "upward"),
+                                              (test_imports_are_at_the_top_unless_deliberately_lazy, "upward"),
+                                              (test_no_import_cycle, "cycle")])
+def test_the_checks_can_fail(checker, planted):
     """The checks see a planted violation (a test that cannot fail proves nothing)."""
-    bad = PACKAGE / "params" / "_planted_for_test.py"
-    assert not bad.exists()
-    bad.write_text("from model.cli.main import _private_name\n\n\ndef f():\n    import json\n", encoding="utf-8")
+    files = [PACKAGE / "params" / name for name in PLANTED[planted]]
+    assert not any(f.exists() for f in files)
     try:
+        for f in files:
+            f.write_text(PLANTED[planted][f.name], encoding="utf-8")
         with pytest.raises(AssertionError):
             checker()
     finally:
-        bad.unlink()
+        for f in files:
+            f.unlink(missing_ok=True)
