@@ -119,10 +119,6 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
     n_rep = 1 if mode == "deterministic" else par["simulation.replicates"]
     seed_used = par["simulation.seed"]
     kept = min(n_rep, REPLICATES_GARDES)
-    t1 = time.perf_counter()
-    if n_rep <= min(BLOC_REPLICATES, REPLICATES_GARDES):
-        traj = simulate(par, etat0, replicates=n_rep, seed=seed_used, mode=mode)
-    timings["simulate_s"] = time.perf_counter() - t1
 
     inputs = {str(f): h for f, h in sc.hashes.items()}
     for cat_file in catalogue_files():
@@ -163,14 +159,22 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
         "warnings": [str(w) for w in sc.warnings],
         "Conventions": "CF-1.8 (units as COG documents write them)",
     }
-    t2 = time.perf_counter()
-    if n_rep <= min(BLOC_REPLICATES, REPLICATES_GARDES):
+    t1 = time.perf_counter()
+    if in_one_batch(n_rep):
+        traj = simulate(par, etat0, replicates=n_rep, seed=seed_used, mode=mode)
+        t2 = time.perf_counter()
+        timings["simulate_s"] = t2 - t1
         ds = build_dataset(traj, par, attrs)
-    else:
+        timings["dataset_s"] = time.perf_counter() - t2
+    else:  # simulation and Dataset interleaved, block by block
         ds = simulate_in_blocks(par, etat0, n_rep, seed_used, mode, attrs)
-        timings["simulate_s"] = time.perf_counter() - t1
-    timings["dataset_s"] = time.perf_counter() - t2
+        timings["simulate_and_dataset_s"] = time.perf_counter() - t1
     return ds, manifest
+
+
+def in_one_batch(replicates: int) -> bool:
+    """Whether a run of ``replicates`` replicates is simulated in one batch (else in blocks)."""
+    return replicates <= min(BLOC_REPLICATES, REPLICATES_GARDES)
 
 
 def blocks_plan(replicates: int) -> dict[str, Any] | None:
@@ -180,7 +184,7 @@ def blocks_plan(replicates: int) -> dict[str, Any] | None:
     (organismes + aggregates) × 8`` bytes per replicate (:class:`model.results.dataset.StatistiquesReplicates`)
     in the system's temporary folder (``TMPDIR``); memory is that of one block.
     """
-    if replicates <= min(BLOC_REPLICATES, REPLICATES_GARDES):
+    if in_one_batch(replicates):
         return None
     per_replicate = len(REGISTRE) * len(ANNEES) * (len(ORGANISMES) + len(AGGREGATS)) * 8
     folder = tempfile.gettempdir()
