@@ -22,7 +22,7 @@ from model.analysis.objectifs import Target, num_text
 from model.analysis.solve import Solution, target_values
 from model.params.parametres import Parametres
 from model.results.run import run_scenario
-from model.results.writers import OutputClaim, claim_output, write_results
+from model.results.writers import OutputClaim, claim_output, write_json, write_results
 
 DEFAULT_REPLICATES = 200
 
@@ -165,9 +165,7 @@ def write_solution(sol: Solution, out: str | Path | None = None, *, replicates: 
     ds.attrs = _relocated(dict(ds.attrs), tmp.name, target_dir.name)
     ds.attrs["run_id"] = manifest["run_id"]
     write_results(ds, manifest, tmp / "run")
-    with open(tmp / SOLUTION_FILE, "w", encoding="utf-8") as f:
-        json.dump(report, f, ensure_ascii=False, indent=2)
-        f.write("\n")
+    write_json(tmp / SOLUTION_FILE, report)
     claim.publish()
     return target_dir, checks, report
 

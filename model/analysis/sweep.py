@@ -73,7 +73,7 @@ from model.params.parametres import Parametres, ParametresLot
 from model.params.scenario import file_hash, load_scenario
 from model.results.dataset import QUANTILES, REGISTRE, STATISTIQUES, Tableaux, aggregate_values, build_dataset
 from model.results.run import simulation_overrides
-from model.results.writers import check_target, claim_output, git_commit
+from model.results.writers import check_target, claim_output, git_commit, write_json
 
 BATCH_TARGET = 1000  # batch elements (points × replicates) per task: ≈ 250 MiB of engine state
 DEFAULT_REPLICATES = 10
@@ -491,7 +491,7 @@ def run_sweep(spec: SweepSpec, *, progress: bool | None = None,
                     claim.restart()  # an interrupted sweep of cogsim's own, started again from nothing
                 (partial / DONE_DIR).mkdir()
                 _template(sweep, _attrs(sweep, fingerprint)).to_zarr(store, compute=False, mode="w", zarr_format=2)
-                _write_json(partial / MANIFEST, manifest)
+                write_json(partial / MANIFEST, manifest)
             done = _done(partial)
             todo = [b for b in range(sweep.n_blocks) if b not in done]
             bar = _progress(len(todo), sweep.n_blocks - len(todo), sweep.n_blocks, progress)
@@ -509,7 +509,7 @@ def run_sweep(spec: SweepSpec, *, progress: bool | None = None,
                 bar.close()
             manifest["timings_s"] = {"total_s": round(time.perf_counter() - t0, 3)}
             manifest["blocks"] = {"total": sweep.n_blocks, "resumed_from": len(done)}
-            _write_json(partial / MANIFEST, manifest)
+            write_json(partial / MANIFEST, manifest)
             shutil.rmtree(partial / DONE_DIR)
             claim.publish()
     finally:
@@ -645,9 +645,5 @@ def _fingerprint_of(folder: Path) -> str | None:
         return None
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 

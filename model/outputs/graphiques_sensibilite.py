@@ -35,7 +35,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import textwrap
@@ -58,7 +57,7 @@ from model.outputs.nombres import NNBSP, NumberFormatter, decimals_needed, forma
 from model.outputs.style import (FORMATS, SCENARIO_STYLES, bar_style, draw_bars, frame_axes, save_figure, styled,
                                  year_axis)
 from model.params.errors import InputError, Problem
-from model.results.writers import atomic_dir, netcdf_safe
+from model.results.writers import atomic_dir, netcdf_safe, write_json
 
 __all__ = ["chart_tornado", "chart_indices", "chart_indices_par_annee", "default_cell", "write_charts",
            "save_figure"]
@@ -514,9 +513,7 @@ def ecrire_dans(resultat: xr.Dataset, dossier: Path, *, manifest: Mapping[str, A
     netcdf_safe(resultat).to_netcdf(tmp / "sensibilite.nc", engine="netcdf4")
     tidy_frame(resultat).to_csv(tmp / "sensibilite.csv", index=False, float_format="%.6g")
     if manifest is not None:
-        with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
-            json.dump(dict(manifest), f, ensure_ascii=False, indent=2, default=str)
-            f.write("\n")
+        write_json(tmp / "manifest.json", dict(manifest))
     if graphiques:
         (tmp / "charts").mkdir()
         chosen = None if graphiques is True else list(graphiques)

@@ -279,7 +279,7 @@ class OutputClaim:
 
     def _new_folder(self, path: Path) -> None:
         os.mkdir(path, 0o777)  # the user's umask applies: normal permissions, not 0700
-        _write_json(path / IN_PROGRESS_FILE, {"kind": self.kind, "target": self.target.name, "pid": os.getpid(),
+        write_json(path / IN_PROGRESS_FILE, {"kind": self.kind, "target": self.target.name, "pid": os.getpid(),
                                               "cogsim": __version__,
                                               "started_utc": _now()})
 
@@ -320,7 +320,7 @@ class OutputClaim:
         """Write the ownership record last and rename the folder into place."""
         assert self.tmp is not None and self._lock_fd is not None
         entries = sorted(e for e in os.listdir(self.tmp) if e not in (IN_PROGRESS_FILE, OWNER_FILE))
-        _write_json(self.tmp / OWNER_FILE, {"kind": self.kind, "written_by": f"cogsim {__version__}",
+        write_json(self.tmp / OWNER_FILE, {"kind": self.kind, "written_by": f"cogsim {__version__}",
                                             "created_utc": _now(), "pid": os.getpid(), "target": self.target.name,
                                             "entries": entries})
         os.unlink(self.tmp / IN_PROGRESS_FILE)
@@ -391,10 +391,12 @@ def _read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _write_json(path: Path, data: dict) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2, default=str)
-        f.write("\n")
+def write_json(path: Path, data: dict) -> None:
+    """``data`` as indented UTF-8 JSON at ``path``, replaced whole (a temporary file renamed into place: a
+    reader never sees half a file, which a resumable sweep relies on)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
@@ -426,7 +428,7 @@ def write_results_into(ds: xr.Dataset, manifest: dict[str, Any], folder: Path) -
     """Write ``results.nc``, ``results.csv`` and ``manifest.json`` into ``folder`` (a claim's ``tmp``)."""
     write_netcdf(netcdf_safe(ds), folder / "results.nc")
     tidy_frame(ds).to_csv(folder / "results.csv", index=False, float_format="%.6g")
-    _write_json(folder / "manifest.json", manifest)
+    write_json(folder / "manifest.json", manifest)
 
 
 def write_results(ds: xr.Dataset, manifest: dict[str, Any], target: Path) -> Path:
