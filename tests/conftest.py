@@ -8,6 +8,8 @@ other exit, no hire; the catalogue's transfer and calendar parameters are kept).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +102,21 @@ def cog():
 @pytest.fixture(scope="session")
 def cog_etat0(cog):
     return reconstruct(cog.parametres)
+
+
+def copy_run_with_header(src: Path, dest: Path, **header: str) -> Path:
+    """A copy of the saved run ``src`` at ``dest`` whose scenario header (in ``manifest.json``, and the
+    title in ``results.nc``) holds ``header``: a planted long title, author, description..."""
+    import xarray as xr
+
+    shutil.copytree(src, dest)
+    m = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    m["scenario"]["header"].update(header)
+    (dest / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    if "title" in header:
+        with xr.open_dataset(dest / "results.nc") as ds:
+            ds = ds.load()
+        ds.attrs["title"] = header["title"]
+        ds.to_netcdf(dest / "results.tmp.nc")
+        (dest / "results.tmp.nc").replace(dest / "results.nc")
+    return dest

@@ -4,17 +4,15 @@ shortened, texts never read as markup, the template and the text table as editab
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 import string
 from pathlib import Path
 
 import pytest
 import typst
-import xarray as xr
 from pypdf import PdfReader
 
+from conftest import copy_run_with_header
 from model.outputs import graphiques as g
 from model.outputs import note
 from model.outputs.texte import ELLIPSE, TITRE_MAX
@@ -98,17 +96,9 @@ def test_english_note(det_run, tmp_path):
 @pytest.fixture(scope="module")
 def long_title_run(tmp_path_factory):
     src = saved_run(tmp_path_factory, "cog_2018_2022")
-    d = tmp_path_factory.mktemp("long") / "a"
-    shutil.copytree(src, d)
     title = ("Un titre très long " * 600)[:10_000]
-    m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
-    m["scenario"]["header"].update(title=title, author="A" * 10_000, description="Une *description* #pagebreak() $x$ = titre\n" * 100)
-    (d / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
-    with xr.open_dataset(d / "results.nc") as ds:
-        ds = ds.load()
-    ds.attrs["title"] = title
-    ds.to_netcdf(d / "results.tmp.nc")
-    (d / "results.tmp.nc").replace(d / "results.nc")
+    d = copy_run_with_header(src, tmp_path_factory.mktemp("long") / "a", title=title, author="A" * 10_000,
+                             description="Une *description* #pagebreak() $x$ = titre\n" * 100)
     return g.load_run(d)
 
 

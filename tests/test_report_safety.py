@@ -3,16 +3,14 @@ and on very long scenario texts (shortened in every output, in bounded time)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import xarray as xr
 
-from conftest import COG
+from conftest import COG, copy_run_with_header
 from model.cli.main import main, summary_table
 from model.results.run import run_scenario
 from model.outputs.texte import DESCRIPTION_MAX, ELLIPSE, TITRE_MAX, court, court_description
@@ -88,18 +86,9 @@ def test_court():
 def long_run(runs, tmp_path_factory):
     """Run ``a`` with a 100 000-character title, author, reference and description in both files."""
     src, _ = runs
-    d = tmp_path_factory.mktemp("long") / "a"
-    shutil.copytree(src, d)
     title = ("Un titre très long " * (LONG // 19 + 1))[:LONG]
-    m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
-    m["scenario"]["header"].update(title=title, author="A" * LONG, reference="R" * LONG,
-                                   description="Une description.\n" * (LONG // 17))
-    (d / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
-    with xr.open_dataset(d / "results.nc") as ds:
-        ds = ds.load()
-    ds.attrs["title"] = title
-    ds.to_netcdf(d / "results.tmp.nc")
-    (d / "results.tmp.nc").replace(d / "results.nc")
+    d = copy_run_with_header(src, tmp_path_factory.mktemp("long") / "a", title=title, author="A" * LONG,
+                             reference="R" * LONG, description="Une description.\n" * (LONG // 17))
     return d, title
 
 
