@@ -36,7 +36,7 @@ def test_a_grid_of_a_billion_points_is_refused_before_anything_runs(tmp_path, ca
         raise AssertionError("nothing may run or be built for a refused grid")
 
     monkeypatch.setattr(sw, "choose_chunks", never)  # the Sweep (and its blocks) is never made
-    monkeypatch.setattr(sw, "_template", never)
+    monkeypatch.setattr(sw, "template", never)
     out = tmp_path / "sw"
     rc = main(["sweep", str(COG), *HUGE_GRID, "--out", str(out)])
     err = capsys.readouterr().err

@@ -1,7 +1,8 @@
-"""Sensitivity analysis (model/analysis/sensibilite.py, model/outputs/graphiques_sensibilite.py) on analytic functions
-whose indices are known: Sobol' on Ishigami, per-year Sobol' on a linear model with time-varying
-coefficients, Morris and OAT on linear / quadratic functions; equality with SALib's own per-cell
-``analyze``; constant cells; bad input; the written files and charts."""
+"""Sensitivity analysis (model/analysis/sensibilite.py and sensibilite_resultat.py,
+model/outputs/graphiques_sensibilite.py) on analytic functions whose indices are known: Sobol' on Ishigami,
+per-year Sobol' on a linear model with time-varying coefficients, Morris and OAT on linear / quadratic
+functions; equality with SALib's own per-cell ``analyze``; constant cells; bad input; the written files and
+charts."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import xarray as xr
 
 from model.outputs import graphiques as g
 from model.outputs import graphiques_sensibilite as gs
-from model.analysis import sensibilite as sens
+from model.analysis import sensibilite_resultat as sens
 from model.params.errors import InputError
 from model.analysis.sensibilite import Facteur, analyser, plan
 

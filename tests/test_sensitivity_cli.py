@@ -11,7 +11,7 @@ import xarray as xr
 from model.cli.main import main
 from model.results.dataset import tidy_frame
 from model.results.run import run_scenario
-from model.analysis.sensibilite import lire
+from model.analysis.sensibilite_resultat import lire
 from model.analysis.sensitivity import SensitivitySpec
 from model.cli.sensitivity import write_sensitivity
 

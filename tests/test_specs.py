@@ -118,7 +118,8 @@ def test_no_print_and_no_option_name_below_the_command_line():
         text = f.read_text(encoding="utf-8")
         if re.search(r"(?<![\w.])print\(", text):
             printing.append(str(rel))
-        if rel.name in ("sweep.py", "sensitivity.py", "sensibilite.py", "precision.py", "grille.py") and \
+        if rel.name in ("sweep.py", "sweep_blocks.py", "sensitivity.py", "sensibilite.py", "sensibilite_resultat.py",
+                        "precision.py", "grille.py") and \
                 re.search(r"(?<!\")\"(?!\")[^\"\n]*--(grid|file|outputs|precision|deterministic|resume|out|"
                           r"scheduler|samples|param|method|year|organisme|levels|seed)\b", text):
             options.append(str(rel))

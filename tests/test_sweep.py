@@ -296,7 +296,7 @@ def test_every_batchable_parameter_gives_the_runs_of_its_own(tmp_path):
     from model.analysis.grille import Axe, Grille
     from model.results.dataset import REGISTRE, Tableaux, aggregate_values, build_dataset
     from model.analysis.objectifs import parse_levers
-    from model.analysis.sweep import Sweep, evaluate_block, statistiques
+    from model.analysis.sweep_blocks import Sweep, evaluate_block, statistiques
 
     par = load_scenario(COG).parametres
     paths = [f"organismes.tous.{n}" for n in PARAMETRES_LOT + HORS_MOTEUR_ORGANISME] + list(HORS_MOTEUR)

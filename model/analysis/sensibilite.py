@@ -32,20 +32,8 @@ Methods
     ``S2``/``S2_conf`` in separate variables ``<var>__S2`` and ``<var>__S2_conf`` with dims
     (facteur, facteur_2, ...), filled for facteur < facteur_2 only (NaN elsewhere), as SALib does.
 
-Result layout
--------------
-One data variable per output variable, named as in ``Y``, with dims ``(facteur, indice, <the other
-dims of that variable>)``: ``res["etpma"].sel(indice="ST", year=2022, organisme="cnaf")``. Coordinates
-on ``facteur``: ``facteur_label``, ``facteur_low``, ``facteur_high``, ``facteur_base``. ``units``,
-``long_name`` and ``long_name_fr`` are carried over from ``Y``; the unit of each index is given by
-:func:`unite_indice` (the output's unit, or ``"1"`` for S1, ST, their CIs and the elasticity).
-
-Cells where the output does not vary over the design (e.g. the years before a lever acts), i.e.
-max − min ≤ :data:`RTOL_CONSTANTE` × max |y|: Sobol' indices are NaN (0/0: no variance to share);
-Morris indices are 0 (every elementary effect is exactly zero); OAT ``swing`` is 0 (and ``low`` =
-``high`` = ``base``). Cells with a NaN at any point get NaN indices. No warnings are issued; the counts
-are in each variable's attrs (``n_cellules_constantes``, ``n_cellules_nan``) and the rule in the
-Dataset's attrs (``cellules_constantes``).
+The result's layout (one variable per output with dims ``(facteur, indice, ...)``, units, constant
+cells) is :mod:`model.analysis.sensibilite_resultat`'s.
 
 Speed
 -----
@@ -73,56 +61,20 @@ Examples
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
-from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence, get_args
+from typing import Any, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 from scipy.stats import norm
 
-from model import __version__
+from model.analysis.sensibilite_resultat import (INDICES, INDICES_S2, METHODES, RTOL_CONSTANTE, Facteur, Methode,
+                                                 assembler)
 from model.params.errors import MISSING, InputError, Problem
 
-Methode = Literal["oat", "morris", "sobol"]
-METHODES: tuple[str, ...] = get_args(Methode)
+__all__ = ["Facteur", "Methode", "METHODES", "NOMS", "plan", "taille_plan", "analyser"]
 
-INDICES: dict[str, tuple[str, ...]] = {
-    "oat": ("low", "high", "swing", "elasticity", "base"),
-    "morris": ("mu", "mu_star", "mu_star_conf", "sigma"),
-    "sobol": ("S1", "S1_conf", "ST", "ST_conf"),
-}
-INDICES_S2: tuple[str, ...] = ("S2", "S2_conf")
-SANS_UNITE: frozenset[str] = frozenset({"S1", "S1_conf", "ST", "ST_conf", "S2", "S2_conf", "elasticity"})
-
-# index: (long name en, long name fr)
-NOMS_INDICES: dict[str, tuple[str, str]] = {
-    "low": ("Output with the factor at its low value", "Résultat avec le facteur à sa valeur basse"),
-    "high": ("Output with the factor at its high value", "Résultat avec le facteur à sa valeur haute"),
-    "swing": ("Swing: output at high minus output at low", "Écart : résultat haut moins résultat bas"),
-    "elasticity": ("Arc elasticity of the output to the factor at the base point",
-                   "Élasticité (en arc) du résultat au facteur, au point de base"),
-    "base": ("Output at the base point (scenario values)", "Résultat au point de base (valeurs du scénario)"),
-    "mu": ("Mean elementary effect (per full range of the factor)",
-           "Effet élémentaire moyen (pour toute l'étendue du facteur)"),
-    "mu_star": ("Mean absolute elementary effect μ* (per full range of the factor)",
-                "Effet élémentaire absolu moyen μ* (pour toute l'étendue du facteur)"),
-    "mu_star_conf": ("Half-width of the confidence interval of μ*", "Demi-largeur de l'intervalle de confiance de μ*"),
-    "sigma": ("Standard deviation of the elementary effects σ", "Écart type des effets élémentaires σ"),
-    "S1": ("First-order Sobol' index", "Indice de Sobol' du premier ordre"),
-    "S1_conf": ("Half-width of the confidence interval of S1", "Demi-largeur de l'intervalle de confiance de S1"),
-    "ST": ("Total-order Sobol' index", "Indice de Sobol' total"),
-    "ST_conf": ("Half-width of the confidence interval of ST", "Demi-largeur de l'intervalle de confiance de ST"),
-    "S2": ("Second-order Sobol' index", "Indice de Sobol' du second ordre"),
-    "S2_conf": ("Half-width of the confidence interval of S2", "Demi-largeur de l'intervalle de confiance de S2"),
-}
-
-RTOL_CONSTANTE = 1e-9   # a cell with max − min ≤ RTOL_CONSTANTE × max |y| does not vary
 # what error messages call each argument: its own name; a caller passes its names (the command line its
 # options, see model.cli.sensitivity.OPTIONS)
 NOMS: dict[str, str] = {"source": "arguments", "facteur": "facteurs", "methode": "methode", "n": "n",
@@ -130,40 +82,6 @@ NOMS: dict[str, str] = {"source": "arguments", "facteur": "facteurs", "methode":
                         "num_resamples": "num_resamples"}
 MIN_N: dict[str, int] = {"morris": 2, "sobol": 2}   # σ and bootstrap need 2 trajectories / base samples
 _CHUNK = 4_000_000      # elements of the (points × factors × cells) work arrays processed at once
-
-
-@dataclass(frozen=True)
-class Facteur:
-    """One input of a sensitivity analysis: a scenario parameter and its range.
-
-    Parameters
-    ----------
-    path : dotted parameter path as in scenario files (``"organismes.cnaf.taux_remplacement"``).
-    low, high : the range explored, in the parameter's unit (``low < high``); Morris and Sobol' draw
-        uniformly in it.
-    base : the scenario's value (the one-at-a-time pivot), in the parameter's unit; default the
-        midpoint of the range.
-    label : a display name for charts; default ``path``.
-    """
-
-    path: str
-    low: float
-    high: float
-    base: float | None = None
-    label: str | None = None
-
-    @property
-    def pivot(self) -> float:
-        """The base value (the midpoint when none was given)."""
-        return float(self.base) if self.base is not None else 0.5 * (float(self.low) + float(self.high))
-
-    @property
-    def nom(self) -> str:
-        """The display name: ``label``, else ``path``."""
-        return self.label or self.path
-
-    def __str__(self) -> str:
-        return f"{self.path}={self.low}:{self.high}"
 
 
 # ----------------------------------------------------------------------------- validation
@@ -411,7 +329,7 @@ def analyser(facteurs: Sequence[Facteur], methode: Methode, X: np.ndarray, Y: xr
         out, out2 = _morris(facteurs, X, M, varying, constant, int(levels), seed, conf_level, int(num_resamples)), {}
     else:
         out, out2 = _sobol(D, M, varying, seed, conf_level, int(num_resamples), bool(second_order))
-    return _assemble(facteurs, methode, Y, names, sizes, out, out2, constant, finite, n_points,
+    return assembler(facteurs, methode, Y, names, sizes, out, out2, constant, finite, n_points,
                      seed=seed, conf_level=conf_level, num_resamples=num_resamples, levels=levels,
                      second_order=second_order)
 
@@ -569,155 +487,3 @@ def _sobol(D, M, varying, seed, conf_level, num_resamples, second_order):
                     v_r = ratio(W @ (BA[j] * AB[k] - A * B))
                     out2["S2_conf"][j, k, cc] = z * (v_r - s1_r[j] - s1_r[k]).std(axis=0, ddof=1)
     return out, out2
-
-
-def _assemble(facteurs, methode, Y, names, sizes, out, out2, constant, finite, n_points, **options) -> xr.Dataset:
-    D = len(facteurs)
-    indices = INDICES[methode]
-    coords: dict[str, Any] = {
-        "facteur": ("facteur", [f.path for f in facteurs]),
-        "indice": ("indice", list(indices)),
-        "facteur_label": ("facteur", [f.nom for f in facteurs]),
-        "facteur_low": ("facteur", [float(f.low) for f in facteurs]),
-        "facteur_high": ("facteur", [float(f.high) for f in facteurs]),
-        "facteur_base": ("facteur", [f.pivot for f in facteurs]),
-    }
-    if out2:
-        coords["facteur_2"] = ("facteur_2", [f.path for f in facteurs])
-    stacked = np.stack([out[k] for k in indices], axis=1)          # (D, I, C)
-    data_vars: dict[str, xr.DataArray] = {}
-    start = 0
-    for name, size in zip(names, sizes):
-        sl = slice(start, start + size)
-        start += size
-        da = Y[name]
-        other = da.dims[1:]
-        shape = tuple(da.shape[1:])
-        attrs = {k: da.attrs[k] for k in ("units", "long_name", "long_name_fr") if k in da.attrs}
-        attrs["n_cellules_constantes"] = int(constant[sl].sum())
-        attrs["n_cellules_nan"] = int((~finite[sl]).sum())
-        data_vars[name] = xr.DataArray(stacked[:, :, sl].reshape((D, len(indices)) + shape),
-                                       dims=("facteur", "indice") + other, attrs=attrs)
-        for k, arr in out2.items():
-            a2 = {**attrs, "indice": k, "long_name": NOMS_INDICES[k][0] + f" of {attrs.get('long_name', name)}"}
-            a2["units"] = "1"
-            data_vars[f"{name}__{k}"] = xr.DataArray(arr[:, :, sl].reshape((D, D) + shape),
-                                                     dims=("facteur", "facteur_2") + other, attrs=a2)
-    other_coords = {c: Y.coords[c] for c in Y.coords if "point" not in Y.coords[c].dims}
-    res = xr.Dataset(data_vars, coords={**coords, **other_coords})
-    try:
-        salib_version = metadata.version("SALib")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        salib_version = "unknown"
-    n = 0 if methode == "oat" else n_points // (D + 1 if methode == "morris" else
-                                                (2 * D + 2 if options["second_order"] else D + 2))
-    rule = {"oat": "swing 0 (low = high = base); elasticity 0",
-            "morris": "mu, mu_star, mu_star_conf, sigma 0 (every elementary effect is 0)",
-            "sobol": "S1, S1_conf, ST, ST_conf (and S2) NaN (no variance to share)"}[methode]
-    res.attrs = {
-        "method": methode, "n": int(n), "n_points": int(n_points),
-        "seed": -1 if options["seed"] is None else int(options["seed"]),
-        "conf_level": float(options["conf_level"]), "num_resamples": int(options["num_resamples"]),
-        "levels": int(options["levels"]) if methode == "morris" else 0,
-        "second_order": int(bool(options["second_order"])),
-        "facteurs": json.dumps([{"path": f.path, "low": float(f.low), "high": float(f.high), "base": f.pivot,
-                                 "label": f.nom} for f in facteurs], ensure_ascii=False),
-        "cellules_constantes": (f"cells with max - min <= {RTOL_CONSTANTE:g} x max |y|: {rule}; "
-                                "cells with a NaN at any point: NaN"),
-        "cogsim_version": __version__, "salib_version": salib_version,
-    }
-    return res
-
-
-# ----------------------------------------------------------------------------- reading the result
-def unite_indice(resultat: xr.Dataset, variable: str, indice: str) -> str:
-    """The unit of ``indice`` for ``variable``: ``"1"`` for Sobol' indices and the elasticity, else the
-    output's own unit (OAT values and swing, Morris μ, μ*, σ: output units per full range)."""
-    if indice in SANS_UNITE:
-        return "1"
-    return str(resultat[variable].attrs.get("units", ""))
-
-
-def variables(resultat: xr.Dataset) -> list[str]:
-    """The output variables of a result (without the second-order ``<var>__S2`` companions)."""
-    return [str(v) for v in resultat.data_vars if "indice" in resultat[v].dims]
-
-
-def tidy_frame(resultat: xr.Dataset):
-    """A tidy pandas DataFrame: one row per variable × facteur × indice × cell (year, organisme, ...).
-
-    Columns: ``variable``, ``facteur``, (``facteur_2`` with second-order indices), ``indice``, one column
-    per other dim (in order of first appearance), ``unit`` (:func:`unite_indice`), ``value``.
-    """
-
-    frames = []
-    dims: list[str] = []
-    for name in resultat.data_vars:
-        da = resultat[name]
-        for d in da.dims:
-            if d not in ("facteur", "facteur_2", "indice") and d not in dims:
-                dims.append(d)
-    second = "facteur_2" in resultat.dims
-    for name in resultat.data_vars:
-        da = resultat[name]
-        base_name, _, s2 = str(name).partition("__")
-        if s2:
-            da = da.expand_dims(indice=[s2], axis=2)
-        df = da.reset_coords(drop=True).to_dataframe(name="value").reset_index()
-        if s2:   # the upper triangle only (facteur before facteur_2), as SALib fills it
-            rank = {f: i for i, f in enumerate(resultat["facteur"].values)}
-            df = df[df["facteur"].map(rank) < df["facteur_2"].map(rank)]
-        df.insert(0, "variable", base_name)
-        units = {i: unite_indice(resultat, base_name, i) for i in df["indice"].unique()}
-        df["unit"] = df["indice"].map(units)
-        frames.append(df)
-    df = pd.concat(frames, ignore_index=True)
-    cols = ["variable", "facteur"] + (["facteur_2"] if second else []) + ["indice"] + dims + ["unit", "value"]
-    for c in cols:
-        if c not in df:
-            df[c] = ""
-    return df[cols]
-
-
-def lire(path: str | Path) -> xr.Dataset:
-    """Read a result written by :func:`ecrire` (``sensibilite.nc``), attributes decoded.
-
-    Raises
-    ------
-    InputError
-        When the file cannot be read or is not a sensitivity result (no ``facteur``/``indice`` dims or
-        no ``method`` attribute).
-    """
-    path = Path(path)
-    allowed = "a sensibilite.nc written by cogsim sensitivity"
-    try:
-        with xr.open_dataset(path, engine="netcdf4") as opened:
-            res = opened.load()
-    except Exception as exc:  # noqa: BLE001  (any reading failure is bad input, reported as such)
-        raise InputError([Problem(str(path), "", MISSING, f"cannot be read ({type(exc).__name__})", allowed)]) from None
-    if not ({"facteur", "indice"} <= set(res.dims) and res.attrs.get("method") in METHODES):
-        raise InputError([Problem(str(path), "", MISSING, "not a sensitivity result", allowed)])
-    return res
-
-
-def tranche_tornado(resultat: xr.Dataset, variable: str, **cellule: Any) -> xr.Dataset:
-    """One cell of a result in the format of :func:`model.outputs.graphiques.chart_tornado` and of the report's
-    ``RUN_DIR/sensitivity.nc`` (dim ``parameter``; OAT: ``low``, ``high``, ``value_low``,
-    ``value_high`` and attr ``baseline``; Morris/Sobol': ``index`` = μ* / ST).
-
-    ``cellule`` selects one value of every other dim (``year=2022, organisme="total"``)."""
-    da = resultat[variable].sel(**cellule)
-    attrs = {"method": resultat.attrs["method"], "output": variable, "units": da.attrs.get("units", ""),
-             **{k: (v.item() if isinstance(v, np.generic) else v) for k, v in cellule.items()}}
-    coords = {"parameter": resultat["facteur"].values}
-    if resultat.attrs["method"] == "oat":
-        base = float(da.sel(indice="base").values[0])
-        return xr.Dataset({"low": ("parameter", da.sel(indice="low").values),
-                           "high": ("parameter", da.sel(indice="high").values),
-                           "value_low": ("parameter", resultat["facteur_low"].values),
-                           "value_high": ("parameter", resultat["facteur_high"].values)},
-                          coords=coords, attrs={**attrs, "baseline": base})
-    key = "mu_star" if resultat.attrs["method"] == "morris" else "ST"
-    return xr.Dataset({"index": ("parameter", da.sel(indice=key).values)}, coords=coords, attrs=attrs)
-
-

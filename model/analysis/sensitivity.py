@@ -10,15 +10,16 @@ The pipeline behind ``cogsim sensitivity`` (which writes the result with its cha
    one engine batch), the same Zarr streaming, resuming and dask scale-out;
 3. the indices: :func:`model.analysis.sensibilite.analyser` for every output variable and every year ×
    organisme (régime général and total included), with bootstrap confidence intervals, and the
-   headline cell (``year``, ``organisme``, first output) as :func:`~model.analysis.sensibilite.tranche_tornado`
+   headline cell (``year``, ``organisme``, first output) as :func:`~model.analysis.sensibilite_resultat.tranche_tornado`
    gives it.
 
 By default the model runs in expected-value (deterministic) mode: the indices then measure the
 parameters' effect without sampling noise. ``replicates=N`` runs N stochastic replicates per point
 instead (common random numbers) and analyses their mean.
 
-:mod:`model.analysis.sensibilite` holds the model-independent machinery (designs and estimators); this
-module ties it to the scenario files and the sweep.
+:mod:`model.analysis.sensibilite` holds the model-independent machinery (designs and estimators) and
+:mod:`model.analysis.sensibilite_resultat` the layout of its result; this module ties them to the scenario
+files and the sweep.
 
 Examples
 --------
@@ -47,7 +48,8 @@ import xarray as xr
 from model import __version__
 from model.analysis.grille import Axe, Grille, grid_lever, num_text
 from model.analysis.objectifs import Lever
-from model.analysis.sensibilite import METHODES, Facteur, analyser, plan, taille_plan, tranche_tornado
+from model.analysis.sensibilite import analyser, plan, taille_plan
+from model.analysis.sensibilite_resultat import METHODES, Facteur, tranche_tornado
 from model.analysis.sweep import (SweepResult, SweepSpec, check_optional_dependencies, open_sweep, run_sweep,
                                   scheduler_problem)
 from model.analysis.taille import NOMS, check_estimate, estimate, noms
@@ -148,7 +150,7 @@ class SensitivityPlan:
 
 @dataclass(frozen=True)
 class SensitivityResult:
-    """The indices (:func:`~model.analysis.sensibilite.analyser`'s layout), the headline cell, the
+    """The indices (:mod:`~model.analysis.sensibilite_resultat`'s layout), the headline cell, the
     manifest describing the analysis, and the folder of the evaluations (a finished sweep)."""
 
     indices: xr.Dataset

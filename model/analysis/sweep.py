@@ -4,15 +4,8 @@ A sweep runs every point of a :class:`~model.analysis.grille.Grille` with ``repl
 (common random numbers: replicate r uses the same random streams at every point, so differences
 between points are the parameters' and not the dice's) and stores, for every result variable, year and
 organisme (régime général and total included), the mean, the 5/50/95 % quantiles and the standard
-deviation over the replicates.
-
-Blocks and batches
-    The grid is cut into blocks (a hyper-rectangle of about ``BATCH_TARGET / replicates`` points); a
-    block is one task. Within a block, the points that differ only in the engine's batch parameters
-    (``model.engine.simulation.PARAMETRES_LOT``: replacement rates, CDD renewal, extra hires, plafond d'emplois,
-    other-exit rates, CDD duration) run in **one** engine batch of points × replicates; points that
-    differ in any other parameter (entrant ages, the initial state, budget parameters...) need an
-    engine batch or a Dataset of their own, so those grids cost about 0.4 s per distinct value.
+deviation over the replicates. The blocks, their statistics and the Zarr store are
+:mod:`model.analysis.sweep_blocks`'; this module validates the inputs and runs the blocks.
 
 Streaming, resuming, scale-out
     Results go to a Zarr store block by block (``sweep.zarr``, chunked like the blocks), so memory stays
@@ -37,234 +30,42 @@ Examples
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import hashlib
 import importlib.util
-import json
 import logging
-import math
-import os
 import re
 import shutil
 import sys
 import time
-import warnings
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-import xarray as xr
 
-from model import __version__
 from model.analysis.grille import Grille, check_grid, load_sweep_file, parse_grid
 from model.analysis.precision import (MAX_REPLICATES, PILOT_REPLICATES, Precision, choose, parse_precision,
                                       replicates_needed)
+from model.analysis.sweep_blocks import (BATCH_TARGET, DONE_DIR, MANIFEST, STORE, Sweep, blocks_done, choose_chunks,
+                                         evaluate_block, fingerprint_of, mark_done, open_sweep, store_attrs,
+                                         sweep_manifest, template, write_block)
 from model.analysis.taille import NOMS, Estimation, check_estimate, estimate, noms
-from model.engine.etat_initial import etat_initial
-from model.engine.simulation import (HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, Mode, keep_freed_memory,
-                                     simulate)
+from model.engine.simulation import keep_freed_memory
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
-from model.params.catalogue import catalogue_files
 from model.params.errors import MISSING, InputError, Problem, unknown_name
-from model.params.parametres import Parametres, ParametresLot
-from model.params.scenario import file_hash, load_scenario
-from model.results.dataset import QUANTILES, REGISTRE, STATISTIQUES, Tableaux, aggregate_values, build_dataset
+from model.params.scenario import load_scenario
+from model.results.dataset import REGISTRE, STATISTIQUES
 from model.results.run import simulation_overrides
-from model.results.writers import check_target, claim_output, git_commit, write_json
+from model.results.writers import check_target, claim_output, write_json
 
-BATCH_TARGET = 1000  # batch elements (points × replicates) per task: ≈ 250 MiB of engine state
+__all__ = ["DEFAULT_REPLICATES", "SweepSpec", "SweepResult", "prepare", "run_sweep", "choose_replicates",
+           "check_optional_dependencies", "scheduler_problem", "SCHEDULER_ALLOWED",
+           # the blocks and the store, for the callers of a sweep (model.analysis.sweep_blocks)
+           "BATCH_TARGET", "STORE", "Sweep", "open_sweep"]
+
 DEFAULT_REPLICATES = 10
-STORE = "sweep.zarr"
-MANIFEST = "manifest.json"
-DONE_DIR = "blocs"
 
 
 # ----------------------------------------------------------------------------- the spec
-@dataclass(frozen=True)
-class Sweep:
-    """Everything a worker needs to compute a block (picklable)."""
-
-    scenario: str  # absolute path
-    grille: Grille
-    replicates: int
-    seed: int
-    mode: Mode
-    outputs: tuple[str, ...]
-    chunks: tuple[int, ...]
-
-    @property
-    def block_grid(self) -> tuple[int, ...]:
-        return tuple(math.ceil(n / c) for n, c in zip(self.grille.shape, self.chunks))
-
-    @property
-    def n_blocks(self) -> int:
-        return math.prod(self.block_grid)
-
-    def block_slices(self, b: int) -> tuple[slice, ...]:
-        pos = np.unravel_index(b, self.block_grid)
-        return tuple(slice(int(i) * c, min((int(i) + 1) * c, n)) for i, c, n in zip(pos, self.chunks, self.grille.shape))
-
-    def block_points(self, b: int) -> list[tuple[int, ...]]:
-        """Grid indices of the points of block ``b``, in C order."""
-        ranges = [range(s.start, s.stop) for s in self.block_slices(b)]
-        grid = np.stack(np.meshgrid(*[np.array(r) for r in ranges], indexing="ij"), -1).reshape(-1, len(ranges))
-        return [tuple(int(i) for i in row) for row in grid]
-
-    def fingerprint(self) -> str:
-        """A hash of the inputs: scenario chain and catalogue contents, grid, replicates, seed, outputs."""
-        sc = load_scenario(self.scenario)
-        files = {str(f): file_hash(Path(f)) for f in sc.chain}
-        files.update({f.name: file_hash(f) for f in catalogue_files()})
-        body = {"files": files, "grid": self.grille.describe(), "replicates": self.replicates,
-                "seed": self.seed, "mode": self.mode, "outputs": list(self.outputs), "chunks": list(self.chunks),
-                "cogsim": __version__}
-        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def choose_chunks(shape: Sequence[int], replicates: int, target: int = BATCH_TARGET) -> tuple[int, ...]:
-    """Block shape: about ``target / replicates`` points, whole along the last axes first."""
-    points = max(1, target // max(replicates, 1))
-    chunks = []
-    room = points
-    for n in reversed(shape):
-        c = max(1, min(n, room))
-        chunks.append(c)
-        room = max(1, room // c)
-    return tuple(reversed(chunks))
-
-
-# ----------------------------------------------------------------------------- computing a block
-@functools.lru_cache(maxsize=4)
-def _scenario(path: str) -> Parametres:
-    return load_scenario(path).parametres
-
-
-# points that differ only in the engine's batch parameters or in parameters the engine never reads
-# (which the post-processing reads per batch element, model.params.scenario.ParametresLot) share an engine
-# batch and a Dataset; tests/test_sweep.py checks each against a run of its own
-def en_lot(parameter) -> bool:
-    """Can points that differ in this parameter share an engine batch and a Dataset?"""
-    if parameter.by_organisme:
-        return parameter.name in PARAMETRES_LOT or parameter.name in HORS_MOTEUR_ORGANISME
-    return parameter.path in HORS_MOTEUR
-
-
-def statistiques(values: np.ndarray, replicates: int) -> np.ndarray:
-    """(..., points × replicates) -> (points, ..., statistique): mean, 5/50/95 % quantiles, std."""
-    lead = values.shape[:-1]
-    v = values.reshape(*lead, -1, replicates)
-    v = np.moveaxis(v, -2, 0)  # (P, ..., R)
-    out = np.empty((*v.shape[:-1], len(STATISTIQUES)))
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells (no target): NaN statistics
-        out[..., 0] = v.mean(-1)
-        out[..., 1:4] = np.moveaxis(np.quantile(v, QUANTILES, axis=-1), 0, -1)
-        out[..., 4] = v.std(-1, ddof=1) if replicates > 1 else np.nan
-    return out
-
-
-def evaluate_block(sweep: Sweep, b: int) -> dict[str, np.ndarray]:
-    """The statistics of block ``b``: variable -> array (*block shape, year, organisme, statistique)."""
-    par = _scenario(sweep.scenario)
-    base_dir = Path(sweep.scenario).parent
-    points = sweep.block_points(b)
-    grille = sweep.grille
-    pars = [grille.parametres(par, idx) for idx in points]
-    # one engine batch and one Dataset per group of points that differ only in batchable parameters
-    fixed = [[not en_lot(lv.parameter) for lv in a.levers] for a in grille.axes]
-    swept = [path for a in grille.axes for lv in a.levers for path in lv.resolved_paths]
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for k, idx in enumerate(points):
-        groups[tuple(float(a.values[i, j]) for a, i, fx in zip(grille.axes, idx, fixed)
-                     for j, f in enumerate(fx) if f)].append(k)
-    R = sweep.replicates
-    out = {v: np.empty((len(points), len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))) for v in sweep.outputs}
-    for members in groups.values():
-        lot = ParametresLot([pars[k] for k in members], R, swept) if len(members) > 1 else pars[members[0]]
-        etat0 = etat_initial(lot, base_dir=base_dir)
-        traj = simulate(lot, etat0, replicates=R, seed=sweep.seed, mode=sweep.mode)
-        ds = build_dataset(traj, lot)
-        tab = Tableaux(ds)
-        for v in sweep.outputs:
-            out[v][members] = statistiques(aggregate_values(ds, v, tab), R)
-    shape = tuple(s.stop - s.start for s in sweep.block_slices(b))
-    return {v: x.reshape(*shape, *x.shape[1:]) for v, x in out.items()}
-
-
-# ----------------------------------------------------------------------------- the store
-def _template(sweep: Sweep, attrs: dict[str, Any]) -> xr.Dataset:
-    # lazy: optional dependency (cogsim[sweep])
-    import dask.array as da
-
-    g = sweep.grille
-    dims = (*g.names, "year", "organisme", "statistique")
-    shape = (*g.shape, len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))
-    chunks = (*sweep.chunks, len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))
-    variables = {}
-    for v in sweep.outputs:
-        units, ln, ln_fr, agg = REGISTRE[v]
-        variables[v] = (dims, da.full(shape, np.nan, chunks=chunks),
-                        {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg})
-    coords: dict[str, Any] = {
-        "year": ("year", list(ANNEES), {"long_name": "Calendar year", "long_name_fr": "Année civile"}),
-        "organisme": ("organisme", list(ORGANISMES_SORTIE),
-                      {"long_name": "Organisme, régime général and total", "long_name_fr": "Organisme"}),
-        "statistique": ("statistique", list(STATISTIQUES),
-                        {"long_name": "Statistic over the replicates: mean, 5/50/95 % quantiles, standard "
-                                      "deviation", "long_name_fr": "Statistique sur les réplications"}),
-    }
-    for axe in g.axes:
-        lv = axe.levers[0]
-        if len(axe.levers) == 1:
-            coords[axe.name] = (axe.name, axe.values[:, 0], {
-                "units": lv.parameter.unit, "long_name": lv.parameter.title, "long_name_fr": lv.parameter.title_fr,
-                "parametre": lv.path, "annee_debut": lv.years[0] if lv.years else "", "type_axe": axe.kind})
-        else:
-            coords[axe.name] = (axe.name, np.arange(axe.size), {"long_name": axe.description or axe.name,
-                                                                "type_axe": axe.kind})
-            for j, lever in enumerate(axe.levers):
-                coords[f"{axe.name}:{lever.path}"] = (axe.name, axe.values[:, j], {
-                    "units": lever.parameter.unit, "long_name": lever.parameter.title, "parametre": lever.path})
-    return xr.Dataset(variables, coords=coords, attrs=attrs)
-
-
-def _write_block(store: Path, sweep: Sweep, b: int, result: dict[str, np.ndarray]) -> None:
-    g = sweep.grille
-    dims = (*g.names, "year", "organisme", "statistique")
-    ds = xr.Dataset({v: (dims, x) for v, x in result.items()})
-    region = {name: s for name, s in zip(g.names, sweep.block_slices(b))}
-    region.update(year=slice(None), organisme=slice(None), statistique=slice(None))
-    ds.to_zarr(store, region=region, mode="r+", zarr_format=2)
-
-
-def _mark_done(partial: Path, b: int) -> None:
-    marker = partial / DONE_DIR / f"{b}.done"
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds") + "\n")
-    os.replace(tmp, marker)
-
-
-def _done(partial: Path) -> set[int]:
-    d = partial / DONE_DIR
-    return {int(p.stem) for p in d.glob("*.done")} if d.is_dir() else set()
-
-
-def open_sweep(path: str | Path) -> xr.Dataset:
-    """The Dataset of a finished sweep (lazily loaded from its Zarr store)."""
-    ds = xr.open_zarr(Path(path) / STORE)
-    for k, v in list(ds.attrs.items()):
-        if isinstance(v, str) and v[:1] in "[{":
-            try:
-                ds.attrs[k] = json.loads(v)
-            except ValueError:
-                pass
-    return ds
-
-
-# ----------------------------------------------------------------------------- running
 @dataclass(frozen=True)
 class SweepSpec:
     """What to sweep and where to write it: the input of :func:`prepare` and :func:`run_sweep`.
@@ -458,12 +259,12 @@ def run_sweep(spec: SweepSpec, *, progress: bool | None = None,
         on_start(result)
     partial = target.with_name(target.name + ".partial")
     fingerprint = sweep.fingerprint()
-    manifest = _manifest(sweep, fingerprint)
+    manifest = sweep_manifest(sweep, fingerprint, sys.argv)
     if precision_report is not None:
         manifest["precision"] = precision_report
     store = partial / STORE
     if spec.resume and not partial.exists() and target.exists():
-        if _fingerprint_of(target) == fingerprint:
+        if fingerprint_of(target) == fingerprint:
             return replace(result, already_done=True)  # finished already, with the same inputs
         raise InputError([Problem(n["source"], n["resume"], target, "a finished sweep of other inputs "
                                   "(scenario, grid, replicates, seed, outputs or code) is at this path; "
@@ -479,7 +280,7 @@ def run_sweep(spec: SweepSpec, *, progress: bool | None = None,
         with claim_output(target, "sweep", resumable=True) as claim:
             resuming = spec.resume and claim.existed and (partial / MANIFEST).is_file()
             if resuming:
-                before = _fingerprint_of(partial)
+                before = fingerprint_of(partial)
                 if before != fingerprint:
                     raise InputError([Problem(str(partial), "fingerprint", before or MISSING,
                                               "the interrupted sweep was started with other inputs (scenario, grid, "
@@ -490,9 +291,9 @@ def run_sweep(spec: SweepSpec, *, progress: bool | None = None,
                 if claim.existed:
                     claim.restart()  # an interrupted sweep of cogsim's own, started again from nothing
                 (partial / DONE_DIR).mkdir()
-                _template(sweep, _attrs(sweep, fingerprint)).to_zarr(store, compute=False, mode="w", zarr_format=2)
+                template(sweep, store_attrs(sweep, fingerprint)).to_zarr(store, compute=False, mode="w", zarr_format=2)
                 write_json(partial / MANIFEST, manifest)
-            done = _done(partial)
+            done = blocks_done(partial)
             todo = [b for b in range(sweep.n_blocks) if b not in done]
             bar = _progress(len(todo), sweep.n_blocks - len(todo), sweep.n_blocks, progress)
             try:
@@ -500,8 +301,8 @@ def run_sweep(spec: SweepSpec, *, progress: bool | None = None,
                     _run_distributed(client, sweep, fingerprint, todo, store, partial, bar, on_block)
                 else:
                     for b in todo:
-                        _write_block(store, sweep, b, evaluate_block(sweep, b))
-                        _mark_done(partial, b)
+                        write_block(store, sweep, b, evaluate_block(sweep, b))
+                        mark_done(partial, b)
                         bar.update(1)
                         if on_block:
                             on_block(b, None)
@@ -569,8 +370,8 @@ def _run_distributed(client, sweep: Sweep, tag: str, todo: list[int], store: Pat
     ac = as_completed(list(futures))
     for fut in ac:
         b = futures.pop(fut)
-        _write_block(store, sweep, b, fut.result())
-        _mark_done(partial, b)
+        write_block(store, sweep, b, fut.result())
+        mark_done(partial, b)
         fut.release()
         bar.update(1)
         submit_next(ac)
@@ -615,35 +416,3 @@ def _progress(total: int, initial: int, n_blocks: int, enabled: bool | None):
 
     return tqdm(total=n_blocks, initial=initial, unit="bloc", desc="sweep", file=sys.stderr,
                 disable=(None if enabled is None else not enabled), dynamic_ncols=True)
-
-
-def _attrs(sweep: Sweep, fingerprint: str) -> dict[str, Any]:
-    g = sweep.grille
-    return {"title": dict(g.header).get("title", f"Sweep of {Path(sweep.scenario).name}"),
-            "scenario": sweep.scenario, "seed": sweep.seed, "mode": sweep.mode, "replicates": sweep.replicates,
-            "grid": json.dumps(g.describe(), ensure_ascii=False), "cogsim_version": __version__,
-            "git_commit": git_commit()["commit"] or "unknown", "fingerprint": fingerprint,
-            "random_streams": "common random numbers: replicate r uses SeedSequence(seed, spawn_key=(r, flow)) "
-                              "at every grid point"}
-
-
-def _manifest(sweep: Sweep, fingerprint: str) -> dict[str, Any]:
-    sc = load_scenario(sweep.scenario)
-    return {"created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "command": sys.argv,
-            "scenario": {"file": sweep.scenario, "header": dict(sc.header), "chain": [str(f) for f in sc.chain]},
-            "grid": sweep.grille.describe(), "grid_source": sweep.grille.source, "shape": list(sweep.grille.shape),
-            "replicates": sweep.replicates, "seed": sweep.seed, "mode": sweep.mode, "outputs": list(sweep.outputs),
-            "statistics": list(STATISTIQUES), "chunks": list(sweep.chunks), "fingerprint": fingerprint,
-            "warnings": [w.as_dict() for w in sc.warnings],
-            "code": {"cogsim": __version__, **git_commit()}}
-
-
-def _fingerprint_of(folder: Path) -> str | None:
-    try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("fingerprint")
-    except (OSError, ValueError):
-        return None
-
-
-
-

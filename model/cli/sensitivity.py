@@ -30,7 +30,7 @@ import numpy as np
 import xarray as xr
 
 from model.analysis.grille import num_text
-from model.analysis.sensibilite import METHODES
+from model.analysis.sensibilite_resultat import METHODES
 from model.analysis.sensitivity import DEFAULT_OUTPUTS, SensitivitySpec, prepare_sensitivity, run_sensitivity
 from model.cli.main import keep_memory, non_negative_int, positive_int
 from model.cli.sweep import OPTIONS as SWEEP_OPTIONS

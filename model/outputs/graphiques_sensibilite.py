@@ -1,4 +1,4 @@
-"""Charts of a sensitivity analysis, drawn from its saved Dataset only (:mod:`model.analysis.sensibilite`).
+"""Charts of a sensitivity analysis, drawn from its saved Dataset only (:mod:`model.analysis.sensibilite_resultat`).
 
 Same conventions as :mod:`model.outputs.graphiques`: French by default (decimal comma, "M€", "ETPMA"), English
 with ``lang="en"``; sober and readable in grey scale (hatches, line styles and markers); a source note
@@ -26,7 +26,7 @@ keyword arguments (``year=2022, organisme="total"``); :func:`default_cell` picks
 
 Examples
 --------
->>> from model.analysis.sensibilite import lire                                           # doctest: +SKIP
+>>> from model.analysis.sensibilite_resultat import lire                                          # doctest: +SKIP
 >>> from model.outputs import graphiques_sensibilite as gs                              # doctest: +SKIP
 >>> res = lire("out/sensibilite.nc")                                            # doctest: +SKIP
 >>> fig = gs.chart_indices_par_annee(res, "etpma", organisme="cnaf")           # doctest: +SKIP
@@ -50,8 +50,8 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from model.analysis.sensibilite import INDICES, tidy_frame, unite_indice
-from model.analysis.sensibilite import variables as _variables
+from model.analysis.sensibilite_resultat import INDICES, tidy_frame, unite_indice
+from model.analysis.sensibilite_resultat import variables as _variables
 from model.outputs.libelles import Lang, org_label, table, unit_label, variable_label
 from model.outputs.nombres import NNBSP, NumberFormatter, decimals_needed, format_number
 from model.outputs.style import (FORMATS, SCENARIO_STYLES, bar_style, draw_bars, frame_axes, save_figure, styled,
