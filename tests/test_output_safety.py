@@ -52,6 +52,24 @@ def test_folder_with_foreign_content_is_refused_and_kept(tmp_path, capsys, no_si
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mes-notes"]  # no lock or temporary folder left
 
 
+def test_the_writer_names_its_argument_and_the_command_line_its_option(tmp_path):
+    """Below model/cli/ the destination is the argument ``out`` of the caller; the command line maps it to
+    its option (model.cli.main.as_options)."""
+    from model.cli.main import OPTIONS, as_options
+    from model.params.errors import InputError, Problem
+
+    out = tmp_path / "f"
+    out.write_text("x")
+    with pytest.raises(InputError) as exc:
+        check_target(out, "run")
+    (p,) = exc.value.problems
+    assert (p.file, p.path, p.value) == ("arguments", "out", out) and "--" not in str(p)
+    (shown,) = as_options([p], OPTIONS)
+    assert (shown.file, shown.path, shown.message) == ("command line", "--out", p.message)
+    other = Problem("scenario.toml", "out", 1, "not an argument")  # another source: left as it is
+    assert as_options([other], OPTIONS) == [other]
+
+
 def test_existing_file_is_refused_and_kept(tmp_path, capsys, no_simulation):
     out = tmp_path / "budget.xlsx"
     out.write_bytes(b"the planner's workbook")
@@ -260,7 +278,9 @@ def test_every_command_refuses_a_foreign_folder_before_computing(tmp_path, capsy
         if hasattr(module, "simulate"):
             monkeypatch.setattr(module, "simulate", forbidden)
     out = _foreign(tmp_path)
-    _refused(capsys, COMMANDS[command](out), str(out), "notes.txt")
+    # the writer names its argument "out"; every command shows its option
+    _refused(capsys, COMMANDS[command](out), f"error: command line: --out = '{out}': is a folder that cogsim did not "
+             "write", "notes.txt")
     assert (out / "notes.txt").read_text() == "à garder"
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
 
@@ -270,7 +290,7 @@ def test_report_refuses_a_foreign_report_folder(tmp_path, capsys):
     assert main(RUN + ["--out", str(run)]) == 0
     (run / "report").mkdir()
     (run / "report" / "ma-note.docx").write_text("à garder")
-    _refused(capsys, ["report", str(run)], "ma-note.docx")
+    _refused(capsys, ["report", str(run)], f"error: command line: RUN_DIR/report = '{run / 'report'}'", "ma-note.docx")
     assert (run / "report" / "ma-note.docx").read_text() == "à garder"
 
 

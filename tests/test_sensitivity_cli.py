@@ -19,13 +19,15 @@ from conftest import COG
 
 TAU = "organismes.cnaf.taux_remplacement@2020"
 IMMO = "adf.cout_immobilier_m2"
+COMMAND = ("cogsim", "sensitivity", "(the test's command line)")
 
 
 @pytest.fixture(scope="module")
 def oat(tmp_path_factory):
     out = tmp_path_factory.mktemp("sens") / "oat"
     return write_sensitivity(SensitivitySpec(COG, "oat", (f"{TAU}=0.4:0.8", f"{IMMO}=150:250"),
-                                             outputs=("etpma", "depenses_limitatives")), out, progress=False)
+                                             outputs=("etpma", "depenses_limitatives"), command=COMMAND),
+                             out, progress=False)
 
 
 def _run_with(tmp_path, body: str) -> "object":
@@ -53,6 +55,9 @@ def test_oat_swing_is_the_difference_of_two_runs(oat, tmp_path):
 def test_outputs_of_a_sensitivity_folder(oat):
     manifest = json.loads((oat / "manifest.json").read_text())
     assert manifest["method"] == "oat" and manifest["points"] == 5 and manifest["mode"] == "deterministic"
+    # the command line the spec was given (the library does not read sys.argv), here and in the evaluations'
+    evaluations = json.loads((oat / "evaluations" / "manifest.json").read_text())
+    assert manifest["command"] == evaluations["command"] == list(COMMAND)
     assert (oat / "sensibilite.csv").stat().st_size > 0
     assert (oat / "evaluations" / "sweep.zarr").is_dir()
     charts = {p.name for p in (oat / "charts").glob("*.png")}

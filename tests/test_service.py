@@ -231,11 +231,12 @@ def test_bad_service_parameters_are_rejected(monkeypatch):
 
 def test_solve_targets_the_answer_rate():
     """``solve`` finds the share of staff on the phone that keeps the CNAF at 85 % in 2022."""
-    from model.analysis.solve import solve
+    from model.analysis.solve import SolveSpec, solve
 
     det = run_scenario(COG, deterministic=True, write=False).dataset
     assert det["taux_appels_aboutis"].sel(organisme="cnaf", year=2022).item() < 0.85  # the default misses it
-    sol = solve(COG, ["taux_appels_aboutis:cnaf:2022>=0.85"], ["organismes.cnaf.part_telephonie@2019=0.03:0.1"])
+    sol = solve(SolveSpec(COG, ("taux_appels_aboutis:cnaf:2022>=0.85",),
+                          ("organismes.cnaf.part_telephonie@2019=0.03:0.1",)))
     x = sol.raw_values()["organismes.cnaf.part_telephonie"]
     assert 0.0469 < x[2019] < 0.1
     assert sol.values[0] == pytest.approx(0.85, abs=0.002)  # the limit: the least staff that meets it

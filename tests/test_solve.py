@@ -27,12 +27,14 @@ from model.params.errors import InputError
 from model.results.dataset import aggregate_values
 from model.results.run import run_scenario
 from model.params.scenario import load_scenario
-from model.analysis.solve import Evaluator, Solution, solve, target_values
-from model.analysis.objectifs import parse_levers, parse_targets
+from model.analysis.solve import Evaluator, Solution, SolveSpec, solve, target_values
+from model.analysis.objectifs import NOMS, parse_levers, parse_targets
 from model.analysis.solution import scenario_toml
-from model.cli.solve import register
+from model.cli.solve import OPTIONS, register
 
 CNAF = "organismes.cnaf.taux_remplacement"
+# the messages as the command line shows them: the library's inputs named after its options
+CLI = {k: OPTIONS[k] for k in NOMS}
 CNAF_2022 = "etpma:cnaf:2022"
 # the CNAF ceiling of 2022 in scenarios/cog_2018_2022.toml, and a target above it
 CEILING_CNAF_2022 = float(load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "cog_2018_2022.toml")
@@ -45,10 +47,16 @@ def cogsim_solve(*argv: str) -> tuple[int, str]:
     p = argparse.ArgumentParser()
     register(p.add_subparsers(dest="command"))
     args = p.parse_args(["solve", *map(str, argv)])
+    args.argv = ["cogsim", "solve", *map(str, argv)]  # as model.cli.main.main records it
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         rc = args.func(args)
     return rc, out.getvalue()
+
+
+def solve_as_cli(scenario, targets, levers, **kwargs) -> Solution:
+    """``solve`` with the command line's names for its inputs (as ``cogsim solve`` calls it)."""
+    return solve(SolveSpec(scenario, tuple(targets), tuple(levers), names=CLI, **kwargs))
 
 
 def problems_of(exc: pytest.ExceptionInfo) -> list[str]:
@@ -160,7 +168,7 @@ def test_infeasible_above_the_ceiling_names_the_closest_value_and_bounds(tmp_pat
 
 def test_infeasible_envelope_below_the_lever_range(cog):
     with pytest.raises(InputError) as exc:
-        solve(cog, ["masse_salariale:regime_general:2022<=3000"], [f"{CNAF}@2018"])
+        solve_as_cli(cog, ["masse_salariale:regime_general:2022<=3000"], [f"{CNAF}@2018"])
     (msg,) = problems_of(exc)
     m = re.search(r"infeasible: the closest achievable value of masse_salariale:regime_general:2022 is (\S+), "
                   r"at its lower bound organismes\.cnaf\.taux_remplacement = 0 \(allowed", msg)
@@ -173,7 +181,7 @@ def test_infeasible_envelope_below_the_lever_range(cog):
 def test_search_range_narrower_than_the_bounds_is_not_clipped(cog):
     """A solution outside LOW:HIGH is infeasible, reported at the range's end."""
     with pytest.raises(InputError) as exc:
-        solve(cog, [f"{CNAF_2022}=25000"], [f"{CNAF}@2018=0.5:1"])
+        solve_as_cli(cog, [f"{CNAF_2022}=25000"], [f"{CNAF}@2018=0.5:1"])
     (msg,) = problems_of(exc)
     assert "at its lower bound organismes.cnaf.taux_remplacement = 0.5" in msg
 
@@ -181,7 +189,7 @@ def test_search_range_narrower_than_the_bounds_is_not_clipped(cog):
 # ----------------------------------------------------------------------------- ill-posed
 def test_lever_that_does_not_move_the_target(cog):
     with pytest.raises(InputError) as exc:
-        solve(cog, ["etpma:cnam:2022=60000"], [f"{CNAF}@2018"])
+        solve_as_cli(cog, ["etpma:cnam:2022=60000"], [f"{CNAF}@2018"])
     (msg,) = problems_of(exc)
     assert msg.startswith("command line: --lever = 'organismes.cnaf.taux_remplacement@2018': ill-posed: the lever "
                           "does not move etpma:cnam:2022=60000 (it stays at ")
@@ -190,7 +198,7 @@ def test_lever_that_does_not_move_the_target(cog):
 
 def test_target_before_the_lever_acts(cog):
     with pytest.raises(InputError) as exc:
-        solve(cog, ["etpma:cnaf:2017=30000"], [f"{CNAF}@2018"])
+        solve_as_cli(cog, ["etpma:cnaf:2017=30000"], [f"{CNAF}@2018"])
     assert problems_of(exc) == [
         "command line: --lever = 'organismes.cnaf.taux_remplacement@2018': ill-posed: "
         "organismes.cnaf.taux_remplacement@2018 acts from 2018 on and moves no target (the last target year is 2017) "
@@ -202,7 +210,7 @@ def test_target_before_the_lever_acts(cog):
 
 def test_fewer_targets_than_lever_values(cog):
     with pytest.raises(InputError) as exc:
-        solve(cog, [f"{CNAF_2022}=32000"], [f"{CNAF}@2019..2022"])
+        solve_as_cli(cog, [f"{CNAF_2022}=32000"], [f"{CNAF}@2019..2022"])
     (msg,) = problems_of(exc)
     assert msg.startswith("command line: --lever = 'organismes.cnaf.taux_remplacement@2019..2022': ill-posed: "
                           "4 lever values for 1 target(s), the solution is not unique")
@@ -210,7 +218,7 @@ def test_fewer_targets_than_lever_values(cog):
 
 def test_more_targets_than_levers_that_cannot_be_met_jointly(cog):
     with pytest.raises(InputError) as exc:
-        solve(cog, ["etpma:cnaf:2020..2022=32000"], [f"{CNAF}@2018"])
+        solve_as_cli(cog, ["etpma:cnaf:2020..2022=32000"], [f"{CNAF}@2018"])
     msgs = problems_of(exc)
     assert len(msgs) >= 1
     for msg in msgs:
@@ -220,7 +228,7 @@ def test_more_targets_than_levers_that_cannot_be_met_jointly(cog):
 
 def test_undefined_target(cog):
     with pytest.raises(InputError) as exc:  # no ceiling before 2018: no saturation
-        solve(cog, ["saturation:cnaf:2015=0.9"], [f"{CNAF}@2013"])
+        solve_as_cli(cog, ["saturation:cnaf:2015=0.9"], [f"{CNAF}@2013"])
     assert problems_of(exc) == [
         "command line: --target = 'saturation:cnaf:2015=0.9': ill-posed: saturation:cnaf:2015 is undefined in this "
         "scenario (NaN: no value for that organisme or year, or no aggregate) (allowed: a variable, organisme and "
@@ -229,7 +237,7 @@ def test_undefined_target(cog):
 
 def test_integer_lever_only_alone(cog):
     with pytest.raises(InputError) as exc:
-        solve(cog, [f"{CNAF_2022}=32000", "etpma:cnav:2022=11800"],
+        solve_as_cli(cog, [f"{CNAF_2022}=32000", "etpma:cnav:2022=11800"],
               ["organismes.cnaf.delai_recrutement", f"{CNAF}@2018"])
     assert problems_of(exc) == [
         "command line: --lever = 'organismes.cnaf.delai_recrutement': organismes.cnaf.delai_recrutement is an "
@@ -267,21 +275,62 @@ LEVER_PROBLEMS = [
 @pytest.mark.parametrize("text, message, allowed", LEVER_PROBLEMS, ids=[t for t, _, _ in LEVER_PROBLEMS])
 def test_lever_problem_messages(cog, text, message, allowed):
     with pytest.raises(InputError) as exc:
-        parse_levers([text], cog.parametres)
+        parse_levers([text], cog.parametres, names=CLI)
     assert problems_of(exc) == [f"command line: --lever = '{text}': {message} (allowed: {allowed})"]
 
 
 def test_every_lever_problem_at_once_with_the_target_problems(cog):
     with pytest.raises(InputError) as exc:
-        solve(cog, ["etpm:cnaf:2022=1", "foo"], [t for t, _, _ in LEVER_PROBLEMS])
+        solve_as_cli(cog, ["etpm:cnaf:2022=1", "foo"], [t for t, _, _ in LEVER_PROBLEMS])
     problems = exc.value.problems
     assert [p.path for p in problems] == ["--target"] * 2 + ["--lever"] * len(LEVER_PROBLEMS)
     assert all(p.file == "command line" for p in problems)
 
 
+def test_the_library_names_its_inputs_and_the_command_line_its_options(cog):
+    """Without the command line's names, the library's messages name the inputs by their own names (no
+    option of the command line below model/cli/); ``cogsim solve`` shows its options."""
+    with pytest.raises(InputError) as exc:
+        solve(SolveSpec(cog, ("etpm:cnaf:2022=1",), (f"{CNAF}@2018", "organismes.tous.taux_remplacement"),
+                        tolerance=0.5))
+    problems = exc.value.problems
+    assert [(p.file, p.path) for p in problems] == [("arguments", "target"), ("arguments", "lever"),
+                                                     ("arguments", "tolerance")]
+    assert "already set by lever organismes.cnaf" in problems[1].message
+    assert "--" not in str(exc.value)
+    with pytest.raises(InputError) as exc:
+        solve_as_cli(cog, ["etpm:cnaf:2022=1"], [f"{CNAF}@2018", "organismes.tous.taux_remplacement"],
+                     tolerance=0.5)
+    assert [(p.file, p.path) for p in exc.value.problems] == [("command line", "--target"),
+                                                               ("command line", "--lever"),
+                                                               ("command line", "--tolerance")]
+    assert "already set by --lever organismes.cnaf" in exc.value.problems[1].message
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"targets": "etpma:cnaf:2022=1"}, "targets must be a sequence of strings"),  # one string, not a list
+    ({"levers": [1]}, "levers must be a sequence of strings"),
+    ({"replicates": 0}, "replicates must be a positive integer"),
+    ({"seed": -1}, "seed must be a non-negative integer"),
+    ({"tolerance": "1e-4"}, "tolerance must be a number"),
+    ({"names": {"targets": "--target"}}, r"unknown input\(s\) \['targets'\]"),
+])
+def test_bad_solve_specs_are_refused_when_built(kwargs, match):
+    args = {"targets": (f"{CNAF_2022}=32000",), "levers": (CNAF,), **kwargs}
+    with pytest.raises((TypeError, ValueError), match=match):
+        SolveSpec(COG, **args)
+
+
+def test_solve_spec_default_folder_and_names():
+    spec = SolveSpec(COG, [f"{CNAF_2022}=32000"], [f"{CNAF}@2018=0.3:0.9", "recrutement.age_moyen_entrants"])
+    assert spec.targets == (f"{CNAF_2022}=32000",) and spec.names == NOMS and spec.command == ()
+    assert spec.target == Path("results") / f"solve-cog_2018_2022-{CNAF}-2018+recrutement.age_moyen_entrants"
+    assert SolveSpec(COG, (), (), out="x").target == Path("x")
+
+
 def test_a_parameter_in_two_levers(cog):
     with pytest.raises(InputError) as exc:
-        parse_levers(["organismes.tous.taux_remplacement", f"{CNAF}@2018"], cog.parametres)
+        parse_levers(["organismes.tous.taux_remplacement", f"{CNAF}@2018"], cog.parametres, names=CLI)
     assert problems_of(exc) == [
         "command line: --lever = 'organismes.cnaf.taux_remplacement@2018': sets organismes.cnaf.taux_remplacement, "
         "already set by --lever organismes.tous.taux_remplacement (allowed: each parameter in one lever (several "
@@ -323,7 +372,7 @@ TARGET_PROBLEMS = [
 @pytest.mark.parametrize("text, message, allowed", TARGET_PROBLEMS, ids=[t for t, _, _ in TARGET_PROBLEMS])
 def test_target_problem_messages(text, message, allowed):
     with pytest.raises(InputError) as exc:
-        parse_targets([text])
+        parse_targets([text], names=CLI)
     (problem,) = exc.value.problems
     assert (problem.file, problem.path, problem.value, problem.message) == ("command line", "--target", text, message)
     if allowed is not None:
@@ -351,14 +400,6 @@ def test_solved_scenario_round_trip(cog, tmp_path):
 
 
 # ----------------------------------------------------------------------------- the command line
-def _wired() -> bool:
-    """Whether ``cogsim solve`` reaches this module (model/cli/main.py lists it among its commands)."""
-    from model.cli.main import main as cli
-
-    return "solve" in getattr(cli, "EXTERNAL", {})
-
-
-@pytest.mark.skipif(not _wired(), reason="solve not yet wired into model/cli/main.py")
 def test_command_line_exit_codes(tmp_path):
     def cli(*args):
         return subprocess.run([sys.executable, "run_scenario.py", "solve", *map(str, args)], cwd=ROOT,
@@ -372,3 +413,20 @@ def test_command_line_exit_codes(tmp_path):
             "organismes.cnaf.taux_remplacement@2018", "--out", out)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "infeasible" in r.stderr
     assert not out.exists()
+    # the writer names its argument "out"; the command line shows its option, and records itself in solve.json
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine")
+    r = cli("scenarios/cog_2018_2022.toml", "--target", "etpma:cnaf:2022=32000", "--lever", f"{CNAF}@2018",
+            "--out", blocker)
+    assert r.returncode == 2
+    assert r.stderr == f"error: command line: --out = '{blocker}': is a regular file, not a folder cogsim wrote " \
+                       "(allowed: a path where nothing exists yet, an empty folder, or a folder that cogsim itself " \
+                       "wrote for the same kind of output)\n"
+    assert blocker.read_text() == "mine"
+
+
+def test_solve_json_records_the_command_line_it_is_given(cnaf_solved):
+    out, _ = cnaf_solved
+    report = json.loads((out / "solve.json").read_text())
+    assert report["command"][:2] == ["cogsim", "solve"] and "--target" in report["command"]
+    assert report["command"][-2:] == ["--lang", "en"]  # the command line given, not the test runner's sys.argv

@@ -3,6 +3,7 @@ of the command line in the library's messages unless the command line passes its
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -96,32 +97,40 @@ def test_the_library_does_not_print_and_reports_what_it_found(tmp_path, capsys):
     computes) instead of printing them."""
     seen: list[SweepResult] = []
     res = run_sweep(SweepSpec(COG, grid=(f"{TAU}=0.3,0.9",), precision=("etpma:cnaf:2022=200",), replicates=4,
-                              outputs=("etpma",), out=tmp_path / "p"), progress=False, on_start=seen.append)
+                              outputs=("etpma",), out=tmp_path / "p", command=["cogsim", "sweep", "x"]),
+                    progress=False, on_start=seen.append)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
     assert res.out == tmp_path / "p" and res.out.is_dir() and not res.already_done
     assert seen == [res]
     assert res.precision is not None and res.precision["message"].startswith("precision: 4 pilot replicates")
     assert res.estimate.points == 2 and res.estimate.replicates == res.precision["chosen"]
+    # the manifest records the command line the spec was given, not the process's sys.argv
+    assert json.loads((res.out / "manifest.json").read_text())["command"] == ["cogsim", "sweep", "x"]
+
+
+# option names still in a library message, in modules being rewritten apart (issue 13): remove them from this
+# set when they go
+OPTION_NAMES_LEFT = {"engine/simulation.py", "outputs/rapport.py"}
 
 
 def test_no_print_and_no_option_name_below_the_command_line():
     """Only model/cli/ prints; option names (--grid, --out...) in messages are the command line's (docstrings
-    may name them)."""
+    and comments may name them): a string of any module below model/cli/ naming an option fails."""
     import re
 
+    option = re.compile(r"(?<!\")\"(?!\")[^\"\n]*--(grid|file|outputs|precision|deterministic|resume|out|scheduler|"
+                        r"samples|param|method|year|organisme|levels|seed|target|lever|tolerance|replicates|window|"
+                        r"data|lang|compare|workers|charts|changed|max-replicates|block-points|second-order)\b")
     printing, options = [], []
     for f in MODEL.rglob("*.py"):
         rel = f.relative_to(MODEL)
-        if rel.parts[0] in ("cli", "outputs"):  # outputs: being rewritten apart (issue 13)
+        if rel.parts[0] == "cli":
             continue
         text = f.read_text(encoding="utf-8")
-        if re.search(r"(?<![\w.])print\(", text):
+        if rel.parts[0] != "outputs" and re.search(r"(?<![\w.])print\(", text):  # outputs: being rewritten apart
             printing.append(str(rel))
-        if rel.name in ("sweep.py", "sweep_blocks.py", "sensitivity.py", "sensibilite.py", "sensibilite_resultat.py",
-                        "precision.py", "grille.py") and \
-                re.search(r"(?<!\")\"(?!\")[^\"\n]*--(grid|file|outputs|precision|deterministic|resume|out|"
-                          r"scheduler|samples|param|method|year|organisme|levels|seed)\b", text):
+        if rel.as_posix() not in OPTION_NAMES_LEFT and option.search(text):
             options.append(str(rel))
     assert printing == [] and options == []
 

@@ -50,7 +50,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from model.analysis.objectifs import CLI, Lever, parse_lever
+from model.analysis.objectifs import ARGUMENTS, Lever, parse_lever
 from model.params.errors import MISSING, InputError, Problem, unknown_name
 from model.params.lecture import lire_toml
 from model.params.parametres import Parametres
@@ -91,7 +91,7 @@ class Grille:
     """The cartesian product of ``axes`` (C order: the last axis varies fastest)."""
 
     axes: tuple[Axe, ...]
-    source: str = CLI
+    source: str = ARGUMENTS
     header: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -126,7 +126,7 @@ class Grille:
 
 # ----------------------------------------------------------------------------- command line
 def parse_grid(texts: Sequence[str], par: Parametres, *, option: str = "grid",
-               source: str = CLI, kind: Kind = "levier") -> list[Axe]:
+               source: str = ARGUMENTS, kind: Kind = "levier") -> list[Axe]:
     """Parse ``PATH[@YEAR]=VALUES`` expressions; every problem is reported at once (``InputError``)."""
     problems: list[Problem] = []
     axes = [a for a in (_parse_axis(t, par, problems, option, source, kind) for t in texts) if a is not None]

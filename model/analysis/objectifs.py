@@ -1,13 +1,15 @@
-"""Targets and levers of a goal seek: ``VAR:ORGANISME:YEAR=VALUE`` targets (``=``, ``<=``, ``>=``, year ranges)
-and ``PATH[@YEARS][=LOW:HIGH]`` levers, parsed and validated against the catalogue (every problem at once).
+"""The request of a goal seek (:class:`SolveSpec`): ``VAR:ORGANISME:YEAR=VALUE`` targets (``=``, ``<=``, ``>=``,
+year ranges) and ``PATH[@YEARS][=LOW:HIGH]`` levers, parsed and validated against the catalogue (every problem
+at once).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -15,13 +17,93 @@ from model.params.calendrier import DERNIERE_ANNEE, ORGANISMES, ORGANISMES_SORTI
 from model.params.catalogue import Parameter, load_catalogue, lookup
 from model.params.errors import InputError, Problem, unknown_name
 from model.params.parametres import Parametres
+from model.params.scenario import Scenario
 from model.params.validation import range_text, resolve_value
 from model.results.dataset import REGISTRE
 
 Operator = Literal["=", "<=", ">="]
 
 
-CLI = "command line"
+# where the library's messages place its caller's arguments, and what they call each input: its own name
+# (the command line passes its option names, model.cli.solve.OPTIONS, so that a message names what the
+# user typed)
+ARGUMENTS = "arguments"
+
+
+NOMS: dict[str, str] = {"source": ARGUMENTS, "target": "target", "lever": "lever", "tolerance": "tolerance"}
+
+
+def noms(names: Mapping[str, str] | None) -> dict[str, str]:
+    """:data:`NOMS` with the caller's names for its inputs."""
+    return {**NOMS, **(names or {})}
+
+
+DEFAULT_TOLERANCE = 1e-4  # relative to the target value
+DEFAULT_REPLICATES = 200  # replicates of the stochastic check of a solution
+
+
+# ----------------------------------------------------------------------------- the request
+@dataclass(frozen=True)
+class SolveSpec:
+    """What to solve and where to write the solution: the input of :func:`model.analysis.solve.solve` and
+    :func:`model.analysis.solution.write_solution`.
+
+    Parameters
+    ----------
+    scenario : a scenario file (or an already loaded ``Scenario``).
+    targets : ``VAR:ORGANISME:YEAR=VALUE`` expressions (also ``<=``, ``>=``; see :mod:`model.analysis.solve`).
+    levers : ``PATH[@YEARS][=LOW:HIGH]`` expressions.
+    tolerance : relative tolerance on equality targets (default 1e-4: ±3.2 ETPMA on 32 000), in (0, 0.1].
+    replicates : stochastic replicates of the check of the solution (default :data:`DEFAULT_REPLICATES`).
+    seed : root seed of the check (default: the scenario's).
+    out : the output folder (default ``results_dir/solve-<scenario>-<lever>[+<lever>...]``).
+    command : the command line that asked for it, recorded in ``solve.json`` (the caller's: the library
+        does not read ``sys.argv``).
+    names : what messages call the inputs (keys of :data:`NOMS`: the command line passes its option names).
+    """
+
+    scenario: str | Path | Scenario
+    targets: tuple[str, ...]
+    levers: tuple[str, ...]
+    tolerance: float = DEFAULT_TOLERANCE
+    replicates: int = DEFAULT_REPLICATES
+    seed: int | None = None
+    out: str | Path | None = None
+    results_dir: str | Path = "results"
+    command: tuple[str, ...] = ()
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("targets", "levers", "command"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or \
+                    not all(isinstance(x, str) for x in value):
+                raise TypeError(f"SolveSpec.{name} must be a sequence of strings, not {value!r}")
+            object.__setattr__(self, name, tuple(value))
+        for name in ("replicates", "seed"):
+            value = getattr(self, name)
+            if value is None and name == "seed":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
+                    value < (0 if name == "seed" else 1):
+                raise ValueError(f"SolveSpec.{name} must be {'a non-negative' if name == 'seed' else 'a positive'} "
+                                 f"integer, not {value!r}")
+        if isinstance(self.tolerance, bool) or not isinstance(self.tolerance, (int, float, np.number)):
+            raise TypeError(f"SolveSpec.tolerance must be a number, not {self.tolerance!r}")
+        unknown = set(self.names) - set(NOMS)
+        if unknown:
+            raise ValueError(f"SolveSpec.names: unknown input(s) {sorted(unknown)}; known: {', '.join(NOMS)}")
+        object.__setattr__(self, "names", noms(self.names))
+
+    @property
+    def target(self) -> Path:
+        """The output folder: ``out``, else ``results_dir/solve-<scenario>-<lever>[+<lever>...]`` (known
+        before solving, from the expressions alone)."""
+        if self.out:
+            return Path(self.out)
+        file = self.scenario.file if isinstance(self.scenario, Scenario) else Path(self.scenario)
+        levers = "+".join(re.sub(r"[^A-Za-z0-9._+-]+", "-", t.partition("=")[0]).strip("-") for t in self.levers)
+        return Path(self.results_dir) / f"solve-{Path(file).stem}-{levers}"
 
 
 TOUS = "tous"
@@ -75,31 +157,33 @@ class Target:
         return self.value - x if self.op == ">=" else x - self.value
 
 
-def parse_targets(texts: Sequence[str]) -> list[Target]:
-    """Parse ``--target`` expressions; every problem is reported at once (``InputError``)."""
-
+def parse_targets(texts: Sequence[str], *, names: Mapping[str, str] | None = None) -> list[Target]:
+    """Parse target expressions; every problem is reported at once (``InputError``), under the caller's
+    ``names`` (keys of :data:`NOMS`)."""
+    n = noms(names)
+    src, opt = n["source"], n["target"]
     problems: list[Problem] = []
     targets: list[Target] = []
-    names = list(REGISTRE)
+    variables = list(REGISTRE)
     organismes = list(ORGANISMES_SORTIE)
     for text in texts:
         m = _TARGET.match(text)
         if not m:
-            problems.append(Problem(CLI, "--target", text, "not a target expression", TARGET_SYNTAX))
+            problems.append(Problem(src, opt, text, "not a target expression", TARGET_SYNTAX))
             continue
         var, org, years_text, op, values_text = m.group("var", "org", "years", "op", "values")
         ok = True
         if var not in REGISTRE:
-            problems.append(Problem(CLI, "--target", text, unknown_name("result variable", var, names),
-                                    ", ".join(names)))
+            problems.append(Problem(src, opt, text, unknown_name("result variable", var, variables),
+                                    ", ".join(variables)))
             ok = False
         if org not in organismes:
-            problems.append(Problem(CLI, "--target", text, unknown_name("organisme", org, organismes),
+            problems.append(Problem(src, opt, text, unknown_name("organisme", org, organismes),
                                     ", ".join(organismes)))
             ok = False
         years = _parse_years(years_text, ranges=True)
         if years is None:
-            problems.append(Problem(CLI, "--target", text, f"bad year {years_text!r}",
+            problems.append(Problem(src, opt, text, f"bad year {years_text!r}",
                                     f"a year from {PREMIERE_ANNEE} to {DERNIERE_ANNEE}, or Y1..Y2"))
             ok = False
         values = []
@@ -109,11 +193,11 @@ def parse_targets(texts: Sequence[str]) -> list[Target]:
             except ValueError:
                 values.append(math.nan)
         if not values_text or not all(math.isfinite(v) for v in values):
-            problems.append(Problem(CLI, "--target", text, f"target value {values_text!r} is not a number",
+            problems.append(Problem(src, opt, text, f"target value {values_text!r} is not a number",
                                     "a finite number, or one per year separated by commas"))
             ok = False
         elif years is not None and len(values) not in (1, len(years)):
-            problems.append(Problem(CLI, "--target", text,
+            problems.append(Problem(src, opt, text,
                                     f"{len(values)} values for {len(years)} years",
                                     f"one value, or {len(years)} (one per year)"))
             ok = False
@@ -124,7 +208,7 @@ def parse_targets(texts: Sequence[str]) -> list[Target]:
     for t in targets:
         key = (t.variable, t.organisme, t.year, t.op)
         if key in seen and seen[key].value != t.value:
-            problems.append(Problem(CLI, "--target", t.text,
+            problems.append(Problem(src, opt, t.text,
                                     f"{t.variable}:{t.organisme}:{t.year} {t.op} given twice with different "
                                     f"values ({num_text(seen[key].value)} and {num_text(t.value)})",
                                     "each target once"))
@@ -202,23 +286,25 @@ class Lever:
         return out
 
 
-def parse_levers(texts: Sequence[str], par: Parametres) -> list[Lever]:
-    """Parse and validate ``--lever`` expressions against the catalogue, like scenario-file keys.
+def parse_levers(texts: Sequence[str], par: Parametres, *, names: Mapping[str, str] | None = None) -> list[Lever]:
+    """Parse and validate lever expressions against the catalogue, like scenario-file keys.
 
-    Every problem is reported at once (``InputError``).
+    Every problem is reported at once (``InputError``), under the caller's ``names`` (keys of :data:`NOMS`).
     """
+    n = noms(names)
+    src, opt = n["source"], n["lever"]
     problems: list[Problem] = []
     levers: list[Lever] = []
     for text in texts:
-        lever = parse_lever(text, par, problems)
+        lever = parse_lever(text, par, problems, opt, src)
         if lever is not None:
             levers.append(lever)
     owner: dict[str, Lever] = {}
     for lever in levers:
         for path in lever.resolved_paths:
             if path in owner:
-                problems.append(Problem(CLI, "--lever", lever.text,
-                                        f"sets {path}, already set by --lever {owner[path].text}",
+                problems.append(Problem(src, opt, lever.text,
+                                        f"sets {path}, already set by {opt} {owner[path].text}",
                                         "each parameter in one lever (several years: PATH@Y1,Y2)"))
                 break
             owner[path] = lever
@@ -227,8 +313,8 @@ def parse_levers(texts: Sequence[str], par: Parametres) -> list[Lever]:
     return levers
 
 
-def parse_lever(text: str, par: Parametres, problems: list[Problem], option: str = "--lever",
-                 source: str = CLI) -> Lever | None:
+def parse_lever(text: str, par: Parametres, problems: list[Problem], option: str = "lever",
+                source: str = ARGUMENTS) -> Lever | None:
     """One ``PATH[@YEARS][=LOW:HIGH]`` expression; problems are reported as ``source: option``
     (``model.analysis.grille`` reads its grid axes with it)."""
     def err(message: str, allowed: str) -> None:

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +82,7 @@ class SensitivitySpec:
     year, organisme : the headline cell (default the last simulated year, ``total``).
     replicates : stochastic replicates per point (default: the expected-value model).
     seed : overrides the scenario's seed (the design's and the model's).
-    workers, scheduler, resume, keep_freed_memory : as :class:`~model.analysis.sweep.SweepSpec`'s.
+    workers, scheduler, resume, keep_freed_memory, command : as :class:`~model.analysis.sweep.SweepSpec`'s.
     names : what messages call the inputs (keys of :data:`NOMS_SENSIBILITE`).
     """
 
@@ -102,10 +101,11 @@ class SensitivitySpec:
     scheduler: str | None = None
     resume: bool = False
     keep_freed_memory: bool = False
+    command: tuple[str, ...] = ()
     names: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("params", "outputs"):
+        for name in ("params", "outputs", "command"):
             value = getattr(self, name)
             if value is None and name == "outputs":
                 continue
@@ -267,7 +267,8 @@ def run_sensitivity(plan: SensitivityPlan, evaluations: str | Path, *, progress:
     run_sweep(SweepSpec(spec.scenario, grille=Grille((axe,), spec.names["source"]), out=evaluations,
                         replicates=spec.replicates, seed=spec.seed, deterministic=spec.replicates is None,
                         outputs=plan.outputs, workers=spec.workers, scheduler=spec.scheduler, resume=spec.resume,
-                        keep_freed_memory=spec.keep_freed_memory, names=sweep_names), progress=progress, on_start=on_start)
+                        keep_freed_memory=spec.keep_freed_memory, command=spec.command, names=sweep_names),
+              progress=progress, on_start=on_start)
     ds = open_sweep(evaluations)
     outs = list(plan.outputs)
     Y = ds[outs].sel(statistique="moyenne", drop=True)
@@ -279,7 +280,7 @@ def run_sensitivity(plan: SensitivityPlan, evaluations: str | Path, *, progress:
                       "replicates": ds.attrs["replicates"], "cogsim_version": __version__})
     sc = plan.scenario
     manifest = {"created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                "command": sys.argv,
+                "command": list(spec.command),
                 "scenario": {"file": scenario, "header": dict(sc.header), "chain": [str(f) for f in sc.chain]},
                 "method": spec.method, "samples": plan.samples,
                 "levels": spec.levels if spec.method == "morris" else None,

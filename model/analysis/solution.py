@@ -9,8 +9,6 @@ import datetime as dt
 import json
 import math
 import os
-import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +16,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from model.analysis.objectifs import Target, num_text
+from model.analysis.objectifs import SolveSpec, Target, num_text
 from model.analysis.solve import Solution, target_values
 from model.params.parametres import Parametres
 from model.results.run import run_scenario
 from model.results.writers import OutputClaim, claim_output, write_json, write_results
-
-DEFAULT_REPLICATES = 200
-
 
 SOLUTION_FILE = "solve.json"
 
@@ -123,28 +118,27 @@ def stochastic_checks(ds, targets: Sequence[Target]) -> list[Check]:
     return out
 
 
-def default_out(sol: Solution, results_dir: str | Path = "results") -> Path:
-    """``results/solve-<scenario>-<lever>[+<lever>...]/``."""
-    return default_out_for(sol.scenario.file, [lv.text for lv in sol.levers], results_dir)
+def spec_of(sol: Solution) -> SolveSpec:
+    """What was asked of ``sol``: its spec, or for a solution built by hand the defaults of :class:`SolveSpec`
+    with its scenario, targets, levers and tolerance."""
+    if sol.spec is not None:
+        return sol.spec
+    return SolveSpec(sol.scenario, tuple(dict.fromkeys(t.text for t in sol.targets)),
+                     tuple(lv.text for lv in sol.levers), sol.tolerance)
 
 
-def default_out_for(scenario: str | Path, lever_texts: Sequence[str], results_dir: str | Path = "results") -> Path:
-    """The default folder of a solve, from the command line alone (known before solving)."""
-    levers = "+".join(re.sub(r"[^A-Za-z0-9._+-]+", "-", t.partition("=")[0]).strip("-") for t in lever_texts)
-    return Path(results_dir) / f"solve-{Path(scenario).stem}-{levers}"
-
-
-def write_solution(sol: Solution, out: str | Path | None = None, *, replicates: int = DEFAULT_REPLICATES,
-                   seed: int | None = None, claim: OutputClaim | None = None) -> tuple[Path, list[Check], dict[str, Any]]:
-    """Write the solved scenario, a run of it (``replicates`` stochastic replicates) and the report.
+def write_solution(sol: Solution, *, claim: OutputClaim | None = None) -> tuple[Path, list[Check], dict[str, Any]]:
+    """Write the solved scenario, a run of it (the spec's ``replicates`` stochastic replicates, its ``seed``)
+    and the report, to the spec's folder (:attr:`SolveSpec.target`).
 
     Atomic: the folder appears complete or not at all. Returns (folder, stochastic checks, report).
-    ``claim``: the destination already claimed (by ``command``, before solving); otherwise it is
-    claimed here.
+    ``claim``: the destination already claimed (by the caller, before solving); otherwise it is claimed
+    here.
     """
+    spec = spec_of(sol)
     if claim is None:
-        with claim_output(Path(out) if out else default_out(sol), "solve") as own:
-            return write_solution(sol, replicates=replicates, seed=seed, claim=own)
+        with claim_output(spec.target, "solve") as own:
+            return write_solution(sol, claim=own)
 
     target_dir = claim.target
     toml_name = f"{sol.scenario.name}-solve.toml"
@@ -152,12 +146,12 @@ def write_solution(sol: Solution, out: str | Path | None = None, *, replicates: 
     toml_path = tmp / toml_name
     toml_path.write_text(scenario_toml(sol, target_dir), encoding="utf-8")
     t0 = time.perf_counter()
-    res = run_scenario(toml_path, replicates=replicates, seed=seed, write=False)
+    res = run_scenario(toml_path, replicates=spec.replicates, seed=spec.seed, write=False)
     _same_parameters(res.scenario.parametres, sol)
     stochastic = res.manifest["mode"] == "stochastic"
     checks = stochastic_checks(res.dataset, sol.targets) if stochastic else []
     run_seconds = time.perf_counter() - t0
-    report = _relocated(_report(sol, checks, res, toml_name, run_seconds), tmp.name, target_dir.name)
+    report = _relocated(_report(sol, checks, res, toml_name, run_seconds, spec.command), tmp.name, target_dir.name)
     ds = res.dataset
     manifest = _relocated(res.manifest, tmp.name, target_dir.name)
     manifest["run_id"] = f"{target_dir.name}/run"
@@ -190,7 +184,8 @@ def _relocated(obj: Any, old: str, new: str) -> Any:
     return obj
 
 
-def _report(sol: Solution, checks: list[Check], res, toml_name: str, run_seconds: float) -> dict[str, Any]:
+def _report(sol: Solution, checks: list[Check], res, toml_name: str, run_seconds: float,
+            command: Sequence[str]) -> dict[str, Any]:
     by_target = {c.target: c for c in checks}
     targets = []
     for t, v in zip(sol.targets, sol.values):
@@ -212,7 +207,7 @@ def _report(sol: Solution, checks: list[Check], res, toml_name: str, run_seconds
         "solved_scenario": toml_name,
         "run": "run/",
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": sys.argv,
+        "command": list(command),
         "method": sol.method,
         "tolerance_relative": sol.tolerance,
         "levers": [{"expression": lv.text, "path": lv.path, "years": list(lv.years) if lv.years else None,

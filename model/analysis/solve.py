@@ -21,8 +21,8 @@ Targets
     ``masse_salariale``, ...), ``ORGANISME`` an organisme, ``regime_general`` or ``total`` (aggregated as
     in ``results.csv``), ``YEAR`` a year or a range ``Y1..Y2`` with one value for every year or one value
     per year (``etpma:cnaf:2020..2022=33400,33000,32600``: a path of targets).
-    An equality is met when the deterministic value is within the tolerance (``--tolerance``, relative
-    to the target value, at least ``--tolerance`` in absolute terms for targets near zero). An
+    An equality is met when the deterministic value is within the tolerance (``tolerance``, relative
+    to the target value, at least ``tolerance`` in absolute terms for targets near zero). An
     inequality is met when it holds; the solver returns its *limit*: the lever value at which it holds
     with the least slack (e.g. the highest replacement rate within a wage-bill envelope), which is
     the lever's bound when the target holds over the whole range.
@@ -38,12 +38,14 @@ Levers
 
 Examples
 --------
->>> from model.analysis.solve import solve
->>> sol = solve("scenarios/cog_2018_2022.toml", ["etpma:cnaf:2022=32000"],
-...             ["organismes.cnaf.taux_remplacement@2018"])               # doctest: +SKIP
+>>> from model.analysis.solve import SolveSpec, solve
+>>> from model.analysis.solution import write_solution
+>>> spec = SolveSpec("scenarios/cog_2018_2022.toml", ("etpma:cnaf:2022=32000",),
+...                  ("organismes.cnaf.taux_remplacement@2018",), out="results/solve-demo")
+>>> sol = solve(spec)                                                       # doctest: +SKIP
 >>> sol.raw_values()             # the value depends on the calibration      # doctest: +SKIP
 {'organismes.cnaf.taux_remplacement': {2018: 0.642...}}
->>> folder, checks, report = write_solution(sol, "results/solve-demo")  # doctest: +SKIP
+>>> folder, checks, report = write_solution(sol)                            # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -51,12 +53,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from model.analysis.objectifs import CLI, TARGET_SYNTAX, Lever, Target, num_text, parse_levers, parse_targets
+from model.analysis.objectifs import (DEFAULT_REPLICATES, DEFAULT_TOLERANCE, TARGET_SYNTAX, Lever, SolveSpec, Target,
+                                      noms, num_text, parse_levers, parse_targets)
 from model.engine.etat_initial import etat_initial, reconstruct
 from model.engine.simulation import simulate
 from model.params.calendrier import AGGREGATS, ORGANISMES
@@ -66,7 +68,6 @@ from model.params.scenario import Scenario, load_scenario
 from model.params.validation import cross_checks
 from model.results.dataset import aggregate_values, build_dataset
 
-DEFAULT_TOLERANCE = 1e-4  # relative to the target value
 _FLAT = 1e-9  # relative change below which a target does not move
 
 
@@ -160,6 +161,7 @@ class Solution:
     method : how it was solved.
     evaluations, seconds : deterministic simulations run, and the solve's wall time (s).
     notes : remarks for the user (a bound that binds, an inequality holding over the whole range).
+    spec : what was asked (None for a solution built by hand: the defaults of :class:`SolveSpec` apply).
     """
 
     scenario: Scenario
@@ -173,6 +175,7 @@ class Solution:
     seconds: float
     parametres: Parametres
     notes: list[str] = field(default_factory=list)
+    spec: SolveSpec | None = None
 
     def raw_values(self) -> dict[str, Any]:
         """Lever values as a scenario file writes them, by path."""
@@ -183,16 +186,8 @@ class Solution:
         return out
 
 
-def solve(scenario: str | Path | Scenario, targets: Sequence[str], levers: Sequence[str], *,
-          tolerance: float = DEFAULT_TOLERANCE) -> Solution:
-    """Find lever values that meet the targets in a deterministic run of the scenario.
-
-    Parameters
-    ----------
-    scenario : a scenario file (or an already loaded ``Scenario``).
-    targets : ``--target`` expressions (see the module docstring).
-    levers : ``--lever`` expressions.
-    tolerance : relative tolerance on equality targets (default 1e-4: ±3.2 ETPMA on 32 000).
+def solve(spec: SolveSpec) -> Solution:
+    """Find lever values that meet the targets of ``spec`` in a deterministic run of its scenario.
 
     Returns
     -------
@@ -206,59 +201,62 @@ def solve(scenario: str | Path | Scenario, targets: Sequence[str], levers: Seque
         infeasible targets (with the closest achievable values and the binding bounds).
     """
     t0 = time.perf_counter()
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    n = noms(spec.names)
+    src = n["source"]
+    tolerance = spec.tolerance
+    sc = spec.scenario if isinstance(spec.scenario, Scenario) else load_scenario(spec.scenario)
     problems: list[Problem] = []
     parsed_targets: list[Target] = []
     parsed_levers: list[Lever] = []
-    for parse, out in ((lambda: parse_targets(targets), parsed_targets),
-                       (lambda: parse_levers(levers, sc.parametres), parsed_levers)):
+    for parse, out in ((lambda: parse_targets(spec.targets, names=n), parsed_targets),
+                       (lambda: parse_levers(spec.levers, sc.parametres, names=n), parsed_levers)):
         try:
             out.extend(parse())
         except InputError as exc:
             problems.extend(exc.problems)
-    if not targets:
-        problems.append(Problem(CLI, "--target", MISSING, "no target", TARGET_SYNTAX))
-    if not levers:
-        problems.append(Problem(CLI, "--lever", MISSING, "no lever", "a numeric parameter path as in scenario files"))
+    if not spec.targets:
+        problems.append(Problem(src, n["target"], MISSING, "no target", TARGET_SYNTAX))
+    if not spec.levers:
+        problems.append(Problem(src, n["lever"], MISSING, "no lever", "a numeric parameter path as in scenario files"))
     if not tolerance > 0 or not tolerance <= 0.1:
-        problems.append(Problem(CLI, "--tolerance", tolerance, "out of range", "a number in (0, 0.1]"))
+        problems.append(Problem(src, n["tolerance"], tolerance, "out of range", "a number in (0, 0.1]"))
     if problems:
         raise InputError(problems)
-    _check_well_posed(parsed_targets, parsed_levers)
+    _check_well_posed(parsed_targets, parsed_levers, n)
     ev = Evaluator(sc, parsed_levers, parsed_targets)
-    n = sum(lv.size for lv in parsed_levers)
-    if n == 1 and len(parsed_targets) == 1:
-        x, method, notes = _solve_scalar(ev, parsed_levers[0], parsed_targets[0], tolerance)
+    size = sum(lv.size for lv in parsed_levers)
+    if size == 1 and len(parsed_targets) == 1:
+        x, method, notes = _solve_scalar(ev, parsed_levers[0], parsed_targets[0], tolerance, n)
     else:
-        x, method, notes = _solve_joint(ev, parsed_levers, parsed_targets, tolerance)
+        x, method, notes = _solve_joint(ev, parsed_levers, parsed_targets, tolerance, n)
     values, _ = ev.evaluate(x)
     par = ev.parametres(ev.key(x))
-    _check_cross_bounds(par, parsed_levers, x)
+    _check_cross_bounds(par, parsed_levers, x, n)
     return Solution(sc, parsed_targets, parsed_levers, list(ev.key(x)), [float(v) for v in values], tolerance,
-                    method, ev.evaluations, time.perf_counter() - t0, par, notes)
+                    method, ev.evaluations, time.perf_counter() - t0, par, notes, spec)
 
 
-def _check_well_posed(targets: list[Target], levers: list[Lever]) -> None:
+def _check_well_posed(targets: list[Target], levers: list[Lever], n: Mapping[str, str]) -> None:
     """Refuse, before any simulation, what cannot have a unique answer."""
     problems: list[Problem] = []
-    n = sum(lv.size for lv in levers)
-    if len(targets) < n:
-        problems.append(Problem(CLI, "--lever", " ".join(lv.text for lv in levers),
-                                f"ill-posed: {n} lever values for {len(targets)} target(s), the solution is "
+    size = sum(lv.size for lv in levers)
+    if len(targets) < size:
+        problems.append(Problem(n["source"], n["lever"], " ".join(lv.text for lv in levers),
+                                f"ill-posed: {size} lever values for {len(targets)} target(s), the solution is "
                                 "not unique", "at most as many lever values as targets (e.g. a target per year "
                                 "for a lever with one value per year, PATH@Y1..Y2 with VAR:ORG:Y1..Y2=...)"))
     last_target_year = max(t.year for t in targets)
     for lever in levers:
         for label, y in zip(lever.unknown_labels(), lever.first_years()):
             if y > last_target_year:
-                problems.append(Problem(CLI, "--lever", lever.text,
+                problems.append(Problem(n["source"], n["lever"], lever.text,
                                         f"ill-posed: {label} acts from {y} on and moves no target "
                                         f"(the last target year is {last_target_year})",
                                         f"lever years up to {last_target_year}"))
     first_lever_year = min(y for lv in levers for y in lv.first_years())
     for t in targets:
         if t.year < first_lever_year:
-            problems.append(Problem(CLI, "--target", t.text,
+            problems.append(Problem(n["source"], n["target"], t.text,
                                     f"ill-posed: no lever moves {t.variable}:{t.organisme}:{t.year} (the levers "
                                     f"act from {first_lever_year} on)", f"a year from {first_lever_year}"))
     if problems:
@@ -271,7 +269,8 @@ class _Met(Exception):
         self.x = x
 
 
-def _solve_scalar(ev: Evaluator, lever: Lever, target: Target, rel: float) -> tuple[list[float], str, list[str]]:
+def _solve_scalar(ev: Evaluator, lever: Lever, target: Target, rel: float,
+                  n: Mapping[str, str]) -> tuple[list[float], str, list[str]]:
     tol = target.tolerance(rel)
 
     def gap(x: float) -> float:
@@ -283,7 +282,7 @@ def _solve_scalar(ev: Evaluator, lever: Lever, target: Target, rel: float) -> tu
     x0 = lever.start(ev.par)[0]
     g0 = gap(x0)
     if math.isnan(g0):
-        _undefined(target)
+        _undefined(target, n)
     points = {x0: g0}
     if met_here(g0):  # the scenario already meets it
         return [x0], "the scenario's own value", []
@@ -306,7 +305,7 @@ def _solve_scalar(ev: Evaluator, lever: Lever, target: Target, rel: float) -> tu
             bracket = bracket_in(points)
     values = [float(ev([x])[0]) for x in sorted(points)]
     if max(values) - min(values) <= _FLAT * max(1.0, abs(values[0])):
-        raise InputError([Problem(CLI, "--lever", lever.text,
+        raise InputError([Problem(n["source"], n["lever"], lever.text,
                                   f"ill-posed: the lever does not move {target.label} (it stays at "
                                   f"{num_text(values[0])} from {num_text(min(points))} to {num_text(max(points))})",
                                   "a lever that moves the target")])
@@ -319,7 +318,7 @@ def _solve_scalar(ev: Evaluator, lever: Lever, target: Target, rel: float) -> tu
                      + (f"; the lever's {end} bound {num_text(x)} binds" if end else ""))
         return [x], "bound (the target holds over the whole range)", notes
     if bracket is None:
-        _infeasible(ev, lever, target, points, lo, hi)
+        _infeasible(ev, lever, target, points, lo, hi, n)
     a, b = bracket
     if met_here(points[a]) or met_here(points[b]):
         x = a if met_here(points[a]) else b
@@ -353,11 +352,11 @@ def _solve_scalar(ev: Evaluator, lever: Lever, target: Target, rel: float) -> tu
         x = max(holding, key=lambda v: points[v])
         ok = points[x] >= -tol
     if not ok:
-        raise InputError([Problem(CLI, "--target", target.text,
+        raise InputError([Problem(n["source"], n["target"], target.text,
                                   f"infeasible within the tolerance ±{num_text(tol)}: {target.variable} jumps across "
                                   f"the target near {lever.path} = {num_text(x)} (closest achievable value "
                                   f"{num_text(float(ev([x])[0]))})",
-                                  "a target the lever can reach continuously, or a larger --tolerance")])
+                                  f"a target the lever can reach continuously, or a larger {n['tolerance']}")])
     return [x], method, notes
 
 
@@ -426,7 +425,8 @@ def _integer_bisection(gap, a: float, b: float, points: dict, met_here) -> None:
             a, ga = m, gm
 
 
-def _infeasible(ev: Evaluator, lever: Lever, target: Target, points: dict, lo: float, hi: float) -> None:
+def _infeasible(ev: Evaluator, lever: Lever, target: Target, points: dict, lo: float, hi: float,
+                n: Mapping[str, str]) -> None:
     """No sampled point meets the target: report the closest achievable value and the binding bound.
 
     The closest sampled points form a plateau when several give the same value (another limit binds,
@@ -470,7 +470,7 @@ def _infeasible(ev: Evaluator, lever: Lever, target: Target, points: dict, lo: f
                f"is {num_text(value)}, {where}")
     message += _ceiling_note(ev.evaluate([closest])[1], target)
     reached = _values(ev, points)
-    raise InputError([Problem(CLI, "--target", target.text, message,
+    raise InputError([Problem(n["source"], n["target"], target.text, message,
                               f"a target between {num_text(min(reached))} and {num_text(max(reached))} for this lever")])
 
 
@@ -491,15 +491,15 @@ def _ceiling_note(ds, target: Target) -> str:
     return f"; the plafond d'emplois binds there ({ceilings})"
 
 
-def _undefined(target: Target) -> None:
-    raise InputError([Problem(CLI, "--target", target.text,
+def _undefined(target: Target, n: Mapping[str, str]) -> None:
+    raise InputError([Problem(n["source"], n["target"], target.text,
                               f"ill-posed: {target.variable}:{target.organisme}:{target.year} is undefined in this "
                               "scenario (NaN: no value for that organisme or year, or no aggregate)",
                               "a variable, organisme and year with a value in results.csv")])
 
 
 # -- several lever values or several targets
-def _solve_joint(ev: Evaluator, levers: list[Lever], targets: list[Target], rel: float
+def _solve_joint(ev: Evaluator, levers: list[Lever], targets: list[Target], rel: float, n: Mapping[str, str]
                  ) -> tuple[list[float], str, list[str]]:
     # lazy: scipy.optimize loads in about 0.3 s: only when fitting or solving
     from scipy.optimize import least_squares
@@ -507,7 +507,7 @@ def _solve_joint(ev: Evaluator, levers: list[Lever], targets: list[Target], rel:
     problems: list[Problem] = []
     for lever in levers:
         if lever.integer:
-            problems.append(Problem(CLI, "--lever", lever.text,
+            problems.append(Problem(n["source"], n["lever"], lever.text,
                                     f"{lever.path} is an integer parameter: it can only be solved alone "
                                     "(one lever value, one target)", "float parameters in a joint solve"))
     if problems:
@@ -519,7 +519,7 @@ def _solve_joint(ev: Evaluator, levers: list[Lever], targets: list[Target], rel:
     v0 = ev(x0)
     for t, v in zip(targets, v0):
         if math.isnan(v):
-            _undefined(t)
+            _undefined(t, n)
     tol = np.array([t.tolerance(rel) for t in targets])
     ineq = np.array([t.op != "=" for t in targets])
     width = np.where(np.isfinite(hi - lo), hi - lo, np.maximum(np.abs(x0), 1.0))
@@ -566,7 +566,7 @@ def _solve_joint(ev: Evaluator, levers: list[Lever], targets: list[Target], rel:
         (f"; the targets no longer move with {', '.join(still)} there" if still and not at_bounds else "")
     for t, v in zip(targets, values):
         if not t.met(float(v), rel):
-            problems.append(Problem(CLI, "--target", t.text,
+            problems.append(Problem(n["source"], n["target"], t.text,
                                     f"{kind}: closest achievable {t.variable}:{t.organisme}:{t.year} = "
                                     f"{num_text(float(v))} (lever values {_fmt_x(labels, x)}){tail}"
                                     + _ceiling_note(ds, t),
@@ -574,12 +574,12 @@ def _solve_joint(ev: Evaluator, levers: list[Lever], targets: list[Target], rel:
     raise InputError(problems)
 
 
-def _check_cross_bounds(par: Parametres, levers: list[Lever], x: Sequence[float]) -> None:
+def _check_cross_bounds(par: Parametres, levers: list[Lever], x: Sequence[float], n: Mapping[str, str]) -> None:
     problems: list[Problem] = []
-    cross_checks(par, CLI, problems)
+    cross_checks(par, n["source"], problems)
     labels = [lab for lv in levers for lab in lv.unknown_labels()]
     if problems:
-        raise InputError([Problem(CLI, "--lever", " ".join(lv.text for lv in levers),
+        raise InputError([Problem(n["source"], n["lever"], " ".join(lv.text for lv in levers),
                                   f"infeasible: the solution {_fmt_x(labels, x)} violates a cross-parameter "
                                   f"bound: {p.path} {p.allowed}", p.allowed)
                           for p in problems if p.severity == "error"])
@@ -589,4 +589,5 @@ def _fmt_x(labels: Sequence[str], x: Sequence[float]) -> str:
     return ", ".join(f"{lab} = {num_text(float(v))}" for lab, v in zip(labels, x))
 
 
-__all__ = ["Solution", "Evaluator", "solve", "target_values"]
+# the spec is the request's (model.analysis.objectifs), given here with the search it feeds
+__all__ = ["SolveSpec", "Solution", "Evaluator", "solve", "target_values", "DEFAULT_TOLERANCE", "DEFAULT_REPLICATES"]

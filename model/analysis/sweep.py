@@ -89,6 +89,8 @@ class SweepSpec:
         (:mod:`model.analysis.precision`), at most ``max_replicates``.
     keep_freed_memory : the workers of the local cluster (``workers``) call
         :func:`~model.engine.simulation.keep_freed_memory` (the command line's choice for its processes).
+    command : the command line that asked for the sweep, recorded in ``manifest.json`` (the caller's: the
+        library does not read ``sys.argv``).
     names : what messages call the inputs (keys of :data:`NOMS`: the command line passes its option names).
     """
 
@@ -109,10 +111,11 @@ class SweepSpec:
     precision: tuple[str, ...] = ()
     max_replicates: int = MAX_REPLICATES
     keep_freed_memory: bool = False
+    command: tuple[str, ...] = ()
     names: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("grid", "precision", "outputs"):
+        for name in ("grid", "precision", "outputs", "command"):
             value = getattr(self, name)
             if value is None and name == "outputs":
                 continue
@@ -259,7 +262,7 @@ def run_sweep(spec: SweepSpec, *, progress: bool | None = None,
         on_start(result)
     partial = target.with_name(target.name + ".partial")
     fingerprint = sweep.fingerprint()
-    manifest = sweep_manifest(sweep, fingerprint, sys.argv)
+    manifest = sweep_manifest(sweep, fingerprint, spec.command)
     if precision_report is not None:
         manifest["precision"] = precision_report
     store = partial / STORE

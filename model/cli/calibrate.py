@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.analysis.calibration import FENETRE, backtest, calibrer, ecrire_parametres
+from model.cli.main import SOURCE
 from model.analysis.observations import ROOT, load_observations
 from model.outputs.ajustement import rapport, tableau_ajustement, write_csv
 from model.params.calendrier import ANNEES
@@ -14,13 +15,17 @@ from model.params.errors import InputError, Problem
 from model.results.writers import claim_output
 
 
+# what the library's messages call the inputs of these commands: their options
+OPTIONS = {"source": SOURCE, "out": "--out", "data": "--data", "window": "--window"}
+
+
 def _window(text: str) -> tuple[int, int]:
     try:
         a, b = (int(x) for x in text.split("-"))
     except ValueError:
-        raise InputError([Problem("command line", "--window", text, "not a window", "FIRST-LAST, e.g. 2013-2018")])
+        raise InputError([Problem(SOURCE, OPTIONS["window"], text, "not a window", "FIRST-LAST, e.g. 2013-2018")])
     if not (ANNEES[0] <= a < b <= FENETRE[1]):
-        raise InputError([Problem("command line", "--window", text, "window outside the calibration period",
+        raise InputError([Problem(SOURCE, OPTIONS["window"], text, "window outside the calibration period",
                                   f"{ANNEES[0]} <= FIRST < LAST <= {FENETRE[1]}")])
     return a, b
 
@@ -75,8 +80,8 @@ def register(subparsers) -> None:
     p.add_argument("--data", default=None, help="folder of observation CSVs (default calibration/observations)")
     p.add_argument("--out", default=None, help="report folder (default results/calibration-<window>)")
     p.add_argument("--window", default=f"{FENETRE[0]}-{FENETRE[1]}", help="fit window FIRST-LAST")
-    p.set_defaults(func=cmd_calibrate)
+    p.set_defaults(func=cmd_calibrate, options=OPTIONS)
     b = subparsers.add_parser("backtest", help="refit on 2013-2016 and 2013-2017, score the held-out years")
     b.add_argument("--data", default=None, help="folder of observation CSVs (default calibration/observations)")
     b.add_argument("--out", default=None, help="output folder (default results/backtest)")
-    b.set_defaults(func=cmd_backtest)
+    b.set_defaults(func=cmd_backtest, options=OPTIONS)

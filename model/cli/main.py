@@ -12,19 +12,20 @@ a fifth of the CPU time of a 1 000-replicate run. ``COGSIM_MALLOC=system`` leave
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import math
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from model.engine.simulation import keep_freed_memory
 from model.params.calendrier import ANNEES, ORGANISMES
 from model.params.catalogue import load_catalogue
-from model.params.errors import InputError, lignes
+from model.params.errors import InputError, Problem, lignes
 
 ROOT = Path(__file__).resolve().parents[2]  # the project folder (model/<layer>/<module>.py)
 DEFAULT_SCENARIO = ROOT / "scenarios" / "cog_2018_2022.toml"
@@ -39,6 +40,29 @@ LABELS = {
            "written": "Results written to", "ok": "valid", "warn": "warning",
            "reps": "replicates", "ms": "RG wage bill MEUR", "rmpp": "RG RMPP (%)", "cadrage": "gap to cadrage"},
 }
+
+
+# The library names its caller's arguments by their own names under the source ``arguments`` (``out``,
+# ``replicates``, ``target``...); the command line places them on the command line and names them after the
+# options the user typed: each command's table (``set_defaults(options=...)``; this one for ``run``).
+# Commands whose library calls take ``names`` (sweep, sensitivity, solve) pass their table in too, so that the
+# messages' texts name the options as well.
+ARGUMENTS = "arguments"
+SOURCE = "command line"
+OPTIONS = {"source": SOURCE, "out": "--out", "replicates": "--replicates", "seed": "--seed",
+           "deterministic": "--deterministic", "precision": "--precision"}
+
+
+def as_options(problems: Sequence[Problem], options: Mapping[str, str]) -> list[Problem]:
+    """``problems`` as the command line reports them: a problem with one of the library's arguments (source
+    ``arguments``, key path the argument's name) placed on the command line and named after its option."""
+    return [dataclasses.replace(p, file=SOURCE, path=options[p.path])
+            if p.file == ARGUMENTS and p.path in options and p.path != "source" else p for p in problems]
+
+
+def command_line(args: argparse.Namespace) -> tuple[str, ...]:
+    """The command line as typed (recorded in the manifests of what it writes)."""
+    return tuple(getattr(args, "argv", None) or sys.argv)
 
 
 def keep_memory() -> bool:
@@ -143,6 +167,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(argv).parse_args(argv)
+    args.argv = list(sys.argv) if argv is None else ["cogsim", *map(str, argv)]
     if keep_memory():
         keep_freed_memory()  # a choice for the whole process: the command line's (see the module docstring)
     lang = getattr(args, "lang", None) or "fr"
@@ -160,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(args, "func"):
             return args.func(args)
     except InputError as exc:
-        for line in lignes(exc.problems):
+        for line in lignes(as_options(exc.problems, getattr(args, "options", OPTIONS))):
             print(f"error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -180,12 +205,10 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
     if precision:
         # lazy: a command's modules load only when it runs (check and describe stay fast)
         from model.analysis.precision import PILOT_REPLICATES, parse_precision, replicates_for_run
-        # lazy: a command's modules load only when it runs (check and describe stay fast)
-        from model.params.errors import Problem
 
-        targets = parse_precision(precision, "--precision", "command line")
+        targets = parse_precision(precision, OPTIONS["precision"], SOURCE)
         if deterministic:
-            raise InputError([Problem("command line", "--precision", precision[0], "a deterministic run has no "
+            raise InputError([Problem(SOURCE, OPTIONS["precision"], precision[0], "a deterministic run has no "
                                       "sampling error", "--precision without --deterministic")])
         replicates, report = replicates_for_run(path, targets, pilot=replicates or PILOT_REPLICATES, seed=seed,
                                                 max_replicates=max_replicates)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from model.cli.main import SOURCE
 from model.outputs.note import TEXTS
 from model.outputs.rapport import write_report
+
+# what the library's messages call the inputs of this command: the report's folder is RUN_DIR/report
+OPTIONS = {"source": SOURCE, "out": "RUN_DIR/report"}
 
 
 # ----------------------------------------------------------------------------- command line
@@ -22,7 +26,7 @@ def register(subparsers) -> None:
                    help="language of the charts, note and workbook (default fr)")
     p.add_argument("--compare", type=Path, nargs="+", metavar="RUN_DIR", default=[],
                    help="other run folders to compare with (adds the scenario-comparison chart)")
-    p.set_defaults(func=command)
+    p.set_defaults(func=command, options=OPTIONS)
 
 
 def command(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ import xarray as xr
 from model.analysis.grille import num_text
 from model.analysis.sensibilite_resultat import METHODES
 from model.analysis.sensitivity import DEFAULT_OUTPUTS, SensitivitySpec, prepare_sensitivity, run_sensitivity
-from model.cli.main import keep_memory, non_negative_int, positive_int
+from model.cli.main import command_line, keep_memory, non_negative_int, positive_int
 from model.cli.sweep import OPTIONS as SWEEP_OPTIONS
 from model.cli.sweep import print_start, scheduler_address
 from model.outputs.graphiques_sensibilite import ecrire_dans
@@ -96,7 +96,7 @@ def register(sub) -> None:
                        "scheduler (tcp://HOST:PORT)")
     p.add_argument("--resume", action="store_true", help="finish interrupted evaluations of the same design")
     p.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS, help="language of the charts")
-    p.set_defaults(func=_cmd_sensitivity)
+    p.set_defaults(func=_cmd_sensitivity, options=OPTIONS)
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
@@ -106,7 +106,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                            levels=args.levels, second_order=args.second_order, outputs=outputs, year=args.year,
                            organisme=args.organisme, replicates=args.replicates, seed=args.seed,
                            workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                           keep_freed_memory=keep_memory(), names=OPTIONS)
+                           keep_freed_memory=keep_memory(), command=command_line(args), names=OPTIONS)
     target = write_sensitivity(spec, args.out, lang=getattr(args, "lang", None) or "fr")
 
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))

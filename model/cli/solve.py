@@ -6,13 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.analysis.objectifs import num_text
-from model.analysis.solution import (DEFAULT_REPLICATES, SOLUTION_FILE, Check, default_out_for, toml_value,
-                                     write_solution)
-from model.analysis.solve import DEFAULT_TOLERANCE, Solution, solve
-from model.cli.main import non_negative_int, positive_int
+from model.analysis.objectifs import NOMS, num_text
+from model.analysis.solution import SOLUTION_FILE, Check, toml_value, write_solution
+from model.analysis.solve import DEFAULT_REPLICATES, DEFAULT_TOLERANCE, Solution, SolveSpec, solve
+from model.cli.main import SOURCE, command_line, non_negative_int, positive_int
 from model.outputs.texte import court
 from model.results.writers import claim_output
+
+# what the library's messages call the inputs: the options of this command line
+OPTIONS = {"source": SOURCE, "target": "--target", "lever": "--lever", "tolerance": "--tolerance", "out": "--out",
+           "replicates": "--replicates", "seed": "--seed"}
 
 LABELS = {
     "fr": {"title": "Recherche d'objectif", "lever": "levier", "target": "cible", "det": "déterministe",
@@ -58,17 +61,19 @@ def register(subparsers) -> None:
     s.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE,
                    help=f"relative tolerance on equality targets (default {DEFAULT_TOLERANCE:g})")
     s.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS, help="language of the printed labels")
-    s.set_defaults(func=command)
+    s.set_defaults(func=command, options=OPTIONS)
 
 
 def command(args: argparse.Namespace) -> int:
     """Run ``solve`` from parsed arguments; bad input raises ``InputError`` (exit 2 in ``main``)."""
     L = LABELS[getattr(args, "lang", None) or "fr"]
-    target = args.out or default_out_for(args.scenario, args.lever)
+    spec = SolveSpec(args.scenario, tuple(args.target), tuple(args.lever), tolerance=args.tolerance,
+                     replicates=args.replicates, seed=args.seed, out=args.out, command=command_line(args),
+                     names={k: OPTIONS[k] for k in NOMS})
     # the destination is checked, locked and proved writable before the solve
-    with claim_output(target, "solve") as claim:
-        sol = solve(args.scenario, args.target, args.lever, tolerance=args.tolerance)
-        folder, checks, report = write_solution(sol, replicates=args.replicates, seed=args.seed, claim=claim)
+    with claim_output(spec.target, "solve") as claim:
+        sol = solve(spec)
+        folder, checks, report = write_solution(sol, claim=claim)
     for w in report["warnings"]:
         print(f"warning: {w['file']}: {w['path']} = {w['value']}: {w['message']} (allowed: {w['allowed']})",
               file=sys.stderr)

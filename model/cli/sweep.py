@@ -9,11 +9,11 @@ from pathlib import Path
 from model.analysis.precision import MAX_REPLICATES
 from model.analysis.sweep import (BATCH_TARGET, DEFAULT_REPLICATES, SCHEDULER_ALLOWED, STORE, SweepResult, SweepSpec,
                                   open_sweep, run_sweep, scheduler_problem)
-from model.cli.main import keep_memory, non_negative_int, positive_int
+from model.cli.main import SOURCE, command_line, keep_memory, non_negative_int, positive_int
 from model.results.dataset import STATISTIQUES
 
 # what the library's messages call each input: the options of this command line
-OPTIONS = {"source": "command line", "grid": "--grid", "sweep_file": "--file", "param": "--param",
+OPTIONS = {"source": SOURCE, "grid": "--grid", "sweep_file": "--file", "param": "--param",
            "outputs": "--outputs", "precision": "--precision", "deterministic": "--deterministic",
            "resume": "--resume", "out": "--out", "scheduler": "--scheduler", "samples": "--samples"}
 
@@ -60,7 +60,7 @@ def register(sub) -> None:
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep of the same inputs")
     p.add_argument("--block-points", type=positive_int, help="grid points per task (default: about "
                    f"{BATCH_TARGET} batch elements / replicates)")
-    p.set_defaults(func=_cmd_sweep)
+    p.set_defaults(func=_cmd_sweep, options=OPTIONS)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -71,7 +71,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                          replicates=args.replicates, seed=args.seed, deterministic=args.deterministic,
                          outputs=outputs, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                          block_points=args.block_points, precision=tuple(args.precision),
-                         max_replicates=args.max_replicates, keep_freed_memory=keep_memory(), names=OPTIONS)
+                         max_replicates=args.max_replicates, keep_freed_memory=keep_memory(),
+                         command=command_line(args), names=OPTIONS)
         target = run_sweep(spec, on_start=print_start).out
     except KeyboardInterrupt:
         print("interrupted: the blocks finished so far are kept in the .partial folder beside the output; "

@@ -202,7 +202,7 @@ def blocks_plan(replicates: int) -> dict[str, Any] | None:
 def check_blocks_plan(plan: dict[str, Any]) -> None:
     """Refuse (exit 2) a run in blocks whose temporary file would not fit on its disk."""
     if plan["temporary_bytes"] > plan["free_bytes"]:
-        raise InputError([Problem("command line", "--replicates", plan["replicates"],
+        raise InputError([Problem("arguments", "replicates", plan["replicates"],
                                   f"needs up to {plan['temporary_bytes'] / 1e9:.1f} GB of temporary disk in "
                                   f"{plan['temporary_folder']}, which has {plan['free_bytes'] / 1e9:.1f} GB free",
                                   "fewer replicates, or TMPDIR set to a folder on a disk with room")])

@@ -23,7 +23,7 @@ replaced by a complete one). A failure or an interruption (Ctrl-C, SIGTERM) remo
 and the lock: nothing is left half-written.
 
 A *resumable* claim (sweeps) writes into ``NAME.partial/`` instead, which an interruption keeps so that
-``--resume`` can finish it.
+a resumed sweep can finish it.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]  # model/
 OWNER_FILE = ".cogsim.json"          # the ownership record of a finished folder, written last
 IN_PROGRESS_FILE = ".cogsim-en-cours.json"   # written first in a temporary or partial folder
 KINDS = ("run", "sweep", "sensitivity", "solve", "report", "charts", "calibration", "backtest")
-ARGUMENT = "--out"
+# what the refusals call the destination: the caller's argument ``out`` (the command line names its option)
+SOURCE, ARGUMENT = "arguments", "out"
 
 
 def git_commit() -> dict[str, Any]:
@@ -87,7 +88,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 # ----------------------------------------------------------------------------- what is at a path
 def _refuse(target: Path, what: str, argument: str = ARGUMENT) -> InputError:
-    return InputError([Problem("command line", argument, Path(target), what,
+    return InputError([Problem(SOURCE, argument, Path(target), what,
                                "a path where nothing exists yet, an empty folder, or a folder that cogsim "
                                "itself wrote for the same kind of output")])
 
@@ -237,7 +238,7 @@ class OutputClaim:
                 holder = ""
                 with contextlib.suppress(OSError, ValueError):
                     holder = f" (process {int(self.lock_path.read_text().split()[0])})"
-                raise InputError([Problem("command line", self.argument, self.target,
+                raise InputError([Problem(SOURCE, self.argument, self.target,
                                           f"is being written by another cogsim command{holder}",
                                           "wait for it to finish, or choose another folder")]) from None
             # the lock file may have been removed by its previous holder between open and flock
