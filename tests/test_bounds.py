@@ -123,7 +123,7 @@ def test_statistics_are_over_all_replicates(runs):
         assert np.array_equal(statistiques_replicates(ds, name), expected, equal_nan=True), name
     # results.csv, the summary and the report's means and bands are those of the 30 replicates
     a, b = tidy_frame(full), tidy_frame(ds)
-    for col in ("mean", "p05", "p50", "p95"):
+    for col in ("moyenne", "p05", "p50", "p95"):
         assert np.array_equal(a[col].to_numpy(), b[col].to_numpy(), equal_nan=True), col
     assert summary_table(full) == summary_table(ds)
     saved = load_run(out)

@@ -92,15 +92,15 @@ def test_manifest_records_the_run(good_run):
 def test_results_csv_has_aggregates_and_quantiles(good_run):
     _, out = good_run
     df = pd.read_csv(out / "results.csv")
-    assert list(df.columns) == ["variable", "organisme", "year", "unit", "mean", "p05", "p50", "p95"]
+    assert list(df.columns) == ["variable", "organisme", "year", "unit", "moyenne", "p05", "p50", "p95"]
     assert set(df["organisme"]) == set(ORGANISMES) | {"regime_general", "total"}
     e = df[df.variable == "etpma"].set_index(["organisme", "year"])
     assert sorted(set(e.index.get_level_values("year"))) == list(ANNEES)
     for y in ANNEES:
-        rg = sum(e.loc[(o, y), "mean"] for o in ("cnam", "cnaf", "cnav", "acoss"))
-        assert e.loc[("regime_general", y), "mean"] == pytest.approx(rg, rel=1e-5)
-        tot = sum(e.loc[(o, y), "mean"] for o in ORGANISMES)
-        assert e.loc[("total", y), "mean"] == pytest.approx(tot, rel=1e-5)
+        rg = sum(e.loc[(o, y), "moyenne"] for o in ("cnam", "cnaf", "cnav", "acoss"))
+        assert e.loc[("regime_general", y), "moyenne"] == pytest.approx(rg, rel=1e-5)
+        tot = sum(e.loc[(o, y), "moyenne"] for o in ORGANISMES)
+        assert e.loc[("total", y), "moyenne"] == pytest.approx(tot, rel=1e-5)
     assert (e["p05"] <= e["p50"] + 1e-9).all() and (e["p50"] <= e["p95"] + 1e-9).all()
 
 
@@ -115,7 +115,7 @@ def test_results_nc_reopens_with_metadata(good_run):
         assert int(ds.attrs["seed"]) == 11
         assert np.isfinite(ds["etpma"].values).all()
         csv = pd.read_csv(out / "results.csv")
-        m = csv[(csv.variable == "etpma") & (csv.organisme == "cnaf") & (csv.year == 2022)]["mean"].item()
+        m = csv[(csv.variable == "etpma") & (csv.organisme == "cnaf") & (csv.year == 2022)]["moyenne"].item()
         assert m == pytest.approx(float(ds["etpma"].sel(organisme="cnaf", year=2022).mean()), rel=1e-5)
 
 

@@ -141,8 +141,8 @@ def test_workbook_numbers_are_the_datasets(report):
     assert len(rows) == len(df)
     got = np.array([[np.nan if v is None else v for v in r[5:]] for r in rows], dtype=float)
     # to the precision of the file (openpyxl writes 16 significant digits; Excel keeps 15)
-    np.testing.assert_allclose(got, df[["mean", "p05", "p50", "p95"]].to_numpy(dtype=float), rtol=1e-14, atol=0)
-    assert np.array_equal(np.isnan(got), np.isnan(df[["mean", "p05", "p50", "p95"]].to_numpy(dtype=float)))
+    np.testing.assert_allclose(got, df[["moyenne", "p05", "p50", "p95"]].to_numpy(dtype=float), rtol=1e-14, atol=0)
+    assert np.array_equal(np.isnan(got), np.isnan(df[["moyenne", "p05", "p50", "p95"]].to_numpy(dtype=float)))
     assert [r[0] for r in rows] == list(df["variable"]) and [r[3] for r in rows] == list(df["organisme"])
     # and, directly from the Dataset: ETPMA of CNAM in 2022 and the wage bill of the régime général
     by_key = {(r[0], r[3], r[4]): r for r in rows}

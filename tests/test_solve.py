@@ -122,7 +122,7 @@ def test_report_and_run_folder(cnaf_solved):
     for key in ("probability_at_or_below", "probability_at_or_above"):
         assert 0.0 <= sto[key] <= 1.0
     assert sto["probability_at_or_below"] + sto["probability_at_or_above"] >= 1.0
-    assert sto["p05"] <= sto["mean"] <= sto["p95"]
+    assert sto["p05"] <= sto["moyenne"] <= sto["p95"]
     manifest_text = (out / "run" / "manifest.json").read_text()
     assert ".tmp" not in manifest_text and ".tmp" not in json.dumps(report)
     manifest = json.loads(manifest_text)

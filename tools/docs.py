@@ -17,7 +17,7 @@ from pathlib import Path
 
 # The two sources of the tables: the parameter catalogue and the registry of the Dataset's variables.
 from model.params.catalogue import load_catalogue
-from model.results.dataset import REGISTRE
+from model.results.dataset import COLONNES_CSV, REGISTRE
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "docs" / "reference"
@@ -29,6 +29,14 @@ def outputs_table() -> str:
     lines = ["| variable | units | meaning | sens (fr) | régime général / total |", "|---|---|---|---|---|"]
     for name, (units, ln, ln_fr, agg) in REGISTRE.items():
         lines.append(f"| `{name}` | {units} | {ln} | {ln_fr} | {agg} |")
+    return "\n".join(lines)
+
+
+def csv_columns_table() -> str:
+    """Markdown table of the columns of ``results.csv``, as ``tidy_frame`` names them."""
+    lines = ["| column | holds |", "|---|---|"]
+    for name, meaning in COLONNES_CSV.items():
+        lines.append(f"| `{name}` | {meaning} |")
     return "\n".join(lines)
 
 
@@ -54,7 +62,7 @@ def _b(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-SECTIONS = {"OUTPUTS": outputs_table, "PARAMETERS": parameters_table}
+SECTIONS = {"OUTPUTS": outputs_table, "CSV": csv_columns_table, "PARAMETERS": parameters_table}
 
 
 def render(text: str) -> str:

@@ -197,7 +197,7 @@ def _report(sol: Solution, checks: list[Check], res, toml_name: str, run_seconds
         }
         c = by_target.get(t)
         if c is not None:
-            entry["stochastic"] = {"mean": c.mean, "p05": c.p05, "p95": c.p95,
+            entry["stochastic"] = {"moyenne": c.mean, "p05": c.p05, "p95": c.p95,
                                    ("probability_at_or_below" if t.op == "=" else "probability_met"): c.probability}
             if c.probability_above is not None:
                 entry["stochastic"]["probability_at_or_above"] = c.probability_above

@@ -19,7 +19,7 @@ from model.outputs import graphiques as g
 from model.outputs.note import TEXTS, is_none, key_figures
 from model.outputs.texte import court_description
 from model.params.catalogue import load_catalogue
-from model.results.dataset import tidy_frame
+from model.results.dataset import STATISTIQUES_CSV, tidy_frame
 
 # variables of the "Tableaux" sheet (organisme × year, mean over replicates)
 TABLE_VARIABLES = ("etpma", "plafond_emplois", "saturation", "effectif_31dec", "departs_retraite",
@@ -162,8 +162,8 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
     # results (the numbers of results.csv)
     ws = wb.create_sheet(T["s_results"])
     df = tidy_frame(run.ds)
-    value_cols = ["value"] if "value" in df.columns else ["mean", "p05", "p50", "p95"]
-    heads = {"value": T["h_value"], "mean": T["h_mean"], "p05": T["h_p05"], "p50": T["h_p50"], "p95": T["h_p95"]}
+    value_cols = ["value"] if "value" in df.columns else list(STATISTIQUES_CSV)
+    heads = {"value": T["h_value"], "moyenne": T["h_mean"], "p05": T["h_p05"], "p50": T["h_p50"], "p95": T["h_p95"]}
     header(ws, 1, [T["h_variable"], T["h_label"], T["h_unit"], T["organisme"], T["h_year"]]
            + [heads[c] for c in value_cols], [26, 60, 22, 16, 8] + [14] * len(value_cols))
     labels = {n: label(n) for n in run.ds.data_vars}

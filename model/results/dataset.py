@@ -268,10 +268,28 @@ def with_aggregates(da: xr.DataArray, ds: xr.Dataset) -> xr.DataArray:
                         name=da.name)
 
 
+# the columns of results.csv (tidy_frame), with what they hold: the first four on every row, then ``value``
+# for a run of one replicate, else the statistics over the replicates, named as the statistics of a sweep
+# or of a run in blocks (STATISTIQUES, without the standard deviation)
+COLONNES_CSV: dict[str, str] = {
+    "variable": "the result variable (the table above)",
+    "organisme": "an organisme, `regime_general` or `total`",
+    "year": "the calendar year",
+    "unit": "the variable's unit (for `regime_general` and `total` too)",
+    "value": "the value, for a run of one replicate (deterministic, or a single stochastic replicate)",
+    "moyenne": "the mean over the replicates",
+    "p05": "the 5 % quantile over the replicates (low end of the 90 % band)",
+    "p50": "the median over the replicates",
+    "p95": "the 95 % quantile over the replicates (high end of the 90 % band)",
+}
+STATISTIQUES_CSV = STATISTIQUES[:4]  # moyenne, p05, p50, p95
+
+
 def tidy_frame(ds: xr.Dataset):
-    """A tidy pandas DataFrame: one row per variable × organisme (incl. aggregates) × year, with the
-    value (one replicate) or mean and 5/50/95 % quantiles over replicates (over all the replicates of
-    the run when its Dataset keeps only the first ones: ``statistiques_replicates``)."""
+    """A tidy pandas DataFrame (``results.csv``): one row per variable × organisme (incl. aggregates) × year,
+    with the value (one replicate) or the mean (``moyenne``) and 5/50/95 % quantiles over replicates (over
+    all the replicates of the run when its Dataset keeps only the first ones: ``statistiques_replicates``);
+    columns :data:`COLONNES_CSV`."""
 
     years = ds["year"].values
     orgs = np.array(list(ds["organisme"].values) + list(AGGREGATS), dtype=object)
@@ -290,13 +308,12 @@ def tidy_frame(ds: xr.Dataset):
         "unit": np.repeat(np.array([ds[n].attrs["units"] for n in names], dtype=object), Y * Og),
     }
     if STATISTIQUES_COORD in ds.coords:
-        cols.update(mean=values[..., 0].reshape(-1), p05=values[..., 1].reshape(-1),
-                    p50=values[..., 2].reshape(-1), p95=values[..., 3].reshape(-1))
+        cols.update({s: values[..., STATISTIQUES.index(s)].reshape(-1) for s in STATISTIQUES_CSV})
     elif n_rep == 1:
         cols["value"] = values[..., 0].reshape(-1)
     else:
         with np.errstate(invalid="ignore"):
-            cols["mean"] = values.mean(-1).reshape(-1)
+            cols["moyenne"] = values.mean(-1).reshape(-1)
             q = np.quantile(values, QUANTILES, axis=-1)
         cols.update(p05=q[0].reshape(-1), p50=q[1].reshape(-1), p95=q[2].reshape(-1))
     return pd.DataFrame(cols)
