@@ -222,10 +222,17 @@ def test_sweep(work):
 
 
 def test_sensitivity(work):
+    """One sensitivity file: ``sensibilite.nc``, copied into a run folder, gives the report its tornado."""
     out = work / "sensitivity"
     r = ok(cogsim("sensitivity", COG, "--method", "oat", "--param", f"{TAU}=0.4:0.6", "--outputs", "etpma",
                   "--out", out, cwd=work))
-    assert "oat" in r.stdout and (out / "sensitivity.nc").exists()
+    assert "oat" in r.stdout and "etpma total 2022 (swing):" in r.stdout and TAU in r.stdout
+    assert (out / "sensibilite.nc").exists() and not (out / "sensitivity.nc").exists()
+    run = work / "run-with-sensitivity"
+    ok(cogsim("run", COG, "--deterministic", "--out", run, cwd=work))
+    shutil.copy(out / "sensibilite.nc", run / "sensibilite.nc")
+    ok(cogsim("report", run, cwd=work))
+    assert (run / "report" / f"{run.name}_tornado.svg").exists()
 
 
 @pytest.mark.parametrize("command", ["sweep", "sensitivity"])

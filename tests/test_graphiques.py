@@ -1,7 +1,7 @@
 """The chart kit (model/outputs/graphiques.py): number formats, every chart of every shipped scenario drawn from
 its saved run, the files of a chart (PNG 300 dpi, SVG with its text, PDF), French labels, the fan only
-for stochastic runs, grey-scale distinct fills, the tornado on a synthetic sensitivity result, and bad
-run folders."""
+for stochastic runs, grey-scale distinct fills, the report's sensitivity chart on a synthetic result, and
+bad run folders."""
 
 from __future__ import annotations
 
@@ -223,7 +223,7 @@ def test_cog_period(runs):
     assert g.cog_period(g.load_run(runs("tendanciel"))) == (2017, 2022)     # no ceiling: LPFP base year
 
 
-# ----------------------------------------------------------------------------- comparison and tornado
+# ----------------------------------------------------------------------------- comparison and sensitivity
 def test_comparison_of_several_runs(runs):
     a, b = g.load_run(runs("cog_2018_2022")), g.load_run(runs("cog_2018_2022_un_sur_deux"))
     fig = g.chart_comparaison([a, b], "fr")
@@ -232,46 +232,65 @@ def test_comparison_of_several_runs(runs):
     fig.draw_without_rendering()
 
 
+# the factors of the synthetic sensitivity result: (path, low, base, high, effect on ETPMA per unit)
+SYNTHETIC_FACTORS = (("organismes.cnaf.taux_remplacement", 0.5, 0.6, 0.7, 8000.0),
+                     ("organismes.cnam.taux_remplacement", 0.4, 0.5, 0.6, 14500.0),
+                     ("departs.age_limite", 68.0, 70.0, 72.0, -70.0),
+                     ("transfert_rsi.effectif_gie", 300.0, 350.0, 400.0, 0.1))
+
+
 def synthetic_sensitivity(method: str = "oat") -> xr.Dataset:
-    params = ["organismes.cnaf.taux_remplacement", "organismes.cnam.taux_remplacement",
-              "departs.age_limite", "transfert_rsi.effectif_gie"]
-    attrs = {"method": method, "output": "etpma", "year": 2022, "organisme": "total", "units": "ETPMA"}
-    if method == "oat":
-        base = 130000.0
-        return xr.Dataset({"low": ("parameter", base + np.array([-900.0, -1500.0, 300.0, 0.0])),
-                           "high": ("parameter", base + np.array([700.0, 1400.0, -250.0, 10.0])),
-                           "value_low": ("parameter", [0.5, 0.4, 68.0, 300.0]),
-                           "value_high": ("parameter", [0.7, 0.6, 72.0, 400.0])},
-                          coords={"parameter": params}, attrs={**attrs, "baseline": base})
-    return xr.Dataset({"index": ("parameter", [0.2, 0.7, 0.05, 0.01])}, coords={"parameter": params}, attrs=attrs)
+    """A result of ``cogsim sensitivity`` (``sensibilite.nc``'s layout, made by the analysis itself) on a
+    linear ETPMA of 130 000 at the scenario's values (total, 2022), its headline ETPMA 2022 total."""
+    from model.analysis.sensibilite import Facteur, analyser, plan
+    from model.analysis.sensibilite_resultat import HEADLINE
+
+    facteurs = [Facteur(p, lo, hi, base=b) for p, lo, b, hi, _ in SYNTHETIC_FACTORS]
+    X = plan(facteurs, method, n=None if method == "oat" else 4, seed=1)
+    slope = np.array([c for *_, c in SYNTHETIC_FACTORS])
+    y = 130000.0 + (X - np.array([b for _, _, b, _, _ in SYNTHETIC_FACTORS])) @ slope
+    Y = xr.Dataset({"etpma": (("point", "year", "organisme"), np.stack([np.outer([0.98, 1.0], [0.25, 1.0]) * v
+                                                                         for v in y]),
+                              {"units": "ETPMA", "long_name": "ETPMA"})},
+                   coords={"year": [2021, 2022], "organisme": ["cnaf", "total"]})
+    res = analyser(facteurs, method, X, Y, seed=2)
+    res.attrs[HEADLINE] = '{"variable": "etpma", "year": 2022, "organisme": "total"}'
+    return res
 
 
-def test_tornado_on_a_synthetic_sensitivity_result(tmp_path):
+def test_the_reports_sensitivity_chart_and_drivers(tmp_path):
+    """The report's tornado is graphiques_sensibilite's chart of the result's headline cell; its drivers
+    are the factors with the largest swing (one at a time) or index (Morris, Sobol')."""
+    from model.outputs import graphiques_sensibilite as gs
+
     sens = synthetic_sensitivity()
-    assert [p for p, _, _ in g.top_drivers(sens, 3)] == ["organismes.cnam.taux_remplacement",
-                                                          "organismes.cnaf.taux_remplacement", "departs.age_limite"]
-    assert g.top_drivers(sens, 1)[0][1:] == (-1500.0, 1400.0)
-    fig = g.chart_tornado(sens, "fr", source="Source : test")
-    ax = [a for a in fig.findobj(lambda x: hasattr(x, "get_yticklabels"))][0]
-    ticks = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())), reverse=True)
-    top = ticks[0][1]  # the highest bar
-    assert top == "organismes.cnam.taux_remplacement\n[0,4 ; 0,6]"  # largest swing first
-    assert ticks[-1][1].startswith("transfert_rsi.effectif_gie")
+    assert gs.headline(sens) == ("etpma", {"year": 2022, "organisme": "total"})
+    drivers = gs.top_drivers(sens, 3)
+    assert [p for p, _, _ in drivers] == ["organismes.cnam.taux_remplacement", "organismes.cnaf.taux_remplacement",
+                                          "departs.age_limite"]
+    assert drivers[0][1:] == pytest.approx((-1450.0, 1450.0))
+    assert gs.base_output(sens) == pytest.approx(130000.0)
+    fig = gs.chart_headline(sens, "fr", source="Source : test")
     g.save_figure(fig, tmp_path, "tornado")
     text = svg_text(tmp_path / "tornado.svg")
-    assert "Sensibilité : ETPMA 2022 — Ensemble" in text and "Valeur haute du paramètre" in text
-    # a global method: one-sided bars of the index
-    fig = g.chart_tornado(synthetic_sensitivity("morris"), "en")
-    fig.draw_without_rendering()
-    assert g.top_drivers(synthetic_sensitivity("morris"), 1)[0][0] == "organismes.cnam.taux_remplacement"
+    assert "Sensibilité (un facteur à la fois) : ETPMA 2022 — Ensemble" in text and "Facteur à sa valeur haute" in text
+    # without a recorded headline: the first variable, last year, total
+    del sens.attrs["headline"]
+    assert gs.headline(sens) == ("etpma", {"year": 2022, "organisme": "total"})
+    morris = synthetic_sensitivity("morris")
+    assert gs.top_drivers(morris, 1)[0][0] == "organismes.cnam.taux_remplacement"
+    gs.chart_headline(morris, "en").draw_without_rendering()
 
 
 def test_a_malformed_sensitivity_file_is_bad_input(tmp_path):
+    from model.analysis.sensibilite_resultat import lire
+    from model.results.writers import netcdf_safe
+
     xr.Dataset({"x": ("parameter", [1.0])}, coords={"parameter": ["a"]}).to_netcdf(tmp_path / "s.nc", engine="netcdf4")
     with pytest.raises(InputError, match="not a sensitivity result"):
-        g.load_sensitivity(tmp_path / "s.nc")
-    synthetic_sensitivity().to_netcdf(tmp_path / "ok.nc", engine="netcdf4")
-    assert g.load_sensitivity(tmp_path / "ok.nc").attrs["year"] == 2022
+        lire(tmp_path / "s.nc")
+    netcdf_safe(synthetic_sensitivity()).to_netcdf(tmp_path / "ok.nc", engine="netcdf4")
+    assert lire(tmp_path / "ok.nc").attrs["method"] == "oat"
 
 
 # ----------------------------------------------------------------------------- bad run folders

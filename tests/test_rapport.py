@@ -71,7 +71,7 @@ def test_chart_files_carry_french_labels(report):
         "saturation": ["Saturation du plafond d'emplois (ETPMA / plafond)", "100 %", "Plafond d'emplois (100 %)"],
         "comparaison": ["Comparaison de scénarios — Ensemble", "Masse salariale", "Dépenses limitatives",
                         "un départ sur deux remplacé partout"],
-        "tornado": ["Sensibilité : ETPMA 2022 — Ensemble", "Valeur basse du paramètre",
+        "tornado": ["Sensibilité (un facteur à la fois) : ETPMA 2022 — Ensemble", "Facteur à sa valeur basse",
                     "organismes.cnam.taux_remplacement"],
     }
     for name, labels in expected.items():
@@ -109,7 +109,7 @@ def test_note_pages(report):
     joined = " ".join(texts)
     titles = ("ETPMA simulés et plafonds d'emplois de la COG", "Pont d'ETPMA", "Autres dépenses de fonctionnement",
               "Productivité et cible de la COG", "Saturation du plafond d'emplois", "Qualité de service",
-              "Comparaison de scénarios", "Sensibilité : ETPMA 2022")
+              "Comparaison de scénarios", "Sensibilité (un facteur à la fois) : ETPMA 2022")
     assert [joined.index(t) for t in titles] == sorted(joined.index(t) for t in titles)
     assert "Avertissements de validation" in texts[-1] and "Provenance" in texts[-1]
     for i, text in enumerate(texts, start=1):

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from model.outputs import graphiques as g
 from model.outputs import graphiques_sensibilite as gs
 from model.analysis import sensibilite_resultat as sens
 from model.params.errors import InputError
@@ -329,16 +328,25 @@ def test_chart_contents(resultats):
         gs.chart_indices(resultats["sobol"], "masse_salariale", organisme="msa")
 
 
-def test_tornado_slice_for_the_report(resultats, tmp_path):
-    """One cell in the format of graphiques.chart_tornado and the report's RUN_DIR/sensitivity.nc."""
-    sl = sens.tranche_tornado(resultats["oat"], "masse_salariale", year=2022, organisme="total")
-    sl.to_netcdf(tmp_path / "sensitivity.nc", engine="netcdf4")
-    back = g.load_sensitivity(tmp_path / "sensitivity.nc")
-    assert back.attrs["year"] == 2022 and back.attrs["output"] == "masse_salariale"
-    assert g.top_drivers(back, 1)[0][0] == "a.x1"
-    g.chart_tornado(back, "fr").draw_without_rendering()
-    idx = sens.tranche_tornado(resultats["sobol"], "masse_salariale", year=2022, organisme="total")
-    assert list(idx.data_vars) == ["index"]
+def test_the_report_reads_the_written_result_at_its_headline(resultats, tmp_path):
+    """One sensitivity file: the report reads sensibilite.nc as written, at the headline cell the analysis
+    recorded (attribute ``headline``), with the tornado of graphiques_sensibilite."""
+    res = resultats["oat"].copy()
+    res.attrs[sens.HEADLINE] = json.dumps({"variable": "masse_salariale", "year": 2020, "organisme": "cnaf"})
+    back = sens.lire(gs.ecrire(res, tmp_path / "oat", graphiques=False) / "sensibilite.nc")
+    assert gs.headline(back) == ("masse_salariale", {"year": 2020, "organisme": "cnaf"})
+    cell = back["masse_salariale"].sel(year=2020, organisme="cnaf")
+    swing = (cell.sel(indice="high") - cell.sel(indice="low")).values
+    drivers = gs.top_drivers(back)
+    assert [d[0] for d in drivers] == [str(back["facteur"].values[i]) for i in np.argsort(-np.abs(swing), kind="stable")]
+    assert [hi - lo for _, lo, hi in drivers] == pytest.approx(sorted(swing, key=lambda v: -abs(v)))
+    assert gs.base_output(back) == pytest.approx(float(cell.sel(indice="base").values[0]))
+    t = texts(gs.chart_headline(back, "fr"))
+    assert "Sensibilité (un facteur à la fois) : Masse salariale 2020 — CNAF" in t
+    sobol = resultats["sobol"]   # no headline recorded: the last year, total
+    assert gs.top_drivers(sobol, 1)[0][0] == str(sobol["facteur"].values[
+        int(np.nanargmax(sobol["masse_salariale"].sel(indice="ST", year=2022, organisme="total").values))])
+    assert "Sobol' indices: Wage bill 2022 — All organismes" in texts(gs.chart_headline(sobol, "en"))
 
 
 def test_second_order_indices_in_the_csv():

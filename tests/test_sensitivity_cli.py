@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from model.cli.main import main
 from model.results.dataset import tidy_frame
@@ -62,8 +61,11 @@ def test_outputs_of_a_sensitivity_folder(oat):
     assert (oat / "evaluations" / "sweep.zarr").is_dir()
     charts = {p.name for p in (oat / "charts").glob("*.png")}
     assert {"etpma_tornado.png", "etpma_par_annee.png", "depenses_limitatives_tornado.png"} <= charts
-    head = xr.open_dataset(oat / "sensitivity.nc")  # the headline in the report's tornado format
-    assert head.attrs["output"] == "etpma" and head.attrs["method"] == "oat" and "low" in head
+    # one sensitivity file: the headline cell the report shows is recorded in sensibilite.nc itself
+    assert not (oat / "sensitivity.nc").exists()
+    assert json.loads(lire(oat / "sensibilite.nc").attrs["headline"]) == {"variable": "etpma", "year": 2022,
+                                                                           "organisme": "total"}
+    assert manifest["headline"] == {"variable": "etpma", "year": 2022, "organisme": "total"}
     assert not (oat.parent / "oat.evaluations").exists()
 
 

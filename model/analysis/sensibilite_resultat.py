@@ -35,7 +35,7 @@ from model import __version__
 from model.params.errors import MISSING, InputError, Problem
 
 __all__ = ["Methode", "METHODES", "INDICES", "INDICES_S2", "SANS_UNITE", "NOMS_INDICES", "RTOL_CONSTANTE", "Facteur",
-           "assembler", "unite_indice", "variables", "tidy_frame", "lire", "tranche_tornado"]
+           "HEADLINE", "assembler", "unite_indice", "variables", "tidy_frame", "lire"]
 
 # ----------------------------------------------------------------------------- methods, indices, factors
 Methode = Literal["oat", "morris", "sobol"]
@@ -72,6 +72,9 @@ NOMS_INDICES: dict[str, tuple[str, str]] = {
 }
 
 RTOL_CONSTANTE = 1e-9   # a cell with max − min ≤ RTOL_CONSTANTE × max |y| does not vary
+# attribute of a result: the variable and cell its analysis chose to show first (the report's), as JSON text
+# {"variable": ..., "year": ..., "organisme": ...}
+HEADLINE = "headline"
 
 
 @dataclass(frozen=True)
@@ -244,24 +247,3 @@ def lire(path: str | Path) -> xr.Dataset:
     if not ({"facteur", "indice"} <= set(res.dims) and res.attrs.get("method") in METHODES):
         raise InputError([Problem(str(path), "", MISSING, "not a sensitivity result", allowed)])
     return res
-
-
-def tranche_tornado(resultat: xr.Dataset, variable: str, **cellule: Any) -> xr.Dataset:
-    """One cell of a result in the format of :func:`model.outputs.graphiques.chart_tornado` and of the report's
-    ``RUN_DIR/sensitivity.nc`` (dim ``parameter``; OAT: ``low``, ``high``, ``value_low``,
-    ``value_high`` and attr ``baseline``; Morris/Sobol': ``index`` = μ* / ST).
-
-    ``cellule`` selects one value of every other dim (``year=2022, organisme="total"``)."""
-    da = resultat[variable].sel(**cellule)
-    attrs = {"method": resultat.attrs["method"], "output": variable, "units": da.attrs.get("units", ""),
-             **{k: (v.item() if isinstance(v, np.generic) else v) for k, v in cellule.items()}}
-    coords = {"parameter": resultat["facteur"].values}
-    if resultat.attrs["method"] == "oat":
-        base = float(da.sel(indice="base").values[0])
-        return xr.Dataset({"low": ("parameter", da.sel(indice="low").values),
-                           "high": ("parameter", da.sel(indice="high").values),
-                           "value_low": ("parameter", resultat["facteur_low"].values),
-                           "value_high": ("parameter", resultat["facteur_high"].values)},
-                          coords=coords, attrs={**attrs, "baseline": base})
-    key = "mu_star" if resultat.attrs["method"] == "morris" else "ST"
-    return xr.Dataset({"index": ("parameter", da.sel(indice=key).values)}, coords=coords, attrs=attrs)

@@ -9,9 +9,9 @@ The pipeline behind ``cogsim sensitivity`` (which writes the result with its cha
    (:mod:`model.analysis.sweep`): the same batches (points that differ only in batchable parameters share
    one engine batch), the same Zarr streaming, resuming and dask scale-out;
 3. the indices: :func:`model.analysis.sensibilite.analyser` for every output variable and every year ×
-   organisme (régime général and total included), with bootstrap confidence intervals, and the
-   headline cell (``year``, ``organisme``, first output) as :func:`~model.analysis.sensibilite_resultat.tranche_tornado`
-   gives it.
+   organisme (régime général and total included), with bootstrap confidence intervals; the headline
+   cell (``year``, ``organisme``, first output: what a report shows first) is recorded in the result's
+   attribute ``headline`` (:data:`~model.analysis.sensibilite_resultat.HEADLINE`).
 
 By default the model runs in expected-value (deterministic) mode: the indices then measure the
 parameters' effect without sampling noise. ``replicates=N`` runs N stochastic replicates per point
@@ -35,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from model import __version__
 from model.analysis.grille import Axe, Grille, grid_lever, num_text
 from model.analysis.objectifs import Lever
 from model.analysis.sensibilite import analyser, plan, taille_plan
-from model.analysis.sensibilite_resultat import METHODES, Facteur, tranche_tornado
+from model.analysis.sensibilite_resultat import HEADLINE, METHODES, Facteur
 from model.analysis.sweep import (SweepResult, SweepSpec, check_optional_dependencies, open_sweep, run_sweep,
                                   scheduler_problem)
 from model.analysis.taille import NOMS, check_estimate, estimate, noms
@@ -150,11 +151,11 @@ class SensitivityPlan:
 
 @dataclass(frozen=True)
 class SensitivityResult:
-    """The indices (:mod:`~model.analysis.sensibilite_resultat`'s layout), the headline cell, the
-    manifest describing the analysis, and the folder of the evaluations (a finished sweep)."""
+    """The indices (:mod:`~model.analysis.sensibilite_resultat`'s layout, the headline cell in its attribute
+    ``headline``), the manifest describing the analysis, and the folder of the evaluations (a finished
+    sweep)."""
 
     indices: xr.Dataset
-    headline: xr.Dataset
     manifest: dict[str, Any]
     evaluations: Path
 
@@ -277,7 +278,8 @@ def run_sensitivity(plan: SensitivityPlan, evaluations: str | Path, *, progress:
                    levels=spec.levels)
     scenario = str(Path(spec.scenario).resolve())
     res.attrs.update({"scenario": scenario, "seed": plan.seed, "mode": ds.attrs["mode"],
-                      "replicates": ds.attrs["replicates"], "cogsim_version": __version__})
+                      "replicates": ds.attrs["replicates"], "cogsim_version": __version__,
+                      HEADLINE: json.dumps({"variable": outs[0], "year": int(plan.year), "organisme": spec.organisme})})
     sc = plan.scenario
     manifest = {"created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "command": list(spec.command),
@@ -289,7 +291,7 @@ def run_sensitivity(plan: SensitivityPlan, evaluations: str | Path, *, progress:
                 "factors": [{"name": f.path, "low": f.low, "high": f.high, "base": f.base,
                              "unit": lv.parameter.unit} for f, lv in zip(plan.facteurs, plan.levers)],
                 "evaluations_fingerprint": ds.attrs["fingerprint"],
-                "warnings": list(plan.warnings), "headline": {"year": plan.year, "organisme": spec.organisme}}
-    headline = tranche_tornado(res, outs[0], year=plan.year, organisme=spec.organisme)
+                "warnings": list(plan.warnings), "headline": {"variable": outs[0], "year": plan.year,
+                                                             "organisme": spec.organisme}}
     manifest["timings_s"] = {"total_s": round(time.perf_counter() - plan.started, 3)}
-    return SensitivityResult(res, headline, manifest, evaluations)
+    return SensitivityResult(res, manifest, evaluations)

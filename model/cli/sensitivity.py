@@ -2,10 +2,10 @@
 
 The analysis (design → evaluations → indices) is :mod:`model.analysis.sensitivity`'s; this module parses
 the options, writes the result and prints its headline. ``OUT/`` holds ``sensibilite.nc`` and
-``sensibilite.csv`` (every output variable, year and organisme) with tornado / index / index-by-year
-charts in ``OUT/charts/``, ``OUT/sensitivity.nc`` (the headline cell: ``--year``, ``--organisme``, first
-output, in the format ``cogsim report`` reads from a run folder), ``manifest.json`` and the evaluations
-(a sweep) in ``OUT/evaluations/``.
+``sensibilite.csv`` (every output variable, year and organisme; the headline cell ``--year``,
+``--organisme``, first output, in the attribute ``headline``: copied into a run folder, ``sensibilite.nc``
+gives ``cogsim report`` its tornado) with tornado / index / index-by-year charts in ``OUT/charts/``,
+``manifest.json`` and the evaluations (a sweep) in ``OUT/evaluations/``.
 
 Examples
 --------
@@ -26,16 +26,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import xarray as xr
-
 from model.analysis.grille import num_text
-from model.analysis.sensibilite_resultat import METHODES
+from model.analysis.sensibilite_resultat import METHODES, lire
 from model.analysis.sensitivity import DEFAULT_OUTPUTS, SensitivitySpec, prepare_sensitivity, run_sensitivity
 from model.cli.main import command_line, keep_memory, non_negative_int, positive_int
 from model.cli.sweep import OPTIONS as SWEEP_OPTIONS
 from model.cli.sweep import print_start, scheduler_address
-from model.outputs.graphiques_sensibilite import ecrire_dans
+from model.outputs.graphiques_sensibilite import ecrire_dans, headline, top_drivers
 from model.params.calendrier import ANNEES
 from model.results.writers import claim_output
 
@@ -57,7 +54,6 @@ def write_sensitivity(spec: SensitivitySpec, out: str | Path, *, lang: str = "fr
     evaluations = target.with_name(target.name + ".evaluations")
     with claim_output(target, "sensitivity") as claim:
         res = run_sensitivity(plan, evaluations, progress=progress, on_start=print_start)
-        res.headline.to_netcdf(claim.tmp / "sensitivity.nc", engine="netcdf4")
         manifest = res.manifest
         manifest["timings_s"] = {"total_s": round(time.perf_counter() - plan.started, 3)}
         ecrire_dans(res.indices, claim.tmp, manifest=manifest, lang=lang,
@@ -110,14 +106,12 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     target = write_sensitivity(spec, args.out, lang=getattr(args, "lang", None) or "fr")
 
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    with xr.open_dataset(target / "sensitivity.nc") as head:  # the headline cell, written by the run
-        head = head.load()
+    res = lire(target / "sensibilite.nc")  # as written: its headline cell is the report's
     print(f"{target}: {manifest['method']}, {manifest['points']} evaluations, indices for "
           f"{len(manifest['outputs'])} outputs x year x organisme")
     key = "swing" if manifest["method"] == "oat" else ("mu*" if manifest["method"] == "morris" else "ST")
-    values = (head["high"] - head["low"]) if manifest["method"] == "oat" else head["index"]
-    order = np.argsort(-np.abs(values.values))
-    print(f"{manifest['outputs'][0]} {manifest['headline']['organisme']} {manifest['headline']['year']} ({key}):")
-    for i in order:
-        print(f"  {str(head['parameter'].values[i]):<50} {num_text(float(values.values[i]))}")
+    variable, cell = headline(res)
+    print(f"{variable} {cell.get('organisme', '')} {cell.get('year', '')} ({key}):")
+    for factor, a, b in top_drivers(res):  # largest first
+        print(f"  {factor:<50} {num_text(b - a if manifest['method'] == 'oat' else a)}")
     return 0

@@ -7,7 +7,8 @@ the scenario title, the replicates and seed, and the code commit; they are sober
 (grey scale readable: hatches, line styles and markers, not colour alone) and are saved as PNG (300 dpi),
 SVG (text kept as text) and PDF.
 
-This module holds the charts of a run (and gives the report every name it reads); the rest of the kit:
+This module holds the charts of a run (and gives the report every name it reads; the report's sensitivity
+chart is :mod:`model.outputs.graphiques_sensibilite`'s); the rest of the kit:
 
 * :mod:`model.outputs.libelles`: the label tables, one per language; variables named as in the Dataset;
 * :mod:`model.outputs.nombres`: French / English number formats and the axis tick formatter;
@@ -30,27 +31,10 @@ Charts
 ``productivite``               productivity against the COG target, one panel per indicator (units differ)
 ``saturation``                 saturation of the plafond d'emplois (ETPMA / plafond)
 ``comparaison``                several runs side by side (:func:`chart_comparaison`)
-``tornado``                    one-at-a-time sensitivity (:func:`chart_tornado`, when a sensitivity result
-                               exists)
 =============================  ==============================================================================
 
 Every ``chart_*`` function returns a :class:`matplotlib.figure.Figure`; given ``fig`` (a Figure or a
 SubFigure) it draws into it instead (to compose several charts on one page of one's own).
-
-Sensitivity input (tornado)
----------------------------
-:func:`chart_tornado` reads an ``xarray.Dataset`` (conventionally ``RUN_DIR/sensitivity.nc``) with:
-
-* one dimension ``parameter`` whose labels are the dotted parameter paths of scenario files
-  (``organismes.cnaf.taux_remplacement``);
-* for a one-at-a-time (``method = "oat"``) analysis, variables ``low`` and ``high``: the output when the
-  parameter is set to its low / high value, all else at the scenario's values; optional ``value_low`` and
-  ``value_high``: the parameter values themselves (shown in the labels);
-* for a global analysis (``method = "morris"`` or ``"sobol"``), a variable ``index`` (e.g. μ* or the total
-  Sobol index), drawn as one-sided bars;
-* global attributes ``output`` (a results variable, e.g. ``etpma``), ``year`` (int), ``organisme`` (an
-  organisme, ``regime_general`` or ``total``), ``units``, ``method``; for OAT ``baseline`` (the output
-  at the scenario's values).
 
 Examples
 --------
@@ -68,26 +52,24 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-import xarray as xr
 from matplotlib import ticker
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from model.outputs.lecture_run import Run, cog_period, decode_attrs, load_run
+from model.outputs.lecture_run import Run, cog_period, load_run
 from model.outputs.libelles import LABELS, Lang, labels_for, org_label, unit_label, variable_label
-from model.outputs.nombres import NNBSP, NumberFormatter, decimals_needed, format_number, format_percent
+from model.outputs.nombres import NNBSP, decimals_needed, format_number, format_percent
 from model.outputs.ponts import (ETPMA_PARTS, MS_EFFETS, chart_pont_etpma, chart_pont_masse_salariale, etpma_bridge,
                                  masse_salariale_bridge)
 from model.outputs.style import (FAN, FORMATS, SCENARIO_STYLES, SERIES, STYLE, bar_style, draw_bars, frame_axes,
                                  number_axis, save_figure, source_note, styled, year_axis)
-from model.params.errors import MISSING, InputError, Problem
 
 # the charts, and what the report (model/outputs/rapport.py) reads from this module
 __all__ = [
-    "ADF_POSTES", "CHARTS", "ChartSpec", "applicable", "write_charts", "load_sensitivity", "top_drivers",
+    "ADF_POSTES", "CHARTS", "ChartSpec", "applicable", "write_charts",
     "chart_trajectoire_etpma", "chart_pont_etpma", "chart_pont_masse_salariale", "chart_adf", "chart_productivite",
-    "chart_saturation", "chart_service", "chart_comparaison", "chart_tornado",
+    "chart_saturation", "chart_service", "chart_comparaison",
     "ETPMA_PARTS", "MS_EFFETS", "etpma_bridge", "masse_salariale_bridge", "cog_period",
     "LABELS", "org_label", "Run", "load_run", "source_note", "save_figure", "STYLE",
     "NNBSP", "decimals_needed", "format_number", "format_percent",
@@ -389,111 +371,6 @@ def chart_comparaison(runs: Sequence[Run], lang: Lang = "fr", fig: Figure | SubF
     labels = [textwrap.shorten(f"{r.title} [{r.run_id}]", 110, placeholder="…") for r in runs]
     fr.legend(handles, labels, 1)
     return fr.root
-
-
-@styled
-def chart_tornado(sens: xr.Dataset, lang: Lang = "fr", fig: Figure | SubFigure | None = None,
-                  source: str = "", top: int = 12) -> Figure | SubFigure:
-    """Tornado chart of a sensitivity result (format in the module docstring): the ``top`` parameters
-    with the largest effect, largest first. OAT: bars from the scenario's value to the output at the
-    low (plain) and high (hatched) value of each parameter; Morris/Sobol: one bar per parameter (the
-    index). ``source`` is the source note (e.g. :func:`source_note` of the run)."""
-    L = labels_for(lang)
-    method = str(sens.attrs.get("method", "oat"))
-    names = [str(p) for p in sens["parameter"].values]
-    output = str(sens.attrs.get("output", ""))
-    units = unit_label(str(sens.attrs.get("units", "")), lang)
-    perimetre = org_label(str(sens.attrs.get("organisme", "total")), lang)
-    title = L["t_tornado"].format(output=variable_label(output, lang), year=sens.attrs.get("year", ""),
-                                  perimetre=perimetre)
-    oat = "low" in sens and "high" in sens
-    if oat:
-        base = float(sens.attrs["baseline"])
-        low = sens["low"].values.astype(float) - base
-        high = sens["high"].values.astype(float) - base
-        swing = np.abs(high - low)
-    else:
-        index = sens["index"].values.astype(float)
-        swing = np.abs(index)
-    order = np.argsort(-swing, kind="stable")[:top]
-    k = len(order)
-    fr = frame_axes(fig, 1.4 + 0.3 * k, title, source, legend_rows=1 if oat else 0)
-    ax = fr.body.subplots()
-    ypos = np.arange(k)[::-1]
-    sep = " ; " if lang == "fr" else ", "
-    ylabels = []
-    for y, i in zip(ypos, order):
-        label = names[i]
-        if "value_low" in sens and "value_high" in sens:
-            vl, vh = float(sens["value_low"].values[i]), float(sens["value_high"].values[i])
-            label += (f"\n[{format_number(vl, decimals_needed([vl]), lang)}{sep}"
-                      f"{format_number(vh, decimals_needed([vh]), lang)}]")
-        ylabels.append(label)
-        if oat:
-            draw_bars(ax, [y], [low[i]], 0.6, horizontal=True, **bar_style(0))
-            draw_bars(ax, [y], [high[i]], 0.6, horizontal=True, **bar_style(1))
-        else:
-            draw_bars(ax, [y], [index[i]], 0.6, horizontal=True, **bar_style(0))
-    ax.set_yticks(ypos)
-    ax.set_yticklabels(ylabels, fontsize=6.5)
-    ax.tick_params(axis="y", length=0)
-    ax.grid(True, axis="x")
-    ax.grid(False, axis="y")
-    ax.xaxis.set_major_formatter(NumberFormatter(lang, sign=oat))
-    ax.xaxis.set_major_locator(ticker.MaxNLocator(6))
-    if oat:
-        ax.axvline(0, color="black", lw=0.8)
-        ax.set_xlabel(L["tornado_ref"].format(v=format_number(base, _decimals(base), lang)
-                                              + (f"{NNBSP if lang == 'fr' else ' '}{units}" if units else "")))
-        fr.legend([Patch(**bar_style(0)), Patch(**bar_style(1))], [L["tornado_low"], L["tornado_high"]], 2)
-    else:
-        ax.set_xlabel(L["tornado_index"].format(method=method))
-    return fr.root
-
-
-def _decimals(v) -> int:
-    v = abs(float(v))
-    if not np.isfinite(v) or v == 0 or v >= 100:
-        return 0
-    return min(4, max(0, 2 - math.floor(math.log10(v))))
-
-
-def load_sensitivity(path: str | Path) -> xr.Dataset:
-    """Read a sensitivity result (format in the module docstring) and check its shape.
-
-    Raises
-    ------
-    InputError
-        When the file cannot be read or lacks the ``parameter`` dim or the ``low``/``high`` (with the
-        ``baseline`` attribute) or ``index`` variables.
-    """
-    path = Path(path)
-    allowed = "a NetCDF file with dim 'parameter' and variables low/high (attr baseline) or index"
-    try:
-        with xr.open_dataset(path, engine="netcdf4") as opened:
-            sens = opened.load()
-    except Exception as exc:  # noqa: BLE001
-        raise InputError([Problem(str(path), "", MISSING, f"cannot be read ({type(exc).__name__})", allowed)]) from None
-    ok = "parameter" in sens.dims and (("low" in sens and "high" in sens and "baseline" in sens.attrs)
-                                       or "index" in sens)
-    if not ok:
-        raise InputError([Problem(str(path), "", MISSING, "not a sensitivity result", allowed)])
-    sens.attrs = decode_attrs(sens.attrs)
-    return sens
-
-
-def top_drivers(sens: xr.Dataset, n: int = 5) -> list[tuple[str, float, float]]:
-    """The ``n`` parameters with the largest effect: (path, effect at low, effect at high) for OAT
-    (output minus the scenario's value), (path, index, NaN) otherwise."""
-    names = [str(p) for p in sens["parameter"].values]
-    if "low" in sens and "high" in sens:
-        base = float(sens.attrs["baseline"])
-        low, high = sens["low"].values - base, sens["high"].values - base
-        order = np.argsort(-np.abs(high - low), kind="stable")[:n]
-        return [(names[i], float(low[i]), float(high[i])) for i in order]
-    index = sens["index"].values
-    order = np.argsort(-np.abs(index), kind="stable")[:n]
-    return [(names[i], float(index[i]), float("nan")) for i in order]
 
 
 # ----------------------------------------------------------------------------- registry and saving

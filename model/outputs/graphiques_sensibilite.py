@@ -24,6 +24,10 @@ A *cell* is one value of every dim of the variable other than ``facteur`` and ``
 keyword arguments (``year=2022, organisme="total"``); :func:`default_cell` picks the last year and
 ``total`` (else the first value) of the others.
 
+The report of a run (``cogsim report``) shows one variable and cell of a result placed in the run's
+folder (``RUN_DIR/sensibilite.nc``): its *headline* (:func:`headline`: the one the analysis chose, recorded
+in the attribute ``headline``), drawn by :func:`chart_headline` and summarised by :func:`top_drivers`.
+
 Examples
 --------
 >>> from model.analysis.sensibilite_resultat import lire                                          # doctest: +SKIP
@@ -35,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import textwrap
@@ -50,7 +55,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from model.analysis.sensibilite_resultat import INDICES, tidy_frame, unite_indice
+from model.analysis.sensibilite_resultat import HEADLINE, INDICES, tidy_frame, unite_indice
 from model.analysis.sensibilite_resultat import variables as _variables
 from model.outputs.libelles import Lang, org_label, table, unit_label, variable_label
 from model.outputs.nombres import NNBSP, NumberFormatter, decimals_needed, format_number
@@ -59,8 +64,8 @@ from model.outputs.style import (FORMATS, SCENARIO_STYLES, bar_style, draw_bars,
 from model.params.errors import InputError, Problem
 from model.results.writers import atomic_dir, netcdf_safe, write_json
 
-__all__ = ["chart_tornado", "chart_indices", "chart_indices_par_annee", "default_cell", "write_charts",
-           "save_figure"]
+__all__ = ["chart_tornado", "chart_indices", "chart_indices_par_annee", "chart_headline", "default_cell", "headline",
+           "top_drivers", "base_output", "write_charts", "save_figure"]
 
 FLAT = {"facecolor": "0.96", "edgecolor": "0.8", "hatch": "//", "lw": 0, "zorder": 0}   # constant years
 if "hatchcolor" in Patch().properties():   # matplotlib ≥ 3.10: a light hatch, whatever the style's hatch.color
@@ -100,6 +105,56 @@ def default_cell(resultat: xr.Dataset, variable: str, keep: Sequence[str] = ()) 
         else:
             cell[d] = "total" if "total" in values else values[0]
     return cell
+
+
+def headline(resultat: xr.Dataset) -> tuple[str, dict[str, Any]]:
+    """The variable and cell a report shows of a result: those its analysis chose (the attribute
+    ``headline``, JSON ``{"variable": ..., "year": ..., "organisme": ...}``, written by ``cogsim
+    sensitivity``), else the first output variable at :func:`default_cell`."""
+    names = _variables(resultat)
+    raw = resultat.attrs.get(HEADLINE)
+    chosen = dict(json.loads(raw) if isinstance(raw, str) else raw or {})
+    variable = chosen.pop("variable", None)
+    if variable not in names:
+        variable, chosen = names[0], {}
+    dims = resultat[variable].dims
+    return variable, {**default_cell(resultat, variable), **{d: v for d, v in chosen.items() if d in dims}}
+
+
+def _headline_cell(resultat: xr.Dataset, variable: str | None, cell: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    if variable is not None:
+        return variable, dict(cell)
+    variable, head = headline(resultat)
+    return variable, {**head, **cell}
+
+
+def top_drivers(resultat: xr.Dataset, n: int | None = None, variable: str | None = None,
+                **cell: Any) -> list[tuple[str, float, float]]:
+    """The ``n`` factors (all by default) with the largest effect on ``variable`` at ``cell`` (default: the
+    :func:`headline`), largest first: ``(factor, output at its low value − base output, output at its high
+    value − base output)`` one at a time (sorted by swing); ``(factor, index, NaN)`` otherwise, the index
+    μ* (Morris) or ST (Sobol')."""
+    variable, cell = _headline_cell(resultat, variable, cell)
+    da = _select(resultat, variable, cell)
+    names = [str(f) for f in resultat["facteur"].values]
+    method = str(resultat.attrs.get("method"))
+    if method == "oat":
+        base = da.sel(indice="base").values.astype(float)
+        low, high = da.sel(indice="low").values.astype(float) - base, da.sel(indice="high").values.astype(float) - base
+        order = np.argsort(-np.abs(high - low), kind="stable")[:n]
+        return [(names[i], float(low[i]), float(high[i])) for i in order]
+    index = da.sel(indice=DEFAULT_INDEX[method]).values.astype(float)
+    order = np.argsort(-np.abs(index), kind="stable")[:n]
+    return [(names[i], float(index[i]), float("nan")) for i in order]
+
+
+def base_output(resultat: xr.Dataset, variable: str | None = None, **cell: Any) -> float:
+    """One at a time: the output at the scenario's values (the base point) for ``variable`` at ``cell``
+    (default: the :func:`headline`)."""
+    if resultat.attrs.get("method") != "oat":
+        raise ValueError(f"base_output: a one-at-a-time result only, not {resultat.attrs.get('method')!r}")
+    variable, cell = _headline_cell(resultat, variable, cell)
+    return float(np.nanmean(_select(resultat, variable, cell).sel(indice="base").values))
 
 
 def _select(resultat: xr.Dataset, variable: str, cell: Mapping[str, Any], keep: Sequence[str] = ()) -> xr.DataArray:
@@ -330,6 +385,14 @@ def chart_indices(resultat: xr.Dataset, variable: str, lang: Lang = "fr", fig: F
                Line2D([], [], color="0.45", lw=0.8, ls=(0, (4, 2)))],
               [T["ci"].format(conf=conf) + " (μ*)", T["diag"]], 2)
     return fr.root
+
+
+def chart_headline(resultat: xr.Dataset, lang: Lang = "fr", fig: Figure | SubFigure | None = None,
+                   source: str | None = None) -> Figure | SubFigure:
+    """The chart of a result's :func:`headline` (the report's ``tornado``): the tornado one at a time, the
+    indices with Morris or Sobol' (:func:`chart_indices`)."""
+    variable, cell = headline(resultat)
+    return chart_indices(resultat, variable, lang, fig, source, **cell)
 
 
 def _label_points(ax, x: np.ndarray, y: np.ndarray, labels: Sequence[str]) -> None:

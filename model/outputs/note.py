@@ -30,6 +30,7 @@ import numpy as np
 import typst
 
 from model.outputs import graphiques as g
+from model.outputs import graphiques_sensibilite as gs
 from model.outputs.lecture_run import cog_period
 from model.outputs.libelles import org_label
 from model.outputs.nombres import NNBSP, decimals_needed, format_number, format_percent
@@ -37,7 +38,7 @@ from model.outputs.texte import court, court_description
 
 MODELES = Path(__file__).resolve().parent / "modeles"
 TEMPLATE = MODELES / "note.typ"
-SENSITIVITY_FILE = "sensitivity.nc"
+SENSITIVITY_FILE = "sensibilite.nc"  # a result of cogsim sensitivity, copied into the run's folder
 HEADER_MAX = 90  # characters of the title in the running header (one line at 7 pt)
 
 
@@ -69,7 +70,7 @@ def draw_chart(name: str, run, lang: str, sens=None, others: Sequence = (), fig=
     if name == "comparaison":
         return g.chart_comparaison([run, *others], lang, fig=fig)
     if name == "tornado":
-        return g.chart_tornado(sens, lang, fig=fig, source=g.source_note(run, lang))
+        return gs.chart_headline(sens, lang, fig=fig, source=g.source_note(run, lang))
     spec = next(s for s in g.CHARTS if s.name == name)
     return spec.draw(run, lang, fig=fig)
 
@@ -368,21 +369,21 @@ def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = ()) -
     uncertainty.append(T["u_scope"])
     drivers: dict[str, Any] = {"text": T["u_no_sens"].format(file=SENSITIVITY_FILE), "table": None}
     if sens is not None:
-        output = str(sens.attrs.get("output", ""))
-        per = g.org_label(str(sens.attrs.get("organisme", "total")), lang)
+        output, cell = gs.headline(sens)
+        per = g.org_label(str(cell.get("organisme", "total")), lang)
         out_label = g.LABELS[lang].get(output, output)
-        if "low" in sens:
-            drivers["text"] = T["u_sens"].format(output=out_label, year=sens.attrs.get("year", ""), perimetre=per,
-                                                 base=g.format_number(float(sens.attrs["baseline"]), 0, lang))
+        if sens.attrs.get("method") == "oat":
+            drivers["text"] = T["u_sens"].format(output=out_label, year=cell.get("year", ""), perimetre=per,
+                                                 base=g.format_number(gs.base_output(sens), 0, lang))
             drivers["table"] = _table([T["d_param"], T["d_low"], T["d_high"]],
                                       [[p, g.format_number(lo_, 0, lang, sign=True),
                                         g.format_number(hi_, 0, lang, sign=True)]
-                                       for p, lo_, hi_ in g.top_drivers(sens, 5)])
+                                       for p, lo_, hi_ in gs.top_drivers(sens, 5)])
         else:
             drivers["text"] = T["u_sens_index"].format(method=sens.attrs.get("method", ""), output=out_label,
-                                                       year=sens.attrs.get("year", ""), perimetre=per)
+                                                       year=cell.get("year", ""), perimetre=per)
             drivers["table"] = _table([T["d_param"], T["d_index"]],
-                                      [[p, g.format_number(v, 3, lang)] for p, v, _ in g.top_drivers(sens, 5)])
+                                      [[p, g.format_number(v, 3, lang)] for p, v, _ in gs.top_drivers(sens, 5)])
     return {
         "lang": lang, "labels": labels, "title": title,
         "doc_title": f"{T['note_title']} — {title}",

@@ -3,7 +3,8 @@
 ``cogsim report RUN_DIR [--lang fr|en] [--compare RUN_DIR ...]`` writes ``RUN_DIR/report/``:
 
 * the charts of :mod:`model.outputs.graphiques` as ``<run-id>_<chart>.{png,svg,pdf}`` (plus ``comparaison``
-  with ``--compare``, and ``tornado`` when ``RUN_DIR/sensitivity.nc`` exists);
+  with ``--compare``, and ``tornado`` when ``RUN_DIR/sensibilite.nc`` exists: a result of ``cogsim
+  sensitivity`` copied there, drawn at its headline cell);
 * ``<run-id>_note.pdf``: an A4 note of a few pages — the scenario and its assumptions in plain
   language (from the manifest), the key figures and their reading, the uncertainty and the top drivers
   when a sensitivity result is there, the charts (:mod:`model.outputs.note`, typeset by Typst from the
@@ -31,6 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
+from model.analysis.sensibilite_resultat import lire
 from model.outputs import graphiques as g
 from model.outputs.classeur import write_workbook
 from model.outputs.note import SENSITIVITY_FILE, TEXTS, chart_names, draw_chart, write_note
@@ -80,7 +82,7 @@ def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | 
     ------
     InputError
         Every problem of the inputs at once: missing run folder, not a cogsim run, unreadable
-        ``sensitivity.nc``, a bad ``--compare`` folder.
+        ``sensibilite.nc``, a bad ``--compare`` folder.
     """
 
     _check_lang(lang)
@@ -100,7 +102,7 @@ def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | 
     sens = None
     if run is not None and (run_dir / SENSITIVITY_FILE).exists():
         try:
-            sens = g.load_sensitivity(run_dir / SENSITIVITY_FILE)
+            sens = lire(run_dir / SENSITIVITY_FILE)
         except InputError as exc:
             problems += exc.problems
     if problems:
