@@ -140,7 +140,7 @@ def test_describe(work):
 def test_describe_changed(work):
     full = ok(cogsim("describe", COG, cwd=work)).stdout
     changed = ok(cogsim("describe", COG, "--changed", cwd=work)).stdout
-    assert "* organismes.cnaf.taux_remplacement" in changed
+    assert "* organismes.cnaf.plafond_variation" in changed
     assert len(changed) < len(full)
     assert all(line.startswith("* ") for line in changed.splitlines()[3:] if line and not line.startswith(" "))
 

@@ -96,7 +96,10 @@ def test_note_pages(report):
     texts = page_texts(pdf)
     assert "Hypothèses principales" in texts[0] and "Taux de remplacement des départs de CDI" in texts[0]
     assert "8 réplications (graine 1)" in texts[0]
-    cnam = load_scenario(COG_FILE).parametres["organismes.cnam.plafond_emplois"]
+    # in force: the simulated 2017 ETPMA + the COG's change, mean over the replicates
+    with xr.open_dataset(run_dir / "results.nc") as ds:
+        c = ds["plafond_emplois"].sel(organisme="cnam")
+        cnam = (c.mean("replicate") if "replicate" in c.dims else c).values
     assert f"CNAM : {cnam[5]:,.0f} en 2018 → {cnam[-1]:,.0f} en 2022".replace(",", " ") in texts[0]
     assert "350 agents le 1er juillet 2019" in texts[0]
     # page 2: the key figures, their reading, the uncertainty and the top drivers of the sensitivity result
@@ -171,9 +174,9 @@ def test_workbook_numbers_are_the_datasets(report):
     assert kf["total"][2] == pytest.approx(total.mean().item(), rel=1e-12)
     ws = wb["Hypothèses"]
     inputs = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    plafond = inputs["organismes.cnam.plafond_emplois"]
-    assert plafond[2] == "ETPMA" and plafond[4] == "aucun" and \
-        plafond[4 + 2022 - 2013] == load_scenario(COG_FILE).parametres["organismes.cnam.plafond_emplois"][-1]
+    plafond = inputs["organismes.cnam.plafond_variation"]  # the COG's change from the 2017 ETPMA
+    assert plafond[2] == "ETPMA" and plafond[4] == 0 and \
+        plafond[4 + 2022 - 2013] == load_scenario(COG_FILE).parametres["organismes.cnam.plafond_variation"][-1]
     assert inputs["simulation.replicates"][3] == 8
 
 

@@ -78,6 +78,8 @@ def simulate_observables(par, etat0=None, budget: bool = False) -> dict[str, np.
     n31 = yearly(tr.effectif)[:, 11, 0]
     out = {
         "etpma": _zones(etpma[:, 0]),
+        "etpma_cdi": _zones(yearly(tr.etp_cdi).mean(1)[:, 0]),
+        "etpma_cdd": _zones(yearly(tr.etp_cdd).mean(1)[:, 0]),
         "effectif_moyen": _zones(yearly(tr.effectif).mean(1)[:, 0]),
         "effectif_31dec": _zones(n31),
         "departs_retraite": _zones(yearly(tr.flux["departs_retraite"]).sum(1)[:, 0]),
@@ -146,14 +148,18 @@ def parametres_a_ajuster(fin: int = FENETRE[1], base=None) -> list[ParametreAjus
     year is after ``fin`` is not fitted; the last fitted year's value holds after it)."""
     base = base if base is not None else catalogue_defaults()
     ps: list[ParametreAjuste] = []
-    for o in ORGANISMES:
-        ps.append(ParametreAjuste(
-            f"taux_remplacement.{o}", (f"organismes.{o}.taux_remplacement",), "decalage", 0.0, (-0.6, 0.6), 0.15, 1,
-            unite="1", pourquoi="shift of the 2013-2017 replacement policy (held from 2018, the tendanciel)"))
+    # behaviour: the replacement of the other CDI exits (the COGs state replacement on retirements only)
+    ps.append(ParametreAjuste(
+        "taux_remplacement_autres_departs", _tous("taux_remplacement_autres_departs"), "echelle", 1.0, (0.0, 1.0 / 0.7),
+        0.4, 1, pourquoi="scale of the replacement of other CDI exits (resignations, dismissals...), all organismes"))
+    ps.append(ParametreAjuste(
+        "marge_plafond", _tous("marge_plafond"), "valeur", float(base["organismes.cnam.marge_plafond"]), (0.0, 0.08),
+        0.02, 1, pourquoi="execution margin under the ceilings (MSA 2016-2018, régime général 2018)"))
     if fin >= 2018:
         ps.append(ParametreAjuste(
-            "taux_remplacement.echelle_2018", _tous("taux_remplacement"), "echelle", 1.0, (0.2, 1.5), 0.3, 1,
-            annees=(2018,), pourquoi="2018 replacement relative to the held 2017 policy (year of the COG negotiations)"))
+            "remplacement.echelle_2018", _tous("taux_remplacement") + _tous("taux_remplacement_autres_departs"),
+            "echelle", 1.0, (0.2, 1.5), 0.3, 1, annees=(2018,),
+            pourquoi="2018 hires relative to the announced policy and the usual behaviour (year of the COG negotiations)"))
     for o in ("msa", "rsi"):
         ps.append(ParametreAjuste(f"effectif_initial.{o}", (f"organismes.{o}.effectif_initial",), "echelle", 1.0,
                                   (0.8, 1.2), 0.05, 1, pourquoi="initial headcount (Cour des comptes 2015 staff)"))

@@ -47,6 +47,8 @@ USAGES = ("fit", "validation")
 # indicator -> (model unit, factor from the model unit to the observation's unit when kind = level)
 INDICATEURS: dict[str, tuple[str, float]] = {
     "etpma": ("ETPMA", 1.0),
+    "etpma_cdi": ("ETPMA", 1.0),
+    "etpma_cdd": ("ETPMA", 1.0),
     "effectif_moyen": ("personnes", 1.0),
     "effectif_31dec": ("personnes", 1.0),
     "part_plus_50": ("pct", 100.0),

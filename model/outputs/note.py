@@ -225,10 +225,13 @@ def assumptions(run, lang: str = "fr") -> list[tuple[str, list[str]]]:
     if lines:
         out.append((T["remplacement"], lines))
     lines = []
+    # the ceilings in force, from the run (a ceiling stated as a change from a base year's ETPMA is
+    # only known once simulated; the mean over the replicates when they differ)
+    ceilings = run.ds["plafond_emplois"]
+    if "replicate" in ceilings.dims:
+        ceilings = ceilings.mean("replicate")
     for o in orgs:
-        d = par.get(f"organismes.{o}.plafond_emplois")
-        if not isinstance(d, dict):
-            continue
+        d = {int(y): float(v) for y, v in zip(ceilings["year"].values, ceilings.sel(organisme=o).values)}
         finite = [(int(y), float(v)) for y, v in sorted(d.items()) if not is_none(v)]
         sep = " : " if lang == "fr" else ": "
         if not finite:

@@ -139,7 +139,10 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     finite = lambda x: np.where(np.isfinite(x), x, np.nan)  # noqa: E731  (inf = none -> NaN)
     # targets as (year, batch or 1, organisme or 1) arrays: per batch element when they differ
     # between the points of a batch (a sweep), else shared
-    cibles = {k: finite(v) for k, v in (("plafond_emplois", par.yro_organisme("plafond_emplois")),
+    plafond = par.yro_organisme("plafond_emplois") if traj.plafond is None else traj.plafond
+    if plafond.shape[1] > 1 and np.all(plafond == plafond[:, :1]):  # the same for the whole batch
+        plafond = plafond[:, :1]
+    cibles = {k: finite(v) for k, v in (("plafond_emplois", plafond),
                                         ("enveloppe_masse_salariale", par.yro_organisme("enveloppe_masse_salariale")),
                                         ("rmpp_cadrage", par.yro("remuneration.rmpp_cadrage")))}
     with np.errstate(invalid="ignore", divide="ignore"):
