@@ -383,14 +383,14 @@ def _legend(run: Run, cells: list[tuple[str, str]], used: set, L: dict, A: dict)
     if run.stochastic:
         handles.append(Patch(facecolor=FAN[0], alpha=FAN[1]))
         labels.append(L["fan"])
-    zones = [z for _, z in cells]
-    if any(i == "etpma" for i, _ in cells) and "plafond_emplois" in run.ds:
+    etpma_zones = [z for i, z in cells if i == "etpma"]
+    if "plafond_emplois" in run.ds and any(np.isfinite(run.series("plafond_emplois", z)).any() for z in etpma_zones):
         handles.append(Line2D([], [], color="0.35", ls="--", lw=0.9))
         labels.append(L["plafond"])
-        if any(cible_etpma(run, z) is not None for z in zones):
-            handles.append(Line2D([], [], color=TARGET_COLOUR, ls=(0, (1, 1.5)), lw=1.1, marker="D", ms=2.4,
-                                  mfc="white"))
-            labels.append(A["cible_etpma"])
+    if any(cible_etpma(run, z) is not None for z in etpma_zones):
+        handles.append(Line2D([], [], color=TARGET_COLOUR, ls=(0, (1, 1.5)), lw=1.1, marker="D", ms=2.4,
+                              mfc="white"))
+        labels.append(A["cible_etpma"])
     if any(i == "masse_salariale" for i, _ in cells) and "enveloppe_masse_salariale" in run.ds and any(
             np.isfinite(run.mean("enveloppe_masse_salariale", z)).any() for i, z in cells if i == "masse_salariale"):
         handles.append(Line2D([], [], color=TARGET_COLOUR, ls=(0, (1, 1.5)), lw=1.1))
