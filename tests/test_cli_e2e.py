@@ -203,9 +203,11 @@ def test_solve(work):
 
 # ----------------------------------------------------------------------------- report
 def test_report(work, det_run):
-    ok(cogsim("report", det_run, cwd=work))
+    r = ok(cogsim("report", det_run, cwd=work))
     files = {p.name for p in (det_run / "report").rglob("*")}
     assert any(f.endswith(".pdf") for f in files) and any(f.endswith(".xlsx") for f in files)
+    # the fit charts (published figures against the run) are written and listed with the others
+    assert f"{det_run.name}_ajustement_etpma.png" in files and "ajustement_masse_salariale.png" in r.stdout
 
 
 def test_report_compare(work, det_run, two_replicates):

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from model.outputs import graphiques as g
 from model.outputs import rapport
+from model.outputs.graphiques_ajustement import FIT_CHARTS
 from model.params.errors import InputError
 from model.results.dataset import tidy_frame, with_aggregates
 from model.params.scenario import load_scenario
@@ -43,12 +44,17 @@ def page_texts(pdf: Path) -> list[str]:
     return [plain(p.extract_text()) for p in PdfReader(pdf).pages]
 
 
+def joined_page(texts: list[str], label: str) -> int:
+    """The first page whose text holds ``label``."""
+    return next(i for i, t in enumerate(texts) if label in t)
+
+
 def test_report_files(report):
     run_dir, out = report
     assert out == run_dir / "report"
     rid = run_dir.name
     names = {p.name for p in out.iterdir()}
-    charts = [s.name for s in g.CHARTS] + ["comparaison", "tornado"]
+    charts = [s.name for s in g.CHARTS] + ["comparaison", "tornado"] + [c.name for c in FIT_CHARTS]
     expected = {f"{rid}_{c}.{ext}" for c in charts for ext in ("png", "svg", "pdf")}
     assert names == expected | {f"{rid}_note.pdf", f"{rid}_tableaux.xlsx", OWNER_FILE}
     # nothing temporary left beside the report
@@ -90,7 +96,7 @@ def test_note_pages(report):
     pdf = out / f"{run_dir.name}_note.pdf"
     reader = PdfReader(pdf)
     n = len(reader.pages)
-    assert 5 <= n <= 8  # 7 when written: two text pages, then the nine charts over five pages
+    assert 8 <= n <= 13  # 11: two text pages, the nine charts over five pages, the fit over four
     for page in reader.pages:  # A4 portrait
         assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A4_POINTS, abs=1)
     texts = page_texts(pdf)
@@ -114,6 +120,13 @@ def test_note_pages(report):
               "Productivité et cible de la COG", "Saturation du plafond d'emplois", "Qualité de service",
               "Comparaison de scénarios", "Sensibilité : ETPMA 2022")
     assert [joined.index(t) for t in titles] == sorted(joined.index(t) for t in titles)
+    # the fit to the published figures, after the charts: its text, then its five charts
+    fit = next(i for i, t in enumerate(texts) if "Ajustement aux données publiées" in t)
+    assert fit > joined_page(texts, "Sensibilité : ETPMA 2022") and "Chiffres tracés" in texts[fit]
+    pages = [joined_page(texts, t) for t in ("Ajustement — ETPMA", "Ajustement — effectifs",
+                                             "Ajustement — recrutements en CDI", "Ajustement — départs en retraite",
+                                             "Ajustement — masse salariale")]
+    assert fit <= pages[0] and pages == sorted(pages)
     assert "Avertissements de validation" in texts[-1] and "Provenance" in texts[-1]
     for i, text in enumerate(texts, start=1):
         assert f"page {i}/{n}" in text and f"run « {run_dir.name} »" in text

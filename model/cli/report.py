@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from model.outputs.graphiques_ajustement import FIT_CHARTS, charger_observations
 from model.outputs.note import TEXTS
 from model.outputs.rapport import write_report
 
@@ -38,4 +39,8 @@ def command(args: argparse.Namespace) -> int:
     print("  " + TEXTS[lang]["charts_listed"].format(n=len(charts)))
     for name in charts:
         print(f"    {name}.png .svg .pdf")
+    if not any(name.endswith(tuple(c.name for c in FIT_CHARTS)) for name in charts):
+        observations = charger_observations()  # read again only to say why the fit charts are not there
+        if observations.absence:
+            print(TEXTS[lang]["fit_skipped"].format(dossier=observations.shown))
     return 0

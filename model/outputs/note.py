@@ -30,6 +30,7 @@ import numpy as np
 import typst
 
 from model.outputs import graphiques as g
+from model.outputs import graphiques_ajustement as ga
 from model.outputs.lecture_run import cog_period
 from model.outputs.libelles import org_label
 from model.outputs.nombres import NNBSP, decimals_needed, format_number, format_percent
@@ -55,17 +56,20 @@ MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet
 
 
 # ----------------------------------------------------------------------------- charts of a report
-def chart_names(run, sens=None, others: Sequence = ()) -> list[str]:
+def chart_names(run, sens=None, others: Sequence = (), observations=None) -> list[str]:
     """The charts of a report: every applicable chart of the run, ``comparaison`` with other runs,
-    ``tornado`` with a sensitivity result."""
+    ``tornado`` with a sensitivity result, then the fit charts with the published figures
+    (:func:`model.outputs.graphiques_ajustement.applicable_fit`)."""
 
     return [s.name for s in g.applicable(run)] + (["comparaison"] if others else []) + \
-        (["tornado"] if sens is not None else [])
+        (["tornado"] if sens is not None else []) + [c.name for c in ga.applicable_fit(run, observations)]
 
 
-def draw_chart(name: str, run, lang: str, sens=None, others: Sequence = (), fig=None):
+def draw_chart(name: str, run, lang: str, sens=None, others: Sequence = (), fig=None, observations=None):
     """The figure of the chart ``name`` (one of :func:`chart_names`)."""
 
+    if name in {c.name for c in ga.FIT_CHARTS}:
+        return ga.chart_ajustement(run, name, observations, lang, fig=fig)
     if name == "comparaison":
         return g.chart_comparaison([run, *others], lang, fig=fig)
     if name == "tornado":
@@ -319,10 +323,12 @@ def _table(header: list[str], rows: list[list[str]], bold: Sequence[int] = ()) -
     return {"header": header, "rows": rows, "bold": list(bold)}
 
 
-def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = ()) -> dict[str, Any]:
+def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = (), observations=None) -> dict[str, Any]:
     """Everything the note shows, as texts ready to print (the JSON the template receives).
 
-    ``charts`` are the names of the charts placed in the note, in order.
+    ``charts`` are the names of the charts placed in the note, in order; the fit charts among them go to
+    the section "Ajustement aux données publiées", there when ``observations``
+    (:func:`model.outputs.graphiques_ajustement.charger_observations`) are given.
     """
 
     T = TEXTS[lang]
@@ -401,7 +407,8 @@ def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = ()) -
         "manifest_warnings": manifest_warnings,
         "tables": tables,
         "reading": reading(run, kf, lang),
-        "charts": list(charts),
+        "charts": [c for c in charts if c not in {f.name for f in ga.FIT_CHARTS}],
+        "ajustement": ga.note_section(run, observations, charts, lang, T),
         "uncertainty": uncertainty,
         "drivers": drivers,
         "no_warnings": T["u_warnings_none"],
@@ -431,7 +438,7 @@ def typeset(content: dict[str, Any], charts: dict[str, str | Path], path: str | 
         The template does not compile (an edited template with a mistake): Typst's message says where.
     """
     inputs = {"data": json.dumps(content, ensure_ascii=False, allow_nan=False)}
-    for name in content["charts"]:
+    for name in content["charts"] + ((content.get("ajustement") or {}).get("charts") or []):
         inputs[f"chart-{name}"] = Path(charts[name]).read_text(encoding="utf-8")
     compiler = typst.Compiler(str(template), root=str(Path(template).parent), font_paths=font_paths(),
                               ignore_system_fonts=True, sys_inputs=inputs)
@@ -442,7 +449,7 @@ def typeset(content: dict[str, Any], charts: dict[str, str | Path], path: str | 
 
 
 def write_note(run, path: str | Path, lang: str = "fr", sens=None, others: Sequence = (),
-               charts: dict[str, Path] | None = None) -> int:
+               charts: dict[str, Path] | None = None, observations=None) -> int:
     """Write the PDF note of a run (A4): scenario and assumptions, key figures, charts, uncertainty.
 
     Parameters
@@ -454,6 +461,8 @@ def write_note(run, path: str | Path, lang: str = "fr", sens=None, others: Seque
     others : other runs for the comparison chart.
     charts : the SVG files of the charts by name (:func:`chart_names`), as the report writes them; drawn
         here (in a temporary folder) when not given.
+    observations : the published figures (:func:`model.outputs.graphiques_ajustement.charger_observations`):
+        the section "Ajustement aux données publiées" and its charts; none without them.
 
     Returns
     -------
@@ -464,7 +473,8 @@ def write_note(run, path: str | Path, lang: str = "fr", sens=None, others: Seque
 
 
         with tempfile.TemporaryDirectory() as tmp:
-            drawn = {name: g.save_figure(draw_chart(name, run, lang, sens, others), tmp, name, formats=("svg",))[0]
-                     for name in chart_names(run, sens, others)}
-            return write_note(run, path, lang, sens, others, charts=drawn)
-    return typeset(note_content(run, lang, sens, list(charts)), charts, path)
+            drawn = {name: g.save_figure(draw_chart(name, run, lang, sens, others, observations=observations), tmp,
+                                         name, formats=("svg",))[0]
+                     for name in chart_names(run, sens, others, observations)}
+            return write_note(run, path, lang, sens, others, charts=drawn, observations=observations)
+    return typeset(note_content(run, lang, sens, list(charts), observations), charts, path)
