@@ -186,10 +186,16 @@ def test_backtest_starts(work):
 
 @pytest.mark.slow
 def test_backtest(work):
+    """The whole backtest from the console script (three refits, bands of 200 replicates, the post-2018
+    figures on the default scenario); the fast configuration is in tests/test_backtest.py."""
     out = work / "backtest"
     r = ok(cogsim("backtest", "--out", out, cwd=work))
-    assert "horizon 1:" in r.stdout
-    assert {"erreurs.csv", "scores.csv"} <= set(_files(out))
+    assert "staff (ETPMA, headcounts), horizon 1" in r.stdout and "90 % band coverage" in r.stdout
+    assert {"backtest.csv", "resume.csv", "backtest.json"} <= set(_files(out))
+    rows = (out / "backtest.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("group,indicator,organisme,year,horizon,observed,simulated,error_rel,in_band90")
+    windows = {line.split(",")[10] for line in rows[1:]}
+    assert {"2013-2015", "2013-2016", "2013-2017", "2013-2018"} == windows
 
 
 # ----------------------------------------------------------------------------- solve

@@ -77,7 +77,7 @@ def non_negative_int(text: str) -> int:
 # run stays fast: command -> (module providing register(subparsers), one-line help)
 EXTERNAL: dict[str, tuple[str, str]] = {
     "calibrate": ("model.cli.calibrate", "fit the parameters to the 2013-2018 observations"),
-    "backtest": ("model.cli.calibrate", "refit on shorter windows and score the held-out years"),
+    "backtest": ("model.cli.calibrate", "refit on shorter windows, score the held-out years and the post-2018 figures"),
     "solve": ("model.cli.solve", "goal seek: the lever values that meet COG targets"),
     "sweep": ("model.cli.sweep", "run a grid of scenarios (cartesian product, streamed to Zarr)"),
     "sensitivity": ("model.cli.sensitivity", "one-at-a-time, Morris or Sobol' indices per output, year and organisme"),
