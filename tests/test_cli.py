@@ -14,6 +14,7 @@ import xarray as xr
 
 from conftest import FIXTURES, ROOT
 from model.params.calendrier import ANNEES, ORGANISMES
+from model.results.cibles import CIBLES
 
 GOOD = "scenarios/cog_2018_2022.toml"
 BAD = "tests/fixtures/several_problems.toml"
@@ -107,7 +108,7 @@ def test_results_csv_has_aggregates_and_quantiles(good_run):
 def test_results_nc_reopens_with_metadata(good_run):
     _, out = good_run
     with xr.open_dataset(out / "results.nc", engine="netcdf4") as ds:
-        assert dict(ds.sizes) == {"year": 10, "organisme": 6, "replicate": 3}
+        assert dict(ds.sizes) == {"year": 10, "organisme": 6, "replicate": 3, "cible": len(CIBLES)}
         assert len(ds.data_vars) > 0
         for name, var in ds.data_vars.items():
             for attr in ("units", "long_name", "long_name_fr"):

@@ -143,8 +143,8 @@ def test_workbook_numbers_are_the_datasets(report):
     run_dir, out = report
     run = g.load_run(run_dir)
     wb = load_workbook(out / f"{run_dir.name}_tableaux.xlsx")
-    assert wb.sheetnames == ["Lisez-moi", "Chiffres clés", "Hypothèses", "Résultats", "Tableaux", "Pont ETPMA",
-                             "Pont masse salariale"]
+    assert wb.sheetnames == ["Lisez-moi", "Chiffres clés", "Cibles COG", "Hypothèses", "Résultats", "Tableaux",
+                             "Pont ETPMA", "Pont masse salariale"]
     for name in wb.sheetnames[1:]:
         assert wb[name].freeze_panes is not None, name
     # results: every row equals results.csv's (the tidy frame of the Dataset)
@@ -213,7 +213,7 @@ def test_deterministic_run_in_english_with_draw_charts(tmp_path_factory):
     book = note.with_suffix(".xlsx")
     rapport.write_workbook(run, book, "en")
     wb = load_workbook(book)
-    assert wb.sheetnames[:4] == ["Read me", "Key figures", "Inputs", "Results"]
+    assert wb.sheetnames[:5] == ["Read me", "Key figures", "COG targets", "Inputs", "Results"]
     head = [c.value for c in wb["Results"][1]]
     assert head[-1] == "Value"
     row = next(r for r in wb["Results"].iter_rows(min_row=2, values_only=True)

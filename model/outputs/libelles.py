@@ -12,6 +12,8 @@ Each table has the same sections:
 ``ponts``           short labels of the cumulated bridges (:mod:`model.outputs.ponts`)
 ``sensibilite``     the charts of a sensitivity analysis (:mod:`model.outputs.graphiques_sensibilite`)
 ``ajustement``      the fit charts: published figures against the run (:mod:`model.outputs.graphiques_ajustement`)
+``cibles``          the probabilities of meeting the COG targets (summary, note, workbook); the names of the
+                    targets themselves are those of their registry (:func:`cible_label`)
 ==================  ===========================================================================================
 
 Texts with ``{fields}`` are :meth:`str.format` templates. French typography: a narrow no-break space
@@ -20,8 +22,10 @@ before ``:`` is added where the text is laid out (source notes), « » for quote
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal, Mapping
 
+from model.results.cibles import PAR_CODE
 from model.results.dataset import REGISTRE
 
 Lang = Literal["fr", "en"]
@@ -134,6 +138,13 @@ FR: dict[str, dict[str, str]] = {
         "two_sigma": "± 2σ (incertitude de la donnée)",
         "change": "Variation publiée, portée depuis le niveau simulé de l'année de base",
         "cumul": "Cumul publié, en moyenne annuelle sur sa période",
+    "cibles": {
+        "chances": "{p} de chances", "atteinte": "atteinte", "manquee": "manquée",
+        "oui": "oui", "non": "non", "moins_de": "< {p}", "plus_de": "> {p}",
+        "etpma": "{org}, {delta} ETPMA en {z} par rapport à {a} (cible {cible})",
+        "ecart": "écart attendu {e}", "ecart_un": "écart {e}", "deterministe": "run déterministe : cible atteinte ou manquée, pas une probabilité",
+        "une_replication": "une seule réplication : cible atteinte ou manquée, pas une probabilité",
+        "sens_<=": "au plus", "sens_>=": "au moins",
     },
 }
 
@@ -240,6 +251,13 @@ EN: dict[str, dict[str, str]] = {
         "two_sigma": "± 2σ (uncertainty of the figure)",
         "change": "Published change, applied to the simulated level of its base year",
         "cumul": "Published cumul, as a yearly mean over its period",
+    "cibles": {
+        "chances": "{p} chance", "atteinte": "met", "manquee": "missed",
+        "oui": "met", "non": "missed", "moins_de": "< {p}", "plus_de": "> {p}",
+        "etpma": "{org}, {delta} ETPMA in {z} against {a} (target {cible})",
+        "ecart": "expected gap {e}", "ecart_un": "gap {e}", "deterministe": "deterministic run: target met or missed, not a probability",
+        "une_replication": "a single replicate: target met or missed, not a probability",
+        "sens_<=": "at most", "sens_>=": "at least",
     },
 }
 
@@ -298,3 +316,36 @@ def unit_label(units: str | None, lang: Lang = "fr") -> str:
     if units in unites:
         return unites[units]
     return units.replace("ETPMA_eq", unites["ETPMA_eq"])
+
+
+def cible_label(code: str, lang: Lang = "fr") -> str:
+    """Display name of a COG target (a value of the ``cible`` coordinate), from the targets' registry
+    (:data:`model.results.cibles.CIBLES`); the code itself for an unknown target."""
+    table(lang)
+    c = PAR_CODE.get(code)
+    if c is None:
+        return code
+    return c.libelle_fr if lang == "fr" else c.libelle
+
+
+def probabilite_label(p: float, lang: Lang = "fr", deterministic: bool = False, space: str = "\u202f") -> str:
+    """A probability of meeting a target as a planner reads it: "23 %" (rounded to the percent; "< 1 %"
+    and "> 99 %" rather than a rounded 0 or 100 that the replicates did not give), "–" where there is
+    no target; in a deterministic run "atteinte" or "manquée" (met or missed), never "100 %".
+
+    ``space`` goes between the number and "%" in French (a narrow no-break space by default; the printed
+    summary passes a plain space)."""
+    t = table(lang)["cibles"]
+    if p is None or not math.isfinite(p):
+        return "–"
+    if deterministic:
+        return t["atteinte"] if p >= 0.5 else t["manquee"]
+
+    def pct(v: float) -> str:
+        return f"{v:.0f}{space if lang == 'fr' else ''}%"
+
+    if 0.0 < p < 0.005:
+        return t["moins_de"].format(p=pct(1))
+    if 0.995 <= p < 1.0:
+        return t["plus_de"].format(p=pct(99))
+    return pct(100 * p)

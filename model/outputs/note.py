@@ -32,9 +32,11 @@ import typst
 from model.outputs import graphiques as g
 from model.outputs import graphiques_ajustement as ga
 from model.outputs.lecture_run import cog_period
-from model.outputs.libelles import org_label
+from model.outputs.libelles import cible_label, org_label, probabilite_label, table
 from model.outputs.nombres import NNBSP, decimals_needed, format_number, format_percent
 from model.outputs.texte import court, court_description
+from model.results.cibles import trajectoires_etpma, une_trajectoire
+from model.results.dataset import CIBLE_DIM, CIBLE_UNITE, unite_organisme
 
 MODELES = Path(__file__).resolve().parent / "modeles"
 TEMPLATE = MODELES / "note.typ"
@@ -152,6 +154,73 @@ def _cell_text(kind: str, row: dict, key: str, lang: str) -> str:
     if kind == "percent_signed":
         return "–" if not math.isfinite(v) else format_number(v, 1, lang, sign=True) + pct
     raise ValueError(kind)
+
+
+# ----------------------------------------------------------------------------- COG targets
+def targets_rows(run) -> dict[str, Any] | None:
+    """The COG targets of a run as numbers (None for a run saved without them): one row per target ×
+    organisme × year that has a target — the simulated mean, the target's mean, the expected gap
+    (``ecart_attendu``) and the probability of meeting it (``probabilite_respect``; 1/0 when the run
+    has one path, ``deterministic``), all over every replicate of the run."""
+    if "probabilite_respect" not in run.ds:
+        return None
+    p, e = run.ds["probabilite_respect"], run.ds["ecart_attendu"]
+    years = [int(y) for y in run.years]
+    orgs = [str(o) for o in run.ds["organisme"].values]
+    rows = []
+    for c, variable, reference, sens, unite in zip(*(run.ds[k].values for k in (
+            CIBLE_DIM, "cible_variable", "cible_reference", "cible_sens", CIBLE_UNITE))):
+        pc = p.sel({CIBLE_DIM: c}).transpose("year", "organisme").values
+        ec = e.sel({CIBLE_DIM: c}).transpose("year", "organisme").values
+        for j, o in enumerate(orgs):
+            if not np.isfinite(pc[:, j]).any():
+                continue
+            simule = run.mean(str(variable), o) if variable in run.ds else np.full(len(years), np.nan)
+            valeur = run.mean(str(reference), o) if reference in run.ds else np.full(len(years), np.nan)
+            for i, y in enumerate(years):
+                if np.isfinite(pc[i, j]):
+                    rows.append({"cible": str(c), "variable": str(variable), "sens": "≤" if sens == "<=" else "≥",
+                                 "unit": unite_organisme(str(unite), o), "organisme": o, "year": y,
+                                 "simule": float(simule[i]), "valeur_cible": float(valeur[i]),
+                                 "ecart": float(ec[i, j]), "probabilite": float(pc[i, j])})
+    return {"deterministic": une_trajectoire(run.ds), "mode": str(p.attrs.get("mode", "")),
+            "replicates": run.replicates, "rows": rows}
+
+
+def targets_section(run, lang: str = "fr") -> dict[str, Any] | None:
+    """The note's section on the COG targets (None for a run saved without them): a paragraph, one
+    sentence per ETPMA path ("CNAF, −2 100 ETPMA en 2022 … : 23 % de chances") and a table of the
+    probability of meeting each target by organisme in the last year."""
+    if "probabilite_respect" not in run.ds:
+        return None
+    T, C = TEXTS[lang], table(lang)["cibles"]
+    p = run.ds["probabilite_respect"]
+    one = une_trajectoire(run.ds)
+    z = int(run.years[-1])
+    colon = "\u202f: " if lang == "fr" else ": "
+
+    def chance(v: float) -> str:
+        text = probabilite_label(v, lang, one)
+        return text if one or text == "–" else C["chances"].format(p=text)
+
+    lines = []
+    for t in trajectoires_etpma(run.ds):
+        head = C["etpma"].format(org=org_label(t["organisme"], lang), delta=format_number(t["variation"], 0, lang, True),
+                                 z=t["z"], a=t["a"], cible=format_number(t["cible"], 0, lang))
+        gap = C["ecart_un" if one else "ecart"].format(e=format_number(t["ecart_attendu"], 0, lang, True) + "\u00a0ETPMA")
+        lines.append(f"{head}{colon}{chance(t['probabilite'])}, {gap}.")
+    orgs = [str(o) for o in run.ds["organisme"].values]
+    last = p.sel(year=z).transpose(CIBLE_DIM, "organisme").values
+    rows = [[f"{cible_label(str(c), lang)} ({'≤' if s == '<=' else '≥'})"] +
+            [probabilite_label(float(v), lang, one) for v in last[k]]
+            for k, (c, s) in enumerate(zip(p[CIBLE_DIM].values, p["cible_sens"].values)) if np.isfinite(last[k]).any()]
+    if one:
+        text = T["t_targets_det" if p.attrs.get("mode") == "deterministic" else "t_targets_one"].format(z=z)
+    else:
+        text = T["t_targets"].format(n=run.replicates, z=z)
+    return {"text": text, "lines": lines,
+            "caption": T["t_targets_caption_det" if one else "t_targets_caption"].format(z=z),
+            "table": _table([T["h_cible"]] + [org_label(o, lang) for o in orgs], rows) if rows else None}
 
 
 # ----------------------------------------------------------------------------- assumptions in words
@@ -340,7 +409,7 @@ def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = (), o
     created = str(m.get("created_utc", ""))[:10]
     title = run.title  # already shortened by load_run
     labels = {k: T[k] for k in ("note_title", "scenario", "assumptions", "key_figures", "reading", "charts",
-                                "uncertainty", "drivers", "warnings")}
+                                "uncertainty", "drivers", "warnings", "targets")}
     scenario = [f"{T[key]}{colon}{court(header_sc[key])}" for key in ("author", "reference", "baseline")
                 if header_sc.get(key)]
     manifest_warnings = [w if isinstance(w, str) else
@@ -409,6 +478,7 @@ def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = (), o
         "reading": reading(run, kf, lang),
         "charts": [c for c in charts if c not in {f.name for f in ga.FIT_CHARTS}],
         "ajustement": ga.note_section(run, observations, charts, lang, T),
+        "targets": targets_section(run, lang),
         "uncertainty": uncertainty,
         "drivers": drivers,
         "no_warnings": T["u_warnings_none"],
