@@ -119,9 +119,9 @@ def test_run_only_indicators_are_refused_in_the_calibration_tables(tmp_path):
     """The fit does not simulate them: a calibration table naming one is an input error, not a crash."""
     assert not set(INDICATEURS_RUN) & set(INDICATEURS)
     header = (bt.OBSERVATIONS_POST_2018.read_text(encoding="utf-8").splitlines()[0])
-    (tmp_path / "o.csv").write_text(header + "\na,etpma_cdd,msa,2016,,level,675,ETPMA,30,secondary,false,fit,x,675,0,\n",
+    (tmp_path / "o.csv").write_text(header + "\na,appels_recus,cnam,2016,,level,1,appels/an,1,secondary,false,fit,x,1,0,\n",
                                     encoding="utf-8")
-    with pytest.raises(InputError, match="column indicator = 'etpma_cdd': unknown indicator"):
+    with pytest.raises(InputError, match="column indicator = 'appels_recus': unknown indicator"):
         load_observations(tmp_path)
 
 

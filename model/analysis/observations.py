@@ -70,8 +70,6 @@ INDICATEURS: dict[str, tuple[str, float]] = {
 # indicators read from a run's Dataset only (the backtest's post-2018 figures, model.analysis.backtest): the
 # fit does not simulate them, so a calibration table may not name them (load_observations' default)
 INDICATEURS_RUN: dict[str, tuple[str, float]] = {
-    "etpma_cdi": ("ETPMA", 1.0),
-    "etpma_cdd": ("ETPMA", 1.0),
     "recrutements": ("personnes/an", 1.0),
     "taux_appels_aboutis": ("pct", 100.0),
     "appels_recus": ("appels/an", 1.0),

@@ -138,6 +138,7 @@ FR: dict[str, dict[str, str]] = {
         "two_sigma": "± 2σ (incertitude de la donnée)",
         "change": "Variation publiée, portée depuis le niveau simulé de l'année de base",
         "cumul": "Cumul publié, en moyenne annuelle sur sa période",
+    },
     "cibles": {
         "chances": "{p} de chances", "atteinte": "atteinte", "manquee": "manquée",
         "oui": "oui", "non": "non", "moins_de": "< {p}", "plus_de": "> {p}",
@@ -251,6 +252,7 @@ EN: dict[str, dict[str, str]] = {
         "two_sigma": "± 2σ (uncertainty of the figure)",
         "change": "Published change, applied to the simulated level of its base year",
         "cumul": "Published cumul, as a yearly mean over its period",
+    },
     "cibles": {
         "chances": "{p} chance", "atteinte": "met", "manquee": "missed",
         "oui": "met", "non": "missed", "moins_de": "< {p}", "plus_de": "> {p}",
