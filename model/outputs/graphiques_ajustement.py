@@ -197,7 +197,8 @@ def cible_etpma(run: Run, zone: str) -> np.ndarray | None:
     (organismes only; values that are not positive ETPMA levels are left out)."""
     if "cible_etpma" in run.ds:
         v = run.mean("cible_etpma", zone)
-        return v if np.isfinite(v).any() else None
+        if np.isfinite(v).any():
+            return v
     if zone in AGGREGATS:
         return None
     d = run.parameter(f"organismes.{zone}.cible_etpma")
