@@ -262,3 +262,31 @@ def test_note_section(four, deterministic, tmp_path):
     joined = " ".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert "Cibles de la COG" in joined and "Probabilité de respecter chaque cible de la COG en 2022" in joined
     assert "Trajectoire d'ETPMA de la COG" in joined
+
+
+def test_the_ceiling_is_the_etpma_path_when_the_scenario_states_no_other():
+    """The default scenario states its ETPMA path as the ceilings (a change from the base year): the
+    summary's "CNAF, -2 100 ETPMA en 2022" line reads them, with the ceiling's probability."""
+    from model.results.cibles import trajectoires_etpma
+
+    ds = run_module.run_scenario(COG, deterministic=True, write=False).dataset
+    assert not np.isfinite(ds["cible_etpma"].values).any()
+    lines = {t["organisme"]: t for t in trajectoires_etpma(ds)}
+    assert set(lines) == {"cnam", "cnaf", "cnav", "acoss", "msa"}
+    cnaf = lines["cnaf"]
+    assert (cnaf["a"], cnaf["z"]) == (2017, 2022)
+    assert cnaf["variation"] == pytest.approx(-2100, abs=1e-6)  # the COG's -2 100 from the 2017 ETPMA
+    assert cnaf["probabilite"] == 1.0 and cnaf["ecart_attendu"] <= 0
+    assert lines["msa"]["a"] == 2015
+
+
+def test_a_target_set_inside_the_window_is_no_change_of_history(tmp_path):
+    """Targets are checked against outcomes: setting one for 2018 (in the calibration window) warns of
+    nothing, while a replacement rate of 2018 does."""
+    sc = load_scenario(scenario_with_etpma_target(tmp_path, 33000.0))
+    assert sc.warnings == ()
+    p = tmp_path / "histoire.toml"
+    p.write_text(f'[scenario]\ntitle = "t"\nbaseline = "{COG.as_posix()}"\n\n[organismes.cnaf]\n'
+                 "taux_remplacement = { 2018 = 0.9 }\n", encoding="utf-8")
+    [w] = load_scenario(p).warnings
+    assert w.path == "organismes.cnaf.taux_remplacement" and "calibrated 2013-2018 history" in w.message

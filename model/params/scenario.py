@@ -211,6 +211,15 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
 
 # parameters that only say how to run, not what happened: never a change of the calibrated history
 HORS_HISTOIRE = ("simulation.",)
+# targets: what outcomes are checked against, never an input of the history (model/results/cibles.py)
+CIBLES_NOMS = ("cible_", "delai_cible", "enveloppe_masse_salariale", "rmpp_cadrage")
+CIBLES_CHEMINS = ("lpfp.",)
+
+
+def est_une_cible(path: str) -> bool:
+    """Whether ``path`` is a COG target (checked against outcomes) rather than policy or behaviour."""
+    name = path.rsplit(".", 1)[-1]
+    return name.startswith(CIBLES_NOMS) or path.startswith(CIBLES_CHEMINS)
 
 
 def changements_dans_la_fenetre(values: Mapping[str, Any], shown: str) -> list[Problem]:
@@ -223,7 +232,7 @@ def changements_dans_la_fenetre(values: Mapping[str, Any], shown: str) -> list[P
     out: list[Problem] = []
     connus = set(base)
     for path, v in values.items():
-        if path.startswith(HORS_HISTOIRE) or path not in connus:
+        if path.startswith(HORS_HISTOIRE) or est_une_cible(path) or path not in connus:
             continue
         b = base[path]
         p = lookup(path)

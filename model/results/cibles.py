@@ -234,7 +234,9 @@ def une_trajectoire(ds: xr.Dataset) -> bool:
 
 def trajectoires_etpma(ds: xr.Dataset) -> list[dict[str, Any]]:
     """The COG ETPMA paths of a run as a planner states them ("CNAF, −2 100 ETP en 2022"): for each
-    organisme whose path (``cible_etpma``) has a value in the last year and starts after the first year.
+    organisme whose path (``cible_etpma``; where a scenario states none, the ceiling in force, which a
+    COG states as the same change from its base year) has a value in the last year and starts after the
+    first year.
 
     Returns
     -------
@@ -244,17 +246,22 @@ def trajectoires_etpma(ds: xr.Dataset) -> list[dict[str, Any]]:
         of ``a`` (ETPMA; over every replicate of the run); ``probabilite`` and ``ecart_attendu`` (ETPMA)
         of the ``etpma`` target in ``z``.
     """
-    if "probabilite_respect" not in ds or "cible_etpma" not in ds or "etpma" not in ds[CIBLE_DIM].values:
+    if "probabilite_respect" not in ds:
+        return []
+    code = "etpma"
+    if "cible_etpma" not in ds or not np.isfinite(ds["cible_etpma"].values).any():
+        code = "plafond_emplois"  # the COG's path is its ceiling
+    if code not in ds[CIBLE_DIM].values or (code == "plafond_emplois" and "plafond_emplois" not in ds):
         return []
     years = [int(y) for y in ds["year"].values]
     orgs = [str(o) for o in ds["organisme"].values]
     st = statistiques_replicates(ds, "etpma")
     mean = (st[:, :len(orgs), STATISTIQUES.index("moyenne")] if st is not None
             else ds["etpma"].transpose("year", "organisme", "replicate").values.mean(-1))
-    path = ds["cible_etpma"]
-    path = (path.isel(replicate=0) if "replicate" in path.dims else path).transpose("year", "organisme").values
-    p = ds["probabilite_respect"].sel({CIBLE_DIM: "etpma"}).transpose("year", "organisme").values
-    e = ds["ecart_attendu"].sel({CIBLE_DIM: "etpma"}).transpose("year", "organisme").values
+    path = ds["cible_etpma" if code == "etpma" else "plafond_emplois"]
+    path = (path.mean("replicate") if "replicate" in path.dims else path).transpose("year", "organisme").values
+    p = ds["probabilite_respect"].sel({CIBLE_DIM: code}).transpose("year", "organisme").values
+    e = ds["ecart_attendu"].sel({CIBLE_DIM: code}).transpose("year", "organisme").values
     out = []
     for j, o in enumerate(orgs):
         ok = np.isfinite(path[:, j])
