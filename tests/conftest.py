@@ -36,11 +36,14 @@ def by_year(value: float) -> np.ndarray:
 
 def quiet_changes() -> dict:
     """Parameter changes that switch every flow off: no retirement before the age limit, no other exit,
-    no hire of any kind, no ceiling."""
-    ch: dict = {"departs.hazard_retraite": ((-20.0, 0.0), (20.0, 0.0))}
+    no hire of any kind, no ceiling, no mutualisation."""
+    ch: dict = {"departs.hazard_retraite": ((-20.0, 0.0), (20.0, 0.0)), "mutualisations": ()}
     for o in ORGANISMES:
         ch[f"organismes.{o}.taux_autres_departs"] = by_year(0.0)
         ch[f"organismes.{o}.taux_remplacement"] = by_year(0.0)
+        ch[f"organismes.{o}.taux_remplacement_autres_departs"] = by_year(0.0)
+        ch[f"organismes.{o}.plafond_annee_base"] = 0
+        ch[f"organismes.{o}.marge_plafond"] = 0.0
         ch[f"organismes.{o}.taux_renouvellement_cdd"] = by_year(0.0)
         ch[f"organismes.{o}.recrutements_supplementaires"] = by_year(0.0)
         ch[f"organismes.{o}.plafond_emplois"] = by_year(np.inf)
@@ -49,10 +52,16 @@ def quiet_changes() -> dict:
 
 def _make_par(changes: dict | None = None):
     """Catalogue defaults with every flow switched off, then ``changes`` (already resolved values;
-    plain numbers for by-year parameters are turned into by-year arrays)."""
+    plain numbers for by-year parameters are turned into by-year arrays). A test that sets an
+    organisme's ``taux_remplacement`` (retirements) and not its ``taux_remplacement_autres_departs``
+    gets the same rate for the other exits: "every departure replaced" in the tiny cases."""
     base = default_parametres()
     ch = quiet_changes()
-    for k, v in (changes or {}).items():
+    changes = dict(changes or {})
+    for k, v in list(changes.items()):
+        if k.endswith(".taux_remplacement"):
+            changes.setdefault(k + "_autres_departs", v)
+    for k, v in changes.items():
         if isinstance(base[k], np.ndarray) and np.ndim(v) == 0:
             v = by_year(v)
         ch[k] = v

@@ -1,10 +1,12 @@
 """Calibration machinery: observation loading and its errors, the fitted-parameter file, parameter
-recovery from synthetic observations (quick), and the full fit and backtest (slow)."""
+recovery from synthetic observations, the diagnostics (identified, exactly determined) on constructed
+Jacobians (quick), and the full fit (slow). The backtest: tests/test_backtest.py."""
 
 from __future__ import annotations
 
 import argparse
 import math
+import tomllib
 
 import numpy as np
 import pytest
@@ -128,6 +130,12 @@ def test_full_calibration_meets_targets(tmp_path):
               "plus50_rg_2014", "plus50_rg_2018", "prod_cnav_2017", "prod_acoss_2016"):
         assert rows[k]["dans_tolerance"], k
     assert all(math.isfinite(x) for x in res.se)
+    diag = res.diagnostics  # every parameter and fit observation diagnosed, consistently
+    assert diag.exactement_determine.shape == res.se.shape and diag.retrecissement == pytest.approx(
+        res.se / np.array([s.prior_sigma for s in res.specs]))
+    assert list(res.identifie) == list(diag.retrecissement <= cal.SEUIL_IDENTIFIE)
+    assert set(diag.levier) == {o.id for o in observations.observations_du_fit(res.observations, res.fenetre)}
+    assert 0 < diag.n_exactes < len(diag.levier)
     out = ajustement.rapport(res, tmp_path / "r")
     assert (out / "charts" / "rmpp.png").exists() and (out / "ajustement.csv").exists()
     cal.ecrire_parametres(res, tmp_path / "p.toml")
@@ -142,10 +150,78 @@ def test_full_calibration_meets_targets(tmp_path):
             assert relu[k] == pytest.approx(v, rel=1e-8, abs=1e-9), k
 
 
-@pytest.mark.slow
-def test_backtest_scores_held_out_years():
-    erreurs, scores = cal.backtest()
-    assert {e["fenetre"] for e in erreurs} == {"2013-2016", "2013-2017"}
-    assert {s["horizon"] for s in scores} == {1, 2}
-    for s in scores:
-        assert s["mae"] >= abs(s["erreur_moyenne"]) - 1e-9 and s["rmse"] >= s["mae"] - 1e-9
+# ----------------------------------------------------------------------------- diagnostics
+def _jacobian(data_rows, prior_sigma):
+    """Observation rows (d weighted residual / d theta) stacked over the prior rows (1 / sigma on the
+    diagonal), as :func:`cal.ajuster` returns them."""
+    return np.vstack([np.asarray(data_rows, float), np.diag(1.0 / np.asarray(prior_sigma, float))])
+
+
+def test_identified_when_the_data_halve_the_prior_sigma_at_least():
+    """One parameter, prior sigma 0.1, one observation of sensitivity a (weighted residual per unit of theta):
+    posterior variance 1 / (a^2 + 100); identified iff se <= 0.05, i.e. a^2 >= 300."""
+    for a, expected in ((10.0, False), (17.0, False), (17.4, True), (40.0, True), (0.0, False)):
+        J = _jacobian([[a]], [0.1])
+        se = np.sqrt(np.diag(np.linalg.inv(J.T @ J)))
+        assert se[0] == pytest.approx(1 / math.sqrt(a * a + 100))
+        assert cal.identifies(se, [0.1])[0] == expected, a
+    # an inflated standard error (chi2 / dof > 1) above the prior is not identified
+    assert not cal.identifies(np.array([0.2]), np.array([0.15]))[0]
+    assert list(cal.identifies(np.array([0.05, 0.075, 0.076]), np.array([0.1, 0.15, 0.15]))) == [True, True, False]
+
+
+def test_exact_determination_on_a_constructed_case():
+    """Parameters 0 and 1 each have one observation of their own (as many parameters as observations):
+    exactly determined, their observations of leverage 1. Parameter 2 has three observations (two degrees of
+    freedom left: a test of fit), parameter 3 one observation too weak to beat its prior (not data-determined:
+    its residual is a test against the prior), parameters 4 and 5 two observations of their sum and
+    difference (mixed, still as many as parameters: exactly determined)."""
+    rows = [[10, 0, 0, 0, 0, 0], [0, 8, 0, 0, 0, 0],
+            [0, 0, 6, 0, 0, 0], [0, 0, 5, 0, 0, 0], [0, 0, 7, 0, 0, 0],
+            [0, 0, 0, 0.5, 0, 0],
+            [0, 0, 0, 0, 9, 9], [0, 0, 0, 0, 9, -9]]
+    J = _jacobian(rows, [1.0] * 6)
+    h, exact = cal.determination_exacte(J, len(rows))
+    assert h[:2] == pytest.approx([1, 1]) and h[6:] == pytest.approx([1, 1])
+    assert h[2:5] == pytest.approx(np.array([36, 25, 49]) / 110)  # their shares of one direction
+    assert h[5] == pytest.approx(0.0)
+    assert list(exact) == [True, True, False, False, True, True]
+    # in the units of theta: rescaling a parameter (and its prior) changes nothing
+    scale = np.array([1, 1, 1, 1, 100.0, 0.01])
+    h2, exact2 = cal.determination_exacte(J / scale[None, :], len(rows))
+    assert h2 == pytest.approx(h) and list(exact2) == list(exact)
+    d = cal.Diagnostics(np.ones(6), exact, {f"o{i}": x for i, x in enumerate(h)})
+    assert d.n_exactes == 4
+
+
+def test_exact_determination_without_observations_or_priors():
+    h, exact = cal.determination_exacte(_jacobian(np.zeros((0, 2)), [1.0, 1.0]), 0)
+    assert h.size == 0 and not exact.any()
+    h, exact = cal.determination_exacte(np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 1.0]]), 3)  # no prior rows
+    assert h == pytest.approx([1.0, 0.8, 0.2]) and list(exact) == [True, False]
+
+
+def _resultat(diag):
+    base = default_parametres()
+    specs = [s for s in cal.parametres_a_ajuster(2018, base) if s.nom in ("ratio_salaire_entrant",
+                                                                           "hazard_retraite.echelle")]
+    theta = np.array([s.initial for s in specs])
+    obs = [o for o in observations.load_observations() if o.id in ("rmpp_rg_2014", "pers_rg_chg")]
+    sim = cal.simulate_observables(base)
+    return cal.ResultatAjustement(specs, theta, np.array([0.02, 0.15]), np.eye(2), {}, obs,
+                                  {o.id: cal.valeur_simulee(sim, o) for o in obs}, sim, [], 1.0, 1, 0.1, (2013, 2018),
+                                  np.array([True, False]), diag)
+
+
+def test_fit_file_and_report_carry_the_diagnostics(tmp_path):
+    diag = cal.Diagnostics(np.array([0.2, 0.75]), np.array([True, False]), {"rmpp_rg_2014": 0.995, "pers_rg_chg": 0.4})
+    res = _resultat(diag)
+    path = cal.ecrire_parametres(res, tmp_path / "p.toml")
+    t = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert t["provenance"]["n_observations_exactes"] == 1
+    a, b = t["ajustement"]["ratio_salaire_entrant"], t["ajustement"]["hazard_retraite.echelle"]
+    assert (a["identifie"], a["exactement_determine"], b["identifie"], b["exactement_determine"]) == (True, True, False, False)
+    assert a["prior_sigma"] == 0.1 and b["prior_sigma"] == 0.2
+    rows = {r["id"]: r for r in ajustement.tableau_ajustement(res)}
+    assert rows["rmpp_rg_2014"]["exacte"] and not rows["rmpp_rg_2014"]["teste"]
+    assert rows["pers_rg_chg"]["teste"] and rows["pers_rg_chg"]["levier"] == 0.4

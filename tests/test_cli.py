@@ -14,6 +14,7 @@ import xarray as xr
 
 from conftest import FIXTURES, ROOT
 from model.params.calendrier import ANNEES, ORGANISMES
+from model.results.cibles import CIBLES
 
 GOOD = "scenarios/cog_2018_2022.toml"
 BAD = "tests/fixtures/several_problems.toml"
@@ -54,7 +55,7 @@ def test_check_missing_file():
 def test_check_warns_but_passes_a_soft_bound():
     r = cli("check", "tests/fixtures/soft_bound.toml")
     assert r.returncode == 0
-    assert r.stderr.startswith("warning: tests/fixtures/soft_bound.toml: organismes.cnaf.taux_remplacement.2018")
+    assert r.stderr.startswith("warning: tests/fixtures/soft_bound.toml: organismes.cnaf.taux_remplacement.2019")
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,7 @@ def test_results_csv_has_aggregates_and_quantiles(good_run):
 def test_results_nc_reopens_with_metadata(good_run):
     _, out = good_run
     with xr.open_dataset(out / "results.nc", engine="netcdf4") as ds:
-        assert dict(ds.sizes) == {"year": 10, "organisme": 6, "replicate": 3}
+        assert dict(ds.sizes) == {"year": 10, "organisme": 6, "replicate": 3, "cible": len(CIBLES)}
         assert len(ds.data_vars) > 0
         for name, var in ds.data_vars.items():
             for attr in ("units", "long_name", "long_name_fr"):
@@ -160,12 +161,13 @@ def test_describe():
     r = cli("describe", GOOD)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    i = lines.index("* organismes.cnaf.taux_remplacement")  # changed by the scenario
-    # the baseline is the catalogue's (estimated, to be calibrated); the scenario sets 0.6 from 2018
-    assert lines[i + 1].startswith("    baseline: ") and "2018-2022: 0.6" not in lines[i + 1]
-    assert lines[i + 2].startswith("    scenario: ") and lines[i + 2].endswith("2018-2022: 0.6")
-    assert lines[i + 3].split() == ["unit:", "1"]
-    assert lines[i + 4].startswith("    source:   estimated; ")
+    i = lines.index("* organismes.cnaf.plafond_variation")  # changed by the scenario
+    # the baseline holds the 2018 ceiling (history); the scenario states the COG path after it
+    assert lines[i + 1] == "    baseline: 2013-2017: 0; 2018-2022: -420"
+    assert lines[i + 2].startswith("    scenario: ") and lines[i + 2].endswith("2021: -1680; 2022: -2100")
+    assert lines[i + 3].split() == ["unit:", "ETPMA"]
+    assert lines[i + 4].startswith("    source:   COG targets; ")
+    assert "  organismes.cnaf.taux_remplacement" in lines  # restated at its baseline value: unchanged
     assert "  organismes.cnaf.delai_recrutement" in lines  # unchanged
 
 

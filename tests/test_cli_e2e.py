@@ -140,7 +140,7 @@ def test_describe(work):
 def test_describe_changed(work):
     full = ok(cogsim("describe", COG, cwd=work)).stdout
     changed = ok(cogsim("describe", COG, "--changed", cwd=work)).stdout
-    assert "* organismes.cnaf.taux_remplacement" in changed
+    assert "* organismes.cnaf.plafond_variation" in changed
     assert len(changed) < len(full)
     assert all(line.startswith("* ") for line in changed.splitlines()[3:] if line and not line.startswith(" "))
 
@@ -186,10 +186,16 @@ def test_backtest_starts(work):
 
 @pytest.mark.slow
 def test_backtest(work):
+    """The whole backtest from the console script (three refits, bands of 200 replicates, the post-2018
+    figures on the default scenario); the fast configuration is in tests/test_backtest.py."""
     out = work / "backtest"
     r = ok(cogsim("backtest", "--out", out, cwd=work))
-    assert "horizon 1:" in r.stdout
-    assert {"erreurs.csv", "scores.csv"} <= set(_files(out))
+    assert "staff (ETPMA, headcounts), horizon 1" in r.stdout and "90 % band coverage" in r.stdout
+    assert {"backtest.csv", "resume.csv", "backtest.json"} <= set(_files(out))
+    rows = (out / "backtest.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("group,indicator,organisme,year,horizon,observed,simulated,error_rel,in_band90")
+    windows = {line.split(",")[10] for line in rows[1:]}
+    assert {"2013-2015", "2013-2016", "2013-2017", "2013-2018"} == windows
 
 
 # ----------------------------------------------------------------------------- solve
@@ -203,9 +209,11 @@ def test_solve(work):
 
 # ----------------------------------------------------------------------------- report
 def test_report(work, det_run):
-    ok(cogsim("report", det_run, cwd=work))
+    r = ok(cogsim("report", det_run, cwd=work))
     files = {p.name for p in (det_run / "report").rglob("*")}
     assert any(f.endswith(".pdf") for f in files) and any(f.endswith(".xlsx") for f in files)
+    # the fit charts (published figures against the run) are written and listed with the others
+    assert f"{det_run.name}_ajustement_etpma.png" in files and "ajustement_masse_salariale.png" in r.stdout
 
 
 def test_report_compare(work, det_run, two_replicates):

@@ -175,7 +175,7 @@ def test_a_chart_saved_in_three_formats(runs, tmp_path):
     assert (tmp_path / "trajectoire_etpma.pdf").read_bytes().startswith(b"%PDF")
     text = plain(svg_text(tmp_path / "trajectoire_etpma.svg"))
     for label in ("ETPMA simulés et plafonds d'emplois de la COG", "Plafond d'emplois (COG)",
-                  "Moyenne des réplications", "Bande à 90 % (5ᵉ–95ᵉ centiles)", "Régime général", "60 000",
+                  "Moyenne des réplications", "Bande à 90 % (5ᵉ–95ᵉ centiles)", "Régime général", "65 000",
                   f"run « {run.run_id} »", "8 réplications, graine 1", plain(run.title)):
         assert label in text, label
 

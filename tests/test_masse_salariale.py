@@ -127,8 +127,27 @@ def test_one_percent_on_the_point_gives_one_percent_on_the_wage_bill():
     np.testing.assert_array_equal(a.etpma.values, b.etpma.values)  # staffing is untouched
 
 
-def test_fewer_replacements_lower_the_wage_bill():
+def test_fewer_replacements_under_a_ceiling_are_made_up_by_cdd():
+    # the CNAF under its COG ceiling: fewer CDI hires leave a gap that CDD close (behaviour), so the
+    # ETPMA stays where the ceiling puts it while the CDI staff falls
     par = load_scenario("scenarios/cog_2018_2022.toml").parametres
+    tau = np.array(par["organismes.cnaf.taux_remplacement"], float)
+    tau[2019 - 2013:] = 0.3  # the history is kept: the same base year, the same ceilings
+    tau.setflags(write=False)
+    moins = par.with_values({"organismes.cnaf.taux_remplacement": tau})
+    a = build_dataset(simulate(par, reconstruct(par), mode="deterministic"), par).sel(organisme="cnaf", year=2022)
+    b = build_dataset(simulate(moins, reconstruct(moins), mode="deterministic"), moins).sel(organisme="cnaf", year=2022)
+    assert b.etpma_cdi.item() < a.etpma_cdi.item() - 300
+    assert b.etpma_cdd.item() > a.etpma_cdd.item() + 300
+    # ... up to their cap (part_cdd_max of the aim): beyond it the ceiling is under-used
+    cap = par["organismes.cnaf.part_cdd_max"] * a.plafond_emplois.item()
+    assert b.etpma_cdd.item() <= cap + 1.0
+    assert a.etpma.item() - 1000 < b.etpma.item() <= a.etpma.item()
+
+
+def test_fewer_replacements_lower_the_wage_bill():
+    # without a ceiling, fewer replacements mean fewer staff
+    par = load_scenario("scenarios/cog_2018_2022.toml").parametres.with_values({"organismes.cnaf.plafond_annee_base": 0})
     moins = par.with_values({"organismes.cnaf.taux_remplacement": _years({2013: 0.8, 2018: 0.3})})
     a = build_dataset(simulate(par, reconstruct(par), mode="deterministic"), par).sel(organisme="cnaf")
     b = build_dataset(simulate(moins, reconstruct(moins), mode="deterministic"), moins).sel(organisme="cnaf")

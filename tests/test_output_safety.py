@@ -273,7 +273,8 @@ def test_every_command_refuses_a_foreign_folder_before_computing(tmp_path, capsy
 
     # imported first, so that their own `simulate` names are the real one when the patch is undone
     modules = [importlib.import_module(n) for n in ("model.engine.simulation", "model.analysis.sweep", "model.analysis.solve",
-                                                     "model.analysis.calibration", "model.results.run", "model.cli.sensitivity")]
+                                                     "model.analysis.calibration", "model.analysis.backtest", "model.results.run",
+                                                     "model.cli.sensitivity")]
     for module in modules:
         if hasattr(module, "simulate"):
             monkeypatch.setattr(module, "simulate", forbidden)

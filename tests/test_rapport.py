@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from model.outputs import graphiques as g
 from model.outputs import rapport
+from model.outputs.graphiques_ajustement import FIT_CHARTS
 from model.params.errors import InputError
 from model.results.dataset import tidy_frame, with_aggregates
 from model.params.scenario import load_scenario
@@ -43,12 +44,17 @@ def page_texts(pdf: Path) -> list[str]:
     return [plain(p.extract_text()) for p in PdfReader(pdf).pages]
 
 
+def joined_page(texts: list[str], label: str) -> int:
+    """The first page whose text holds ``label``."""
+    return next(i for i, t in enumerate(texts) if label in t)
+
+
 def test_report_files(report):
     run_dir, out = report
     assert out == run_dir / "report"
     rid = run_dir.name
     names = {p.name for p in out.iterdir()}
-    charts = [s.name for s in g.CHARTS] + ["comparaison", "tornado"]
+    charts = [s.name for s in g.CHARTS] + ["comparaison", "tornado"] + [c.name for c in FIT_CHARTS]
     expected = {f"{rid}_{c}.{ext}" for c in charts for ext in ("png", "svg", "pdf")}
     assert names == expected | {f"{rid}_note.pdf", f"{rid}_tableaux.xlsx", OWNER_FILE}
     # nothing temporary left beside the report
@@ -90,13 +96,16 @@ def test_note_pages(report):
     pdf = out / f"{run_dir.name}_note.pdf"
     reader = PdfReader(pdf)
     n = len(reader.pages)
-    assert 5 <= n <= 8  # 7 when written: two text pages, then the nine charts over five pages
+    assert 8 <= n <= 13  # 11: two text pages, the nine charts over five pages, the fit over four
     for page in reader.pages:  # A4 portrait
         assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A4_POINTS, abs=1)
     texts = page_texts(pdf)
     assert "Hypothèses principales" in texts[0] and "Taux de remplacement des départs de CDI" in texts[0]
     assert "8 réplications (graine 1)" in texts[0]
-    cnam = load_scenario(COG_FILE).parametres["organismes.cnam.plafond_emplois"]
+    # in force: the simulated 2017 ETPMA + the COG's change, mean over the replicates
+    with xr.open_dataset(run_dir / "results.nc") as ds:
+        c = ds["plafond_emplois"].sel(organisme="cnam")
+        cnam = (c.mean("replicate") if "replicate" in c.dims else c).values
     assert f"CNAM : {cnam[5]:,.0f} en 2018 → {cnam[-1]:,.0f} en 2022".replace(",", " ") in texts[0]
     assert "350 agents le 1er juillet 2019" in texts[0]
     # page 2: the key figures, their reading, the uncertainty and the top drivers of the sensitivity result
@@ -111,6 +120,13 @@ def test_note_pages(report):
               "Productivité et cible de la COG", "Saturation du plafond d'emplois", "Qualité de service",
               "Comparaison de scénarios", "Sensibilité (un facteur à la fois) : ETPMA 2022")
     assert [joined.index(t) for t in titles] == sorted(joined.index(t) for t in titles)
+    # the fit to the published figures, after the charts: its text, then its five charts
+    fit = next(i for i, t in enumerate(texts) if "Ajustement aux données publiées" in t)
+    assert fit > joined_page(texts, "Sensibilité (un facteur à la fois) : ETPMA 2022") and "Chiffres tracés" in texts[fit]
+    pages = [joined_page(texts, t) for t in ("Ajustement — ETPMA", "Ajustement — effectifs",
+                                             "Ajustement — recrutements en CDI", "Ajustement — départs en retraite",
+                                             "Ajustement — masse salariale")]
+    assert fit <= pages[0] and pages == sorted(pages)
     assert "Avertissements de validation" in texts[-1] and "Provenance" in texts[-1]
     for i, text in enumerate(texts, start=1):
         assert f"page {i}/{n}" in text and f"run « {run_dir.name} »" in text
@@ -127,8 +143,8 @@ def test_workbook_numbers_are_the_datasets(report):
     run_dir, out = report
     run = g.load_run(run_dir)
     wb = load_workbook(out / f"{run_dir.name}_tableaux.xlsx")
-    assert wb.sheetnames == ["Lisez-moi", "Chiffres clés", "Hypothèses", "Résultats", "Tableaux", "Pont ETPMA",
-                             "Pont masse salariale"]
+    assert wb.sheetnames == ["Lisez-moi", "Chiffres clés", "Cibles COG", "Hypothèses", "Résultats", "Tableaux",
+                             "Pont ETPMA", "Pont masse salariale"]
     for name in wb.sheetnames[1:]:
         assert wb[name].freeze_panes is not None, name
     # results: every row equals results.csv's (the tidy frame of the Dataset)
@@ -171,9 +187,9 @@ def test_workbook_numbers_are_the_datasets(report):
     assert kf["total"][2] == pytest.approx(total.mean().item(), rel=1e-12)
     ws = wb["Hypothèses"]
     inputs = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    plafond = inputs["organismes.cnam.plafond_emplois"]
-    assert plafond[2] == "ETPMA" and plafond[4] == "aucun" and \
-        plafond[4 + 2022 - 2013] == load_scenario(COG_FILE).parametres["organismes.cnam.plafond_emplois"][-1]
+    plafond = inputs["organismes.cnam.plafond_variation"]  # the COG's change from the 2017 ETPMA
+    assert plafond[2] == "ETPMA" and plafond[4] == 0 and \
+        plafond[4 + 2022 - 2013] == load_scenario(COG_FILE).parametres["organismes.cnam.plafond_variation"][-1]
     assert inputs["simulation.replicates"][3] == 8
 
 
@@ -197,7 +213,7 @@ def test_deterministic_run_in_english_with_draw_charts(tmp_path_factory):
     book = note.with_suffix(".xlsx")
     rapport.write_workbook(run, book, "en")
     wb = load_workbook(book)
-    assert wb.sheetnames[:4] == ["Read me", "Key figures", "Inputs", "Results"]
+    assert wb.sheetnames[:5] == ["Read me", "Key figures", "COG targets", "Inputs", "Results"]
     head = [c.value for c in wb["Results"][1]]
     assert head[-1] == "Value"
     row = next(r for r in wb["Results"].iter_rows(min_row=2, values_only=True)

@@ -109,11 +109,6 @@ def test_the_library_does_not_print_and_reports_what_it_found(tmp_path, capsys):
     assert json.loads((res.out / "manifest.json").read_text())["command"] == ["cogsim", "sweep", "x"]
 
 
-# option names still in a library message, in modules being rewritten apart (issue 13): remove them from this
-# set when they go
-OPTION_NAMES_LEFT = {"engine/simulation.py", "outputs/rapport.py"}
-
-
 def test_no_print_and_no_option_name_below_the_command_line():
     """Only model/cli/ prints; option names (--grid, --out...) in messages are the command line's (docstrings
     and comments may name them): a string of any module below model/cli/ naming an option fails."""
@@ -130,7 +125,7 @@ def test_no_print_and_no_option_name_below_the_command_line():
         text = f.read_text(encoding="utf-8")
         if rel.parts[0] != "outputs" and re.search(r"(?<![\w.])print\(", text):  # outputs: being rewritten apart
             printing.append(str(rel))
-        if rel.as_posix() not in OPTION_NAMES_LEFT and option.search(text):
+        if option.search(text):
             options.append(str(rel))
     assert printing == [] and options == []
 

@@ -103,7 +103,7 @@ EXPECTED = {
         "(allowed: an integer in [1, 120])",
     ],
     "rsi_mutualisation_after_closure.toml": [
-        "rsi_mutualisation_after_closure.toml: mutualisations[0].debut = 2020-01-01: the ex-RSI has no staff "
+        "rsi_mutualisation_after_closure.toml: mutualisations[1].debut = 2020-01-01: the ex-RSI has no staff "
         "after the bulk transfer (allowed: a date before transfert_rsi.date_principale = 2020-01-01)",
     ],
 }
@@ -147,9 +147,10 @@ def test_good_file_with_a_baseline_chain():
     sc = load_scenario("good_minimal.toml")
     assert sc.warnings == ()
     assert [p.name for p in sc.chain] == ["cog_2018_2022.toml", "good_minimal.toml"]
-    # the baseline's value until 2018, the file's from 2019
-    assert sc.parametres["organismes.cnaf.taux_remplacement"][5:].tolist() == [0.6, 0.55, 0.55, 0.55, 0.55]
-    assert sc.baseline["organismes.cnaf.taux_remplacement"][5:].tolist() == [0.6] * 5
+    # the baseline's value until 2018 (history: the calibrated 2018), the file's from 2019
+    base = sc.baseline["organismes.cnaf.taux_remplacement"]
+    assert sc.parametres["organismes.cnaf.taux_remplacement"][5:].tolist() == [base[5], 0.55, 0.55, 0.55, 0.55]
+    assert base[6:].tolist() == [0.6] * 4
 
 
 def test_command_line_overrides_are_validated():
@@ -170,7 +171,7 @@ def test_duplicate_year_in_an_inline_table_is_reported_with_its_line():
 
 
 # ----------------------------------------------------------------------------- soft bounds
-SOFT = ("soft_bound.toml: organismes.cnaf.taux_remplacement.2018 = 1.5: outside the usual range "
+SOFT = ("soft_bound.toml: organismes.cnaf.taux_remplacement.2019 = 1.5: outside the usual range "
         "(allowed: a number <= 1.2)")
 
 
@@ -178,7 +179,7 @@ def test_soft_bound_is_a_warning_not_an_error():
     sc = load_scenario("soft_bound.toml")
     assert [str(w) for w in sc.warnings] == [SOFT]
     assert sc.warnings[0].severity == "warning"
-    assert sc.parametres["organismes.cnaf.taux_remplacement"][5] == 1.5
+    assert sc.parametres["organismes.cnaf.taux_remplacement"][6] == 1.5
 
 
 def test_soft_bound_warning_is_recorded_in_the_run(tmp_path):
@@ -187,7 +188,7 @@ def test_soft_bound_warning_is_recorded_in_the_run(tmp_path):
     res = run_scenario("soft_bound.toml", out=tmp_path / "run", deterministic=True)
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["warnings"] == [{
-        "file": "soft_bound.toml", "path": "organismes.cnaf.taux_remplacement.2018", "value": "1.5",
+        "file": "soft_bound.toml", "path": "organismes.cnaf.taux_remplacement.2019", "value": "1.5",
         "message": "outside the usual range", "allowed": "a number <= 1.2", "severity": "warning"}]
     assert res.manifest["warnings"] == manifest["warnings"]
     assert SOFT in json.dumps(res.dataset.attrs["warnings"], ensure_ascii=False)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 # The two sources of the tables: the parameter catalogue and the registry of the Dataset's variables.
 from model.params.catalogue import load_catalogue
+from model.results.cibles import CIBLES
+from model.results.cibles import VARIABLES as VARIABLES_CIBLES
 from model.results.dataset import COLONNES_CSV, REGISTRE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +29,7 @@ FILES = (REFERENCE / "parametres.md", REFERENCE / "sorties.md")
 def outputs_table() -> str:
     """Markdown table of every variable of a run's Dataset: units, meaning (en, fr), aggregation."""
     lines = ["| variable | units | meaning | sens (fr) | régime général / total |", "|---|---|---|---|---|"]
-    for name, (units, ln, ln_fr, agg) in REGISTRE.items():
+    for name, (units, ln, ln_fr, agg) in {**REGISTRE, **VARIABLES_CIBLES}.items():
         lines.append(f"| `{name}` | {units} | {ln} | {ln_fr} | {agg} |")
     return "\n".join(lines)
 
@@ -37,6 +39,18 @@ def csv_columns_table() -> str:
     lines = ["| column | holds |", "|---|---|"]
     for name, meaning in COLONNES_CSV.items():
         lines.append(f"| `{name}` | {meaning} |")
+    return "\n".join(lines)
+
+
+def targets_table() -> str:
+    """Markdown table of the COG targets of ``probabilite_respect`` and ``ecart_attendu`` (model/results/cibles.py)."""
+    lines = ["| cible | checks | against | met when | unit of the gap | parameters | target (fr) |",
+             "|---|---|---|---|---|---|---|"]
+    for c in CIBLES:
+        sens = "≤" if c.sens == "<=" else "≥"
+        lines.append(f"| `{c.code}` | `{c.variable}` | `{c.reference}` | {c.variable} {sens} {c.reference} | "
+                     f"{c.unite or 'per organisme (as ' + c.variable + ')'} | "
+                     f"{', '.join(f'`{x}`' for x in c.parametres)} | {c.libelle_fr} |")
     return "\n".join(lines)
 
 
@@ -62,7 +76,8 @@ def _b(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-SECTIONS = {"OUTPUTS": outputs_table, "CSV": csv_columns_table, "PARAMETERS": parameters_table}
+SECTIONS = {"OUTPUTS": outputs_table, "CSV": csv_columns_table, "TARGETS": targets_table,
+            "PARAMETERS": parameters_table}
 
 
 def render(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Calibration on 2013-2018: observations, objective, fit, fit report and backtest.
+"""Calibration on 2013-2018: observations, objective, fit and its diagnostics, the fitted-parameter file.
 
 The observations (``calibration/observations/*.csv``, one figure a row: organisme × year ×
 indicator, with value, unit, sigma, quality, estimated flag, source id and the perimeter
@@ -16,7 +16,10 @@ Each residual is ``(simulated − observed) / sigma × sqrt(weight)``, the weigh
 quality (official, secondary, derived) and the estimated flag; each fitted parameter also carries a
 weak prior centred on the catalogue value (``prior_sigma``) so that a parameter the window does not
 inform stays at the catalogue value instead of drifting (and is flagged as not identified).
-Standard errors come from the Jacobian at the optimum, ``cov = (JᵀJ)⁻¹ × max(1, χ²/dof)``.
+Standard errors come from the Jacobian at the optimum, ``cov = (JᵀJ)⁻¹ × max(1, χ²/dof)``. A parameter is
+identified when its standard error is at most half its prior sigma, exactly determined when the
+observations it rests on are fit by construction (leverage ≈ 1): see the diagnostics section. The backtest
+(refits on shorter windows) is :mod:`model.analysis.backtest`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
-from model.analysis.observations import (BUDGET, INDICATEURS, ROOT, Observation, data_hash, load_observations,
+from model.analysis.observations import (BUDGET, ROOT, TOUS_INDICATEURS, Observation, data_hash, load_observations,
                                          observations_du_fit)
 from model.budget.masse_salariale import bilan
 from model.engine.etat_initial import etat_initial
@@ -78,6 +81,8 @@ def simulate_observables(par, etat0=None, budget: bool = False) -> dict[str, np.
     n31 = yearly(tr.effectif)[:, 11, 0]
     out = {
         "etpma": _zones(etpma[:, 0]),
+        "etpma_cdi": _zones(yearly(tr.etp_cdi).mean(1)[:, 0]),
+        "etpma_cdd": _zones(yearly(tr.etp_cdd).mean(1)[:, 0]),
         "effectif_moyen": _zones(yearly(tr.effectif).mean(1)[:, 0]),
         "effectif_31dec": _zones(n31),
         "departs_retraite": _zones(yearly(tr.flux["departs_retraite"]).sum(1)[:, 0]),
@@ -101,7 +106,7 @@ def valeur_simulee(sim: Mapping[str, np.ndarray], o: Observation) -> float:
     x = sim[o.indicator][:, ORGANISMES_SORTIE.index(o.organisme)]
     i = o.year - PREMIERE_ANNEE
     if o.kind == "level":
-        return float(x[i] * INDICATEURS[o.indicator][1])
+        return float(x[i] * TOUS_INDICATEURS[o.indicator][1])
     j = o.annee_base - PREMIERE_ANNEE
     if o.kind == "change_pct":
         return float(100.0 * (x[i] / x[j] - 1.0))
@@ -146,14 +151,18 @@ def parametres_a_ajuster(fin: int = FENETRE[1], base=None) -> list[ParametreAjus
     year is after ``fin`` is not fitted; the last fitted year's value holds after it)."""
     base = base if base is not None else catalogue_defaults()
     ps: list[ParametreAjuste] = []
-    for o in ORGANISMES:
-        ps.append(ParametreAjuste(
-            f"taux_remplacement.{o}", (f"organismes.{o}.taux_remplacement",), "decalage", 0.0, (-0.6, 0.6), 0.15, 1,
-            unite="1", pourquoi="shift of the 2013-2017 replacement policy (held from 2018, the tendanciel)"))
+    # behaviour: the replacement of the other CDI exits (the COGs state replacement on retirements only)
+    ps.append(ParametreAjuste(
+        "taux_remplacement_autres_departs", _tous("taux_remplacement_autres_departs"), "echelle", 1.0, (0.0, 1.0 / 0.7),
+        0.4, 1, pourquoi="scale of the replacement of other CDI exits (resignations, dismissals...), all organismes"))
+    ps.append(ParametreAjuste(
+        "marge_plafond", _tous("marge_plafond"), "valeur", float(base["organismes.cnam.marge_plafond"]), (0.0, 0.08),
+        0.02, 1, pourquoi="execution margin under the ceilings (MSA 2016-2018, régime général 2018)"))
     if fin >= 2018:
         ps.append(ParametreAjuste(
-            "taux_remplacement.echelle_2018", _tous("taux_remplacement"), "echelle", 1.0, (0.2, 1.5), 0.3, 1,
-            annees=(2018,), pourquoi="2018 replacement relative to the held 2017 policy (year of the COG negotiations)"))
+            "remplacement.echelle_2018", _tous("taux_remplacement") + _tous("taux_remplacement_autres_departs"),
+            "echelle", 1.0, (0.2, 1.5), 0.3, 1, annees=(2018,),
+            pourquoi="2018 hires relative to the announced policy and the usual behaviour (year of the COG negotiations)"))
     for o in ("msa", "rsi"):
         ps.append(ParametreAjuste(f"effectif_initial.{o}", (f"organismes.{o}.effectif_initial",), "echelle", 1.0,
                                   (0.8, 1.2), 0.05, 1, pourquoi="initial headcount (Cour des comptes 2015 staff)"))
@@ -246,6 +255,87 @@ def appliquer(base, raw: Mapping[str, Any]):
                              for k, v in raw.items()})
 
 
+# --------------------------------------------------------------------------- diagnostics
+# A parameter is "identified" when the data shrink its standard error to at most half its prior sigma. The
+# posterior variance is then at most a quarter of the prior's: the data carry at least three times the
+# prior's information (posterior precision = prior + data) and at least 75 % of the weight of the estimate
+# (1 - (se/sigma)^2), so its value says what the data say, not what the catalogue said. A standard error
+# inflated by chi2/dof counts too: data that disagree among themselves do not identify a parameter.
+SEUIL_IDENTIFIE = 0.5
+# The same rule for a direction of the parameter space: the data determine it when their information
+# there is at least INFORMATION_MIN times the prior's (posterior s.e. <= SEUIL_IDENTIFIE x prior sigma).
+INFORMATION_MIN = 1.0 / SEUIL_IDENTIFIE ** 2 - 1.0
+# An observation is fit by construction when at least SEUIL_LEVIER of it lies in the span of the
+# data-determined directions (its leverage there, the diagonal of the hat matrix of those directions): the
+# fit has a free parameter for it, so its residual is about 0 whatever the truth and says nothing of the
+# model. A parameter is exactly determined when at least SEUIL_LEVIER of the data variance of its estimate
+# comes from such observations: as many free parameters as observations in that corner of the data.
+SEUIL_LEVIER = 0.99
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """What the data say about each fitted parameter and observation.
+
+    ``retrecissement``: standard error / prior sigma, per parameter (identified when at most
+    ``SEUIL_IDENTIFIE``); ``exactement_determine``: per parameter (:func:`determination_exacte`);
+    ``levier``: leverage of each fit observation in the data-determined directions (id -> [0, 1]).
+    """
+
+    retrecissement: np.ndarray
+    exactement_determine: np.ndarray
+    levier: dict[str, float]
+
+    @property
+    def n_exactes(self) -> int:
+        """Fit observations reproduced by construction (leverage at least ``SEUIL_LEVIER``)."""
+        return sum(h >= SEUIL_LEVIER for h in self.levier.values())
+
+
+def identifies(se: np.ndarray, prior_sigma: np.ndarray, seuil: float = SEUIL_IDENTIFIE) -> np.ndarray:
+    """Per parameter: is the standard error at most ``seuil`` times the prior sigma (same unit)?"""
+    return np.asarray(se, float) <= seuil * np.asarray(prior_sigma, float)
+
+
+def leviers(J: np.ndarray, n_obs: int) -> np.ndarray:
+    """Leverage of each observation (the first ``n_obs`` rows of ``J``; the prior rows follow) in the
+    directions the data determine.
+
+    In coordinates where the prior is a unit sphere (``J_d R^-1``, ``R^T R`` = the prior rows' precision),
+    the singular directions whose squared singular value (data information over prior information) is at
+    least ``INFORMATION_MIN`` are the data's; an observation's leverage is its squared norm in their left
+    singular vectors. Without prior rows every direction of non-zero information counts.
+    """
+    Jd, P = np.asarray(J[:n_obs], float), np.asarray(J[n_obs:], float)
+    if n_obs == 0:
+        return np.zeros(0)
+    if P.shape[0]:
+        R = np.linalg.cholesky(P.T @ P).T
+        Jd = np.linalg.solve(R.T, Jd.T).T
+    U, s, _ = np.linalg.svd(Jd, full_matrices=False)
+    keep = s ** 2 >= INFORMATION_MIN if P.shape[0] else s > 1e-9 * max(s.max(initial=0.0), 1e-300)
+    return np.clip((U[:, keep] ** 2).sum(1), 0.0, 1.0)
+
+
+def determination_exacte(J: np.ndarray, n_obs: int) -> tuple[np.ndarray, np.ndarray]:
+    """(leverage per observation, exactly determined per parameter) of a Jacobian ``J`` whose first
+    ``n_obs`` rows are the (weighted) observations and the others the priors.
+
+    The estimate moves with the observations as ``A = (J^T J)^+ J_d^T``; ``A[k, i]^2`` is observation
+    i's share of the data variance of parameter k. A parameter is exactly determined when at least
+    ``SEUIL_LEVIER`` of it comes from observations fit by construction (:func:`leviers`).
+    """
+    h = leviers(J, n_obs)
+    A2 = (np.linalg.pinv(J.T @ J) @ J[:n_obs].T) ** 2
+    total = A2.sum(1)
+    part = A2[:, h >= SEUIL_LEVIER].sum(1) / np.where(total > 0, total, 1.0)
+    # informed at all: data variance against the prior variance (or the largest, without priors), so that
+    # rounding noise on a parameter the data do not see is never read as a share
+    P = J[n_obs:]
+    echelle = np.diag(np.linalg.pinv(P.T @ P)) if P.shape[0] else np.full(total.shape, total.max(initial=0.0))
+    return h, (total > 1e-12 * echelle) & (part >= SEUIL_LEVIER)
+
+
 # --------------------------------------------------------------------------- the fit
 @dataclass
 class ResultatAjustement:
@@ -265,6 +355,7 @@ class ResultatAjustement:
     secondes: float
     fenetre: tuple[int, int]
     identifie: np.ndarray = field(default_factory=lambda: np.array([]))
+    diagnostics: "Diagnostics | None" = None
 
 
 def _residus(sim, obs: Sequence[Observation]) -> np.ndarray:
@@ -361,36 +452,39 @@ def calibrer(observations: Sequence[Observation] | None = None, fenetre: tuple[i
     raw = valeurs_brutes(specs, theta, base)
     par = appliquer(base, raw)
     sim = simulate_observables(par, None, budget=True)
-    # standard errors, correlations, identifiability: block-diagonal Jacobian by stage
+    # standard errors, correlations, identification, exact determination: block-diagonal Jacobian by stage
     n = len(specs)
     cov = np.full((n, n), 0.0)
     avert: list[str] = []
-    identifie = np.ones(n, bool)
+    exact = np.zeros(n, bool)
+    levier: dict[str, float] = {}
     chi2_total = 0.0
     for etape, J in jac_blocks.items():
         idx = [i for i, s in enumerate(specs) if s.etape == etape]
-        sp = [specs[i] for i in idx]
-        n_obs = J.shape[0] - len(sp)
-        Jd = J[:n_obs]
-        res = _residus(sim, [o for o in obs_fit if (o.indicator in BUDGET) == (etape == 2)])
+        obs = [o for o in obs_fit if (o.indicator in BUDGET) == (etape == 2)]
+        n_obs = len(obs)
+        res = _residus(sim, obs)
         chi2 = float(res @ res)
         chi2_total += chi2
-        dof = max(1, n_obs - len(sp))
-        c = np.linalg.pinv(J.T @ J) * max(1.0, chi2 / dof)
-        cov[np.ix_(idx, idx)] = c
-        # identifiability: the data's information vs the prior's, per parameter
-        info_data = (Jd ** 2).sum(0)
-        info_prior = 1.0 / np.array([s.prior_sigma for s in sp]) ** 2
-        for k, s in zip(range(len(sp)), sp):
-            if info_data[k] < info_prior[k]:
-                identifie[idx[k]] = False
-                avert.append(f"{s.nom}: weakly identified by the data (information {info_data[k]:.3g} < prior "
-                             f"{info_prior[k]:.3g}); the value stays close to the catalogue's")
-        sv = np.linalg.svd(Jd, compute_uv=False) if Jd.size else np.array([1.0])
+        dof = max(1, n_obs - len(idx))
+        cov[np.ix_(idx, idx)] = np.linalg.pinv(J.T @ J) * max(1.0, chi2 / dof)
+        h, ex = determination_exacte(J, n_obs)
+        exact[idx] = ex
+        levier.update({o.id: float(x) for o, x in zip(obs, h)})
+        sv = np.linalg.svd(J[:n_obs], compute_uv=False) if n_obs else np.array([1.0])
         if sv.size and sv[-1] < 1e-6 * sv[0]:
             avert.append(f"stage {etape}: the data alone do not identify every parameter (condition number "
                          f"{sv[0] / max(sv[-1], 1e-300):.3g}); the priors resolve it")
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    prior = np.array([s.prior_sigma for s in specs])
+    identifie = identifies(se, prior)
+    faibles = [f"{s.nom} ({e / s.prior_sigma:.2f})" for s, e, ok in zip(specs, se, identifie) if not ok]
+    if faibles:
+        avert.append(f"not identified (standard error / prior sigma above {SEUIL_IDENTIFIE}; the value stays near "
+                     f"the catalogue's): {', '.join(faibles)}")
+    if exact.any():
+        avert.append(f"exactly determined (they rest on observations fit by construction: no test of fit): "
+                     f"{', '.join(s.nom for s, ex in zip(specs, exact) if ex)}")
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(se, se)
     for i in range(n):
@@ -399,7 +493,8 @@ def calibrer(observations: Sequence[Observation] | None = None, fenetre: tuple[i
                 avert.append(f"{specs[i].nom} and {specs[j].nom} strongly correlated ({corr[i, j]:+.2f})")
     simule = {o.id: valeur_simulee(sim, o) for o in obs_all}
     return ResultatAjustement(specs, theta, se, corr, raw, obs_all, simule, sim, avert, chi2_total, n_eval,
-                              time.perf_counter() - t0, fenetre, identifie)
+                              time.perf_counter() - t0, fenetre, identifie,
+                              Diagnostics(se / prior, exact, levier))
 
 
 # --------------------------------------------------------------------------- the fitted-parameter file
@@ -435,7 +530,9 @@ def ecrire_parametres(res: ResultatAjustement, path: str | Path = CALIBRATION_FI
     lines = [
         "# Fitted parameters (cogsim calibrate). Written by model/analysis/calibration.py; do not edit by hand.",
         "# [parametres]: {catalogue path = raw value} applied on top of the catalogue defaults by the baseline.",
-        "# [ajustement.<name>]: each fitted scalar with its standard error (Jacobian at the optimum).",
+        "# [ajustement.<name>]: each fitted scalar with its standard error (Jacobian at the optimum), its prior",
+        f"# sigma; identifie = standard error <= {SEUIL_IDENTIFIE} x prior sigma; exactement_determine = its observations are",
+        f"# fit by construction (leverage >= {SEUIL_LEVIER}): no test of fit. See model/analysis/calibration.py.",
         "",
         "[provenance]",
         f'date = "{dt.datetime.now().replace(microsecond=0).isoformat()}"',
@@ -447,16 +544,20 @@ def ecrire_parametres(res: ResultatAjustement, path: str | Path = CALIBRATION_FI
         f"n_observations = {sum(1 for o in res.observations if o.usage == 'fit' and o.year <= res.fenetre[1])}",
         f"n_evaluations = {res.n_evaluations}",
         f"secondes = {res.secondes:.1f}",
-        "",
-        "[parametres]",
     ]
+    diag = res.diagnostics
+    if diag is not None:
+        lines.append(f"n_observations_exactes = {diag.n_exactes}")
+    lines += ["", "[parametres]"]
     for k, v in sorted(res.raw.items()):
         lines.append(f'"{k}" = {_toml_value(v)}')
-    for s, t, e, ok in zip(res.specs, res.theta, res.se, res.identifie):
+    for k, (s, t, e, ok) in enumerate(zip(res.specs, res.theta, res.se, res.identifie)):
         lines += ["", f'[ajustement."{s.nom}"]', f"valeur = {t:.6g}", f"erreur_type = {e:.3g}",
-                  f"initial = {s.initial:.6g}", f'mode = "{s.mode}"', f'unite = "{s.unite}"',
-                  f"identifie = {'true' if ok else 'false'}", f"chemins = {json.dumps(list(s.chemins))}",
-                  f"description = {json.dumps(s.pourquoi, ensure_ascii=False)}"]
+                  f"initial = {s.initial:.6g}", f"prior_sigma = {s.prior_sigma:.6g}", f'mode = "{s.mode}"',
+                  f'unite = "{s.unite}"', f"identifie = {'true' if ok else 'false'}"]
+        if diag is not None:
+            lines += [f"exactement_determine = {'true' if diag.exactement_determine[k] else 'false'}"]
+        lines += [f"chemins = {json.dumps(list(s.chemins))}", f"description = {json.dumps(s.pourquoi, ensure_ascii=False)}"]
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -468,47 +569,7 @@ def parametres_de_base(path: str | Path = CALIBRATION_FILE):
     return appliquer(catalogue_defaults(), parametres_calibres(path))
 
 
-# --------------------------------------------------------------------------- backtest
-def backtest(observations: Sequence[Observation] | None = None, fins: Sequence[int] = (2016, 2017),
-             max_nfev: int = 30) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Refit on 2013-``fin`` for each ``fin`` and score the held-out observations (those whose year is
-    after ``fin``; fit and validation rows alike).
-
-    Returns
-    -------
-    (erreurs, scores)
-        ``erreurs``: one row per (window, held-out observation): horizon = year − fin, error
-        (simulated − observed, in the observation's unit) and relative error in %;
-        ``scores``: mean error, MAE and RMSE by window, horizon and indicator (indicator × kind × unit).
-    """
-    obs = list(observations) if observations is not None else load_observations()
-    erreurs: list[dict[str, Any]] = []
-    for fin in fins:
-        res = calibrer(obs, (FENETRE[0], fin), max_nfev=max_nfev)
-        for o in obs:
-            if o.year <= fin:
-                continue
-            s = res.simule[o.id]
-            erreurs.append({"fenetre": f"{FENETRE[0]}-{fin}", "horizon": o.year - fin, "id": o.id,
-                            "indicateur": f"{o.indicator}:{o.kind}:{o.unit}", "observe": o.value, "simule": s,
-                            "erreur": s - o.value,
-                            "erreur_relative_pct": 100 * (s - o.value) / abs(o.value) if o.value else float("nan")})
-    scores: list[dict[str, Any]] = []
-    keys = sorted({(e["fenetre"], e["horizon"], e["indicateur"]) for e in erreurs})
-    for fen, h, ind in keys:
-        e = np.array([x["erreur"] for x in erreurs if (x["fenetre"], x["horizon"], x["indicateur"]) == (fen, h, ind)])
-        scores.append({"fenetre": fen, "horizon": h, "indicateur": ind, "n": len(e), "erreur_moyenne": float(e.mean()),
-                       "mae": float(np.abs(e).mean()), "rmse": float(np.sqrt((e ** 2).mean()))})
-    for h in sorted({e["horizon"] for e in erreurs}):
-        r = np.array([x["erreur_relative_pct"] for x in erreurs if x["horizon"] == h])
-        r = r[np.isfinite(r)]
-        scores.append({"fenetre": "toutes", "horizon": h, "indicateur": "tous (erreur relative, %)", "n": len(r),
-                       "erreur_moyenne": float(r.mean()), "mae": float(np.abs(r).mean()),
-                       "rmse": float(np.sqrt((r ** 2).mean()))})
-    return erreurs, scores
-
-
 __all__ = ["ParametreAjuste", "ResultatAjustement", "simulate_observables",
            "valeur_simulee", "parametres_a_ajuster", "ajuster", "valeurs_brutes", "appliquer", "calibrer",
-           "backtest", "ecrire_parametres", "parametres_calibres", "parametres_de_base",
+           "ecrire_parametres", "identifies", "leviers", "determination_exacte", "Diagnostics", "parametres_calibres", "parametres_de_base",
            "CALIBRATION_FILE"]

@@ -12,7 +12,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
 from model.params.errors import MAX_COLLECTES, MISSING, InputError, Problem
@@ -47,6 +47,8 @@ USAGES = ("fit", "validation")
 # indicator -> (model unit, factor from the model unit to the observation's unit when kind = level)
 INDICATEURS: dict[str, tuple[str, float]] = {
     "etpma": ("ETPMA", 1.0),
+    "etpma_cdi": ("ETPMA", 1.0),
+    "etpma_cdd": ("ETPMA", 1.0),
     "effectif_moyen": ("personnes", 1.0),
     "effectif_31dec": ("personnes", 1.0),
     "part_plus_50": ("pct", 100.0),
@@ -63,6 +65,18 @@ INDICATEURS: dict[str, tuple[str, float]] = {
     "productivite_ij": ("UO IJ/ETPMA", 1.0),
     "cout_unitaire": ("EUR", 1.0),
 }
+
+
+# indicators read from a run's Dataset only (the backtest's post-2018 figures, model.analysis.backtest): the
+# fit does not simulate them, so a calibration table may not name them (load_observations' default)
+INDICATEURS_RUN: dict[str, tuple[str, float]] = {
+    "recrutements": ("personnes/an", 1.0),
+    "taux_appels_aboutis": ("pct", 100.0),
+    "appels_recus": ("appels/an", 1.0),
+}
+
+
+TOUS_INDICATEURS: dict[str, tuple[str, float]] = {**INDICATEURS, **INDICATEURS_RUN}
 
 
 BUDGET = {"adf", "adf_immobilier", "depenses_limitatives", "productivite", "productivite_ij", "cout_unitaire"}
@@ -105,8 +119,12 @@ class Observation:
         return self.annee_base if self.annee_base is not None else self.year
 
 
-def load_observations(data: str | Path | None = None) -> list[Observation]:
-    """Read every ``*.csv`` of ``data`` (default ``calibration/observations``).
+def load_observations(data: str | Path | None = None,
+                      indicateurs: Mapping[str, tuple[str, float]] | None = None) -> list[Observation]:
+    """Read every ``*.csv`` of ``data`` (default ``calibration/observations``), or the one CSV file ``data``.
+
+    ``indicateurs``: the indicators a row may name (default :data:`INDICATEURS`, those the calibration
+    simulates; the backtest's post-2018 figures may name more, read from a run's Dataset).
 
     Raises
     ------
@@ -115,11 +133,15 @@ def load_observations(data: str | Path | None = None) -> list[Observation]:
         the value and what is allowed.
     """
     d = Path(data) if data is not None else OBSERVATIONS_DIR
+    indicateurs = INDICATEURS if indicateurs is None else indicateurs
     problems: list[Problem] = []
-    if not d.is_dir():
+    if d.is_file() and d.suffix == ".csv":
+        files = [d]
+    elif not d.is_dir():
         raise InputError([Problem(str(d), "", str(d), "observation folder not found",
                                   "a folder of CSV files (see calibration/README.md)")])
-    files = sorted(d.glob("*.csv"))
+    else:
+        files = sorted(d.glob("*.csv"))
     if not files:
         raise InputError([Problem(str(d), "", str(d), "no observation file", "one or more *.csv files")])
     out: list[Observation] = []
@@ -165,7 +187,7 @@ def load_observations(data: str | Path | None = None) -> list[Observation]:
                                         f"{len(header)} fields, as in the header"))
                 continue
             rec = dict(zip(header, (x.strip() for x in row)))
-            obs = _parse_row(rec, shown, n, problems)
+            obs = _parse_row(rec, shown, n, problems, indicateurs)
             if obs is None:
                 continue
             if obs.id in seen:
@@ -202,7 +224,8 @@ def observations_du_fit(observations: Sequence[Observation], fenetre: tuple[int,
     return obs
 
 
-def _parse_row(rec: dict[str, str], shown: str, n: int, problems: list[Problem]) -> Observation | None:
+def _parse_row(rec: dict[str, str], shown: str, n: int, problems: list[Problem],
+               indicateurs: Mapping[str, tuple[str, float]] = INDICATEURS) -> Observation | None:
     start = len(problems)
 
     def err(col: str, value: Any, message: str, allowed: str) -> None:
@@ -243,8 +266,8 @@ def _parse_row(rec: dict[str, str], shown: str, n: int, problems: list[Problem])
 
     if not rec["id"]:
         err("id", "", "missing id", "a unique identifier")
-    if rec["indicator"] not in INDICATEURS:
-        err("indicator", rec["indicator"], "unknown indicator", ", ".join(INDICATEURS))
+    if rec["indicator"] not in indicateurs:
+        err("indicator", rec["indicator"], "unknown indicator", ", ".join(indicateurs))
     if rec["organisme"] not in ORGANISMES_SORTIE:
         err("organisme", rec["organisme"], "unknown organisme", ", ".join(ORGANISMES_SORTIE))
     if rec["kind"] not in KINDS:

@@ -34,11 +34,13 @@ LABELS = {
            "rg": "régime général", "total": "total", "band": "bande 90 % (total)",
            "written": "Résultats écrits dans", "ok": "valide", "warn": "avertissement",
            "reps": "réplication(s)",
-           "ms": "MS RG (M€)", "rmpp": "RMPP RG (%)", "cadrage": "écart cadrage"},
+           "ms": "MS RG (M€)", "rmpp": "RMPP RG (%)", "cadrage": "écart cadrage",
+           "cibles": "Cibles de la COG : probabilité d'être respectées", "cible": "cible"},
     "en": {"title": "Mean ETPMA by organisme and year", "org": "organisme",
            "rg": "régime général", "total": "total", "band": "90 % band (total)",
            "written": "Results written to", "ok": "valid", "warn": "warning",
-           "reps": "replicates", "ms": "RG wage bill MEUR", "rmpp": "RG RMPP (%)", "cadrage": "gap to cadrage"},
+           "reps": "replicates", "ms": "RG wage bill MEUR", "rmpp": "RG RMPP (%)", "cadrage": "gap to cadrage",
+           "cibles": "COG targets: probability of being met", "cible": "target"},
 }
 
 
@@ -50,7 +52,7 @@ LABELS = {
 ARGUMENTS = "arguments"
 SOURCE = "command line"
 OPTIONS = {"source": SOURCE, "out": "--out", "replicates": "--replicates", "seed": "--seed",
-           "deterministic": "--deterministic", "precision": "--precision"}
+           "deterministic": "--deterministic", "precision": "--precision", "lang": "--lang"}
 
 
 def as_options(problems: Sequence[Problem], options: Mapping[str, str]) -> list[Problem]:
@@ -101,7 +103,7 @@ def non_negative_int(text: str) -> int:
 # run stays fast: command -> (module providing register(subparsers), one-line help)
 EXTERNAL: dict[str, tuple[str, str]] = {
     "calibrate": ("model.cli.calibrate", "fit the parameters to the 2013-2018 observations"),
-    "backtest": ("model.cli.calibrate", "refit on shorter windows and score the held-out years"),
+    "backtest": ("model.cli.calibrate", "refit on shorter windows, score the held-out years and the post-2018 figures"),
     "solve": ("model.cli.solve", "goal seek: the lever values that meet COG targets"),
     "sweep": ("model.cli.sweep", "run a grid of scenarios (cartesian product, streamed to Zarr)"),
     "sensitivity": ("model.cli.sensitivity", "one-at-a-time, Morris or Sobol' indices per output, year and organisme"),
@@ -223,6 +225,9 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
                        on_warnings=warn, on_notice=lambda text: print(text, file=sys.stderr))
     if summary:
         print(summary_table(res.dataset, lang))
+        targets = summary_targets(res.dataset, lang)
+        if targets:
+            print("\n" + targets)
         print(f"\n{LABELS[lang]['written']} {res.out}")
     if charts:
         # lazy: a command's modules load only when it runs (check and describe stay fast)
@@ -306,6 +311,55 @@ def _summary_from_statistics(ds, lang: str) -> str:
             continue
         lines.append(f"{label:<16}" + "".join(f"{fmt(v):>9}" for v in st[:, rg, STATISTIQUES.index("moyenne")]))
     return "\n".join(lines)
+
+
+def summary_targets(ds, lang: str = "fr") -> str:
+    """The COG targets (``probabilite_respect``, over every replicate of the run): one line per
+    organisme with an ETPMA path (the change it asks for since the year before it starts, the chance of
+    meeting it and the expected gap), then the chance of meeting each target by organisme in the last
+    year; "atteinte"/"manquée" (met/missed) when the run has one path. Empty without targets."""
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.outputs.libelles import cible_label, org_label, probabilite_label, table
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.results.cibles import trajectoires_etpma, une_trajectoire
+
+    if "probabilite_respect" not in ds:
+        return ""
+    L, T = LABELS[lang], table(lang)["cibles"]
+    p = ds["probabilite_respect"]
+    one = une_trajectoire(ds)
+    orgs = [str(o) for o in ds["organisme"].values]
+    z = int(ds["year"].values[-1])
+
+    def chance(v: float) -> str:
+        text = probabilite_label(v, lang, one, space=" ")
+        return text if one or text == "–" else T["chances"].format(p=text)
+
+    sep = " : " if lang == "fr" else ": "
+    how = (T["deterministe"] if p.attrs.get("mode") == "deterministic" else T["une_replication"]) if one else \
+        f"{p.attrs.get('replicates')} {L['reps']}"
+    lines = [f"{L['cibles']} ({how})"]
+    for t in trajectoires_etpma(ds):
+        head = T["etpma"].format(org=org_label(t["organisme"], lang), delta=_signed(t["variation"]), z=t["z"],
+                                 a=t["a"], cible=_fmt(t["cible"]))
+        gap = T["ecart_un" if one else "ecart"].format(e=_signed(t["ecart_attendu"]) + " ETPMA")
+        lines.append(f"{head}{sep}{chance(t['probabilite'])}, {gap}")
+    last = p.sel(year=z)
+    rows = [(str(c), str(s)) for c, s in zip(p["cible"].values, p["cible_sens"].values)
+            if np.isfinite(last.sel(cible=c).values).any()]
+    if rows:
+        labels = {c: f"{cible_label(c, lang)} ({'≤' if s == '<=' else '≥'})" for c, s in rows}
+        width = max(len(v) for v in labels.values()) + 2
+        lines.append("")
+        lines.append(f"{L['cible'] + f' {z}':<{width}}" + "".join(f"{o:>10}" for o in orgs))
+        for c, _ in rows:
+            lines.append(f"{labels[c]:<{width}}" + "".join(
+                f"{probabilite_label(float(last.sel(cible=c, organisme=o)), lang, one, space=' '):>10}" for o in orgs))
+    return "\n".join(lines)
+
+
+def _signed(v: float) -> str:
+    return ("+" if np.isfinite(v) and round(v) > 0 else "") + _fmt(v)
 
 
 def _pct(v: float) -> str:

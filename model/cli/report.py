@@ -6,11 +6,12 @@ import argparse
 from pathlib import Path
 
 from model.cli.main import SOURCE
+from model.outputs.graphiques_ajustement import FIT_CHARTS, charger_observations
 from model.outputs.note import TEXTS
 from model.outputs.rapport import write_report
 
 # what the library's messages call the inputs of this command: the report's folder is RUN_DIR/report
-OPTIONS = {"source": SOURCE, "out": "RUN_DIR/report"}
+OPTIONS = {"source": SOURCE, "out": "RUN_DIR/report", "lang": "--lang"}
 
 
 # ----------------------------------------------------------------------------- command line
@@ -42,4 +43,8 @@ def command(args: argparse.Namespace) -> int:
     print("  " + TEXTS[lang]["charts_listed"].format(n=len(charts)))
     for name in charts:
         print(f"    {name}.png .svg .pdf")
+    if not any(name.endswith(tuple(c.name for c in FIT_CHARTS)) for name in charts):
+        observations = charger_observations()  # read again only to say why the fit charts are not there
+        if observations.absence:
+            print(TEXTS[lang]["fit_skipped"].format(dossier=observations.shown))
     return 0

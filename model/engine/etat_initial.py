@@ -3,7 +3,7 @@
 No published pyramid exists by organisme, so by default it is reconstructed (and flagged estimated):
 
 * the CDI pyramid is a mixture of two normal densities over ages 20-64: the large cohorts recruited in
-  the 1970s-1980s (mean 56, sd 4) and the later recruits (sd 8.5, mean solved for); the weight and the
+  the 1970s-1980s (mean ``etat_initial.age_moyen_anciens``, fitted; sd 4) and the later recruits (sd 8.5, mean solved for); the weight and the
   mean of the second component are solved so that the pyramid has the catalogue's mean exact age
   (``etat_initial.age_moyen_cdi``) and share aged 50 or more (``etat_initial.part_plus_50_cdi``);
 * the CDD pyramid is a normal density (sd 8) over ages 18-64 with mean ``etat_initial.age_moyen_cdd``;
@@ -28,7 +28,7 @@ from model.params.calendrier import AGES, CONTRATS, ORGANISMES
 from model.params.effectifs import EtatInitial, read_csv
 from model.params.parametres import Parametres
 
-MU_ANCIENS, SD_ANCIENS, SD_RECENTS = 56.0, 4.0, 8.5  # shape assumptions of the reconstruction
+MU_ANCIENS, SD_ANCIENS, SD_RECENTS = 56.0, 4.0, 8.5  # shape assumptions (the first: etat_initial.age_moyen_anciens)
 SD_CDD = 8.0
 CDI_AGES = (20, 64)
 CDD_AGES = (18, 64)
@@ -40,10 +40,11 @@ def _pyramid(mean: float, sd: float, lo: int, hi: int) -> np.ndarray:
     return w / w.sum()
 
 
-def pyramide_cdi(age_moyen: float, part_plus_50: float) -> np.ndarray:
-    """CDI age distribution (sums to 1 over ``AGES``) with the given mean exact age and share ≥ 50."""
+def pyramide_cdi(age_moyen: float, part_plus_50: float, mu_anciens: float = MU_ANCIENS) -> np.ndarray:
+    """CDI age distribution (sums to 1 over ``AGES``) with the given mean exact age and share ≥ 50;
+    ``mu_anciens``: mean age of the older component (the cohorts recruited in the 1970s-1980s)."""
     ages = np.array(AGES, float)
-    old = _pyramid(MU_ANCIENS, SD_ANCIENS, *CDI_AGES)
+    old = _pyramid(mu_anciens, SD_ANCIENS, *CDI_AGES)
 
     exact = ages + 0.5
     m_old = (old * exact).sum()
@@ -86,7 +87,8 @@ def _whole_persons(x: np.ndarray) -> np.ndarray:
 
 def reconstruct(par: Parametres) -> EtatInitial:
     """The estimated initial state from the catalogue/scenario parameters."""
-    cdi = pyramide_cdi(par["etat_initial.age_moyen_cdi"], par["etat_initial.part_plus_50_cdi"])
+    cdi = pyramide_cdi(par["etat_initial.age_moyen_cdi"], par["etat_initial.part_plus_50_cdi"],
+                       par["etat_initial.age_moyen_anciens"])
     cdd = pyramide_cdd(par["etat_initial.age_moyen_cdd"])
     total = np.rint(par.par_organisme("effectif_initial"))
     n_cdd = np.rint(total * par.par_organisme("part_cdd_initiale"))

@@ -33,16 +33,17 @@ from typing import Literal
 
 import numpy as np
 import simpy
-from scipy.special import ndtri
 
-from model.engine.remuneration import facteurs_rmpp, gvt_mensuel, indice_initial, valeur_point
-from model.params.calendrier import AGES, ANNEES, N_MOIS, ORGANISMES, mois_depuis_debut
+from model.engine.remuneration import (facteurs_rmpp, gvt_mensuel,
+                                       indice_initial, valeur_point)
+from model.engine.tirages import FLOWS, Esperances, Tirages
+from model.params.calendrier import (AGES, ANNEES, N_MOIS, ORGANISMES,
+                                     mois_depuis_debut)
 from model.params.effectifs import EtatInitial
 from model.params.errors import MISSING, InputError, Problem
 from model.params.parametres import Parametres, ParametresLot
 
 Mode = Literal["stochastic", "deterministic"]
-FLOWS = ("retraite", "autres_departs", "fins_cdd", "recrutement", "ages_entrants", "transferts", "allocation")
 O = len(ORGANISMES)
 A = len(AGES)
 CDI, CDD = 0, 1
@@ -83,147 +84,9 @@ class Trajectoire:
     indice_etp: np.ndarray
     rmpp_num: np.ndarray
     rmpp_den: np.ndarray
+    plafond: np.ndarray | None = None  # ceilings in force (year, batch, organisme); inf = none
     trace: list[tuple[float, str, str, float]] = field(default_factory=list)
     first_replicate: int = 0  # index of the batch's first replicate (a run in blocks of replicates)
-
-
-# ----------------------------------------------------------------------------- random numbers
-EXACT_UP_TO = 20.0  # expected count up to which the binomial inversion is exact
-
-
-def binomial_inverse(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Quantile of Binomial(n, p) at ``u``, elementwise: the smallest k with F(k) >= u.
-
-    Exact (chop-down search of the CDF) where the expected count ``n p`` is at most 20; above, the
-    Cornish-Fisher corrected normal quantile with continuity correction, whose CDF error is below
-    0.2 % there. Monotone in ``u``, so two scenarios fed the same uniforms get coupled draws
-    (common random numbers).
-    """
-    n, p, u = np.broadcast_arrays(np.asarray(n, float), np.asarray(p, float), np.asarray(u, float))
-    lam = n * p
-    out = np.zeros(n.shape)
-    big = lam > EXACT_UP_TO
-    if big.any():
-        nb, pb, ub = n[big], p[big], u[big]
-        sd = np.sqrt(nb * pb * (1.0 - pb))
-        z = ndtri(np.clip(ub, 1e-12, 1 - 1e-12))
-        w = z + (1.0 - 2.0 * pb) / sd * (z * z - 1.0) / 6.0
-        out[big] = np.clip(np.ceil(nb * pb - 0.5 + sd * w), 0.0, nb)
-    idx = np.flatnonzero(~big & (lam > 0))
-    if idx.size:
-        nn, pp, uu = n.ravel()[idx], p.ravel()[idx], u.ravel()[idx]
-        # CDF table over k = 0..K for all cells at once; beyond K the tail is below 1e-15
-        K = int(np.ceil(lam.ravel()[idx].max() + 10.0 * np.sqrt(lam.ravel()[idx].max()) + 12.0))
-        j = np.arange(1, K + 1, dtype=float)
-        steps = np.maximum(nn[:, None] - j + 1.0, 0.0) / j * (pp / np.maximum(1.0 - pp, 1e-16))[:, None]
-        pmf = np.empty((idx.size, K + 1))
-        pmf[:, 0] = np.exp(nn * np.log1p(-np.minimum(pp, 1 - 1e-16)))
-        pmf[:, 1:] = steps
-        np.cumprod(pmf, axis=1, out=pmf)
-        cdf = np.cumsum(pmf, axis=1)
-        k = (cdf < uu[:, None]).sum(1).astype(float)
-        flat = out.ravel()
-        flat[idx] = np.minimum(k, nn)
-        out = flat.reshape(n.shape)
-    return out
-
-
-class _Tirages:
-    """Draws of the stochastic mode; ``_Esperances`` replaces each draw by its expectation.
-
-    With ``points`` > 1 the batch is ``points`` blocks of ``replicates``: replicate r of every point
-    uses the same streams (common random numbers across the points of a sweep).
-    """
-
-    def __init__(self, seed: int, replicates: int, points: int = 1, first: int = 0):
-        self.gens = {f: [np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(r, i))))
-                         for r in range(first, first + replicates)] for i, f in enumerate(FLOWS)}
-        self.R = replicates
-        self.P = points
-
-    def binomial(self, flow: str, n: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Binomial(n, p) by inversion of the uniforms ``u`` drawn from the flow's stream."""
-        return binomial_inverse(u, n, np.clip(p, 0.0, 1.0))
-
-    def uniforms(self, flow: str, shape: tuple[int, ...]) -> np.ndarray:
-        """Uniforms on [0, 1) of shape (R, *shape), one stream per replicate."""
-        out = np.empty((self.R, *shape))
-        for r, g in enumerate(self.gens[flow]):
-            out[r] = g.random(shape)
-        return out if self.P == 1 else np.tile(out, (self.P,) + (1,) * len(shape))
-
-    def round(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Stochastic rounding: floor(x + u), unbiased for u uniform."""
-        return np.floor(x + u)
-
-    def allocate(self, total: np.ndarray, weights: np.ndarray, capacity: np.ndarray | None,
-                 u: np.ndarray) -> np.ndarray:
-        """Split whole ``total`` (..., ) over the last axis of ``weights`` by systematic sampling,
-        never above ``capacity``."""
-        return _systematic(total, weights, capacity, u)
-
-
-    def allocate_profile(self, total: np.ndarray, profile: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """``allocate`` for weights that are one shared profile (sums to 1) over the last axis."""
-        cum = np.floor(total[..., None] * np.cumsum(profile) + u[..., None])
-        cum[..., -1] = np.floor(total + u)
-        cum[..., 1:] -= cum[..., :-1].copy()
-        return cum
-
-
-class _Esperances(_Tirages):
-    def __init__(self, seed: int, replicates: int, points: int = 1, first: int = 0):
-        self.R = replicates * points
-
-    def binomial(self, flow, n, p, u):
-        return n * np.clip(p, 0.0, 1.0)
-
-    def uniforms(self, flow, shape):
-        return np.zeros((self.R, *shape))  # R is the whole batch here
-
-    def round(self, x, u):
-        return x
-
-    def allocate_profile(self, total, profile, u):
-        return total[..., None] * profile
-
-    def allocate(self, total, weights, capacity, u):
-        s = weights.sum(-1, keepdims=True)
-        share = np.divide(weights, s, out=np.zeros_like(weights), where=s > 0)
-        out = total[..., None] * share
-        if capacity is not None:
-            out = np.minimum(out, capacity)
-        return out
-
-
-def _systematic(total, weights, capacity, u):
-    """Systematic sampling of whole ``total`` over the last axis in proportion to ``weights``; cells
-    over ``capacity`` give their excess to the cells that still have room."""
-    part = _systematic_pass(total, weights, u)
-    if capacity is None:
-        return part
-    over = part > capacity
-    if not over.any():
-        return part
-    part = np.minimum(part, capacity)
-    for _ in range(8):
-        remaining = total - part.sum(-1)
-        if not np.any(remaining > 0.5):
-            break
-        room = capacity - part
-        part += np.minimum(_systematic_pass(np.maximum(remaining, 0.0), room, u), room)
-    return part
-
-
-def _systematic_pass(total, weights, u):
-    cum = np.cumsum(weights, -1)
-    s = cum[..., -1].copy()
-    cum *= (total / np.where(s > 0, s, 1.0))[..., None]
-    cum += u[..., None]
-    np.floor(cum, out=cum)
-    cum[..., -1] = np.where(s > 0, np.floor(total + u), 0.0)
-    cum[..., 1:] -= cum[..., :-1].copy()
-    return cum
 
 
 # ----------------------------------------------------------------------------- the batch state
@@ -238,7 +101,7 @@ class _Etat:
         self.par = par
         self.mode = mode
         self.R = R
-        self.tirages = (_Tirages if mode == "stochastic" else _Esperances)(seed, replicates, P, first)
+        self.tirages = (Tirages if mode == "stochastic" else Esperances)(seed, replicates, P, first)
         # logical shape (batch, organisme, contrat, age), stored contract-major so that the slice of a
         # contract, which every flow works on, is one contiguous block
         O_, C_, A_ = etat0.effectif.shape
@@ -268,8 +131,9 @@ class _Etat:
         self.cohortes: dict[int, dict[str, np.ndarray]] = {}  # RMPP populations by starting year
         self.tracing = trace
         # recruitment state
-        self.departs_cdi = np.zeros((T, R, O))  # CDI leavers by month, for the recruitment delay
-        self.departs_avant = np.zeros((R, O))  # monthly CDI leavers before 2013 (set in month 0)
+        # CDI leavers by month and kind (0 retirements, 1 other exits), for the recruitment delay
+        self.departs_cdi = np.zeros((2, T, R, O))
+        self.departs_avant = np.zeros((2, R, O))  # monthly CDI leavers before 2013 (set in month 0)
         self.restitution = np.zeros((R, O))  # ETP still to give back through mutualisations
         self.gels_cdi = np.zeros(O, dtype=int)  # number of active freezes of CDI hires
         self.gels_tous = np.zeros(O, dtype=int)  # number of active freezes of CDI and CDD hires
@@ -280,10 +144,19 @@ class _Etat:
             per_element = None if lot is None else lot.lot_organisme(name)
             return par.par_organisme(name) if per_element is None else per_element
 
-        self.tau = lot_par("taux_remplacement")
+        self.tau = lot_par("taux_remplacement")  # policy: replacement of retirements
+        self.tau_aut = lot_par("taux_remplacement_autres_departs")  # behaviour: of the other CDI exits
+        self.marge = lot_par("marge_plafond")  # behaviour: share of the ceiling left unused
+        self.comblement = lot_par("comblement_cdd")  # behaviour: share of the gap CDD close in a month
+        self.part_cdd_max = lot_par("part_cdd_max")
         self.tau_cdd = lot_par("taux_renouvellement_cdd")
         self.supp = lot_par("recrutements_supplementaires")
-        self.plafond = lot_par("plafond_emplois")
+        # ceilings per batch element and year: the absolute plafond_emplois, and where a base year is set,
+        # the simulated ETPMA of that year plus plafond_variation (filled in when the base year ends)
+        Y = len(ANNEES)
+        self.plafond = np.broadcast_to(lot_par("plafond_emplois"), (R, O, Y)).copy()
+        self.plafond_base = par.par_organisme("plafond_annee_base").astype(int)  # (O,)
+        self.plafond_variation = np.broadcast_to(lot_par("plafond_variation"), (R, O, Y))
         self.delai = par.par_organisme("delai_recrutement").astype(int)
         self.autres = lot_par("taux_autres_departs")
         self.p_cdd = 1.0 - np.exp(-1.0 / lot_par("duree_moyenne_cdd"))
@@ -300,6 +173,15 @@ class _Etat:
     def log(self, t: float, what: str, org: str, value: float) -> None:
         if self.tracing:
             self.traj.trace.append((t, what, org, float(value)))
+
+    def fixer_plafonds(self, y: int) -> None:
+        """1 January of year y: the organismes whose ceiling base year has just ended get their ceilings
+        for the years after it (base-year ETPMA + plafond_variation), never above plafond_emplois."""
+        for o in np.flatnonzero(self.plafond_base == ANNEES[y] - 1):
+            b = y - 1
+            etpma = (self.traj.etp_cdi[12 * b:12 * b + 12, :, o] + self.traj.etp_cdd[12 * b:12 * b + 12, :, o]).mean(0)
+            rel = etpma[:, None] + self.plafond_variation[:, o, y:]
+            self.plafond[:, o, y:] = np.minimum(self.plafond[:, o, y:], rel)
 
     # -- rates of a year
     def taux_annee(self, y: int) -> None:
@@ -347,7 +229,7 @@ class _Etat:
             self.cohortes[y] = {"n": n[:, :, CDI].copy(), "w1": idx * f1, "w2": idx * f2}
         self.traj.flux["departs_retraite"][t] += out_n.sum(-1)
         self.traj.flux_etp["departs_retraite"][t] += out_e.sum(-1)
-        self.departs_cdi[t] += out_n[:, :, CDI]
+        self.departs_cdi[0, t] += out_n[:, :, CDI]
 
     def _sortir(self, t: int, c: int, p: np.ndarray, lo: int, flow: str, slot: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove leavers of contract c with monthly hazard p (O, A[lo:]) or (A[lo:],)."""
@@ -381,9 +263,10 @@ class _Etat:
         tr.flux_etp["departs_autres"][t] += ea + ec
         tr.flux["fins_cdd"][t] += kc
         tr.flux_etp["fins_cdd"][t] += ec
-        self.departs_cdi[t] += kr + ka
+        self.departs_cdi[0, t] += kr
+        self.departs_cdi[1, t] += ka
         if t == 0:
-            self.departs_avant = kr + ka
+            self.departs_avant = np.stack([kr, ka])
         if self.tracing:
             for o, org in enumerate(ORGANISMES):
                 if kr[0, o]:
@@ -394,33 +277,60 @@ class _Etat:
                     self.log(t, "fin_cdd", org, kc[0, o])
 
     def recruter(self, t: int) -> None:
+        """The month's hires: CDI by policy and behaviour, CDD as the margin under the ceiling.
+
+        CDI: the retirements of ``delai`` months ago replaced at the policy rate ``taux_remplacement``,
+        the other CDI exits at the calibrated ``taux_remplacement_autres_departs``, plus the extra hires
+        of new missions. CDD: the contracts ending this month renewed at ``taux_renouvellement_cdd``.
+        Under a ceiling (plafond d'emplois) the caisse aims at the ceiling less its execution margin
+        ``marge_plafond``: CDI hires stop where the CDI staff would pass the aim (or the ETP present the
+        ceiling), and CDD hires close a share ``comblement_cdd`` of what remains between the ETP present
+        and the aim each month, up to ``part_cdd_max`` of the aim; above the aim no CDD is hired.
+        """
         y, m = divmod(t, 12)
         tr = self.traj
         # the departures replaced now are those of `delai` months ago; before 2013 (no history) the
         # first month's departures, age-limit retirements aside, stand for each month of late 2012
         src = t - self.delai  # (O,)
         orgs = np.arange(O)
-        departs = np.where(src >= 0, self.departs_cdi[np.maximum(src, 0), :, orgs].T, self.departs_avant)
-        voulu_cdi = self.tau[..., y] * departs + self.supp[..., y] / 12.0
+        ret = np.where(src >= 0, self.departs_cdi[0, np.maximum(src, 0), :, orgs].T, self.departs_avant[0])
+        aut = np.where(src >= 0, self.departs_cdi[1, np.maximum(src, 0), :, orgs].T, self.departs_avant[1])
+        voulu_cdi = self.tau[..., y] * ret + self.tau_aut[..., y] * aut + self.supp[..., y] / 12.0
         voulu_cdd = self.tau_cdd[..., y] * tr.flux["fins_cdd"][t]
+        plafond = self.plafond[:, :, y]
+        limite = np.isfinite(plafond)
+        if np.any(limite):
+            # the ceiling glides towards next year's when it is lower, so that neither year's ETPMA
+            # can exceed its ceiling; the caisse aims at it less its execution margin
+            suivant = self.plafond[:, :, min(y + 1, len(ANNEES) - 1)]
+            glisse = np.zeros(np.broadcast_shapes(plafond.shape, suivant.shape))
+            np.subtract(suivant, plafond, out=glisse, where=np.isfinite(suivant) & limite)
+            cap = np.where(limite, np.minimum(plafond, plafond + glisse * (m + 1) / 12.0), np.inf)
+            vise = cap * (1.0 - self.marge)
+            e_c = self.e.sum(-1)  # (R, O, C)
+            etp = e_c.sum(-1)
+            # the CDI hires already decided (departures of the last `delai` months, replaced later)
+            # come first: CDD close only the gap they leave
+            attendus = np.zeros_like(etp)
+            for k in range(1, int(self.delai.max()) + 1):
+                s_k = t - self.delai + k  # (O,): months whose departures are replaced after this one
+                ok = (k <= self.delai) & (s_k >= 0) & (s_k < t + 1)
+                r_k = np.where(ok, self.departs_cdi[0, np.clip(s_k, 0, N_MOIS - 1), :, orgs].T, 0.0)
+                a_k = np.where(ok, self.departs_cdi[1, np.clip(s_k, 0, N_MOIS - 1), :, orgs].T, 0.0)
+                attendus += self.tau[..., y] * r_k + self.tau_aut[..., y] * a_k
+            ecart = np.where(limite, vise - etp - attendus * self.q_ent, 0.0)  # the gap CDD may close
+            voulu_cdd = voulu_cdd + np.where(limite, self.comblement * np.maximum(ecart, 0.0) / self.q_ent, 0.0)
+            place_cdd = np.where(limite, (self.part_cdd_max * vise - e_c[:, :, CDD]) / self.q_ent, np.inf)
         voulu_cdi = np.where((self.gels_cdi + self.gels_tous > 0) | self.ferme, 0.0, voulu_cdi)
         voulu_cdd = np.where((self.gels_tous > 0) | self.ferme, 0.0, voulu_cdd)
         h_cdi = self.tirages.round(voulu_cdi, self.u_rec[:, m, 0, :])
         h_cdd = self.tirages.round(voulu_cdd, self.u_rec[:, m, 1, :])
-        # plafond d'emplois: the ETP present never exceeds this year's ceiling, and glides towards
-        # next year's when it is lower, so that neither year's ETPMA can exceed its ceiling
-        plafond = self.plafond[..., y]
-        if np.any(np.isfinite(plafond)):
-            suivant = self.plafond[..., min(y + 1, len(ANNEES) - 1)]
-            glisse = np.zeros(plafond.shape)
-            np.subtract(suivant, plafond, out=glisse, where=np.isfinite(suivant) & np.isfinite(plafond))
-            cap = np.minimum(plafond, plafond + glisse * (m + 1) / 12.0)
-            marge = (cap - self.e.sum((-1, -2))) / self.q_ent
-            marge = np.maximum(np.where(np.isfinite(cap), marge, np.inf), 0.0)
-            if self.mode == "stochastic":
-                marge = np.floor(marge)
-            h_cdi = np.minimum(h_cdi, marge)
-            h_cdd = np.minimum(h_cdd, marge - h_cdi)
+        if np.any(limite):
+            arrondi = np.floor if self.mode == "stochastic" else (lambda x: x)
+            marge_cdi = np.minimum(vise - e_c[:, :, CDI], cap - etp) / self.q_ent
+            h_cdi = np.minimum(h_cdi, np.maximum(arrondi(np.where(limite, marge_cdi, np.inf)), 0.0))
+            reste = np.minimum((vise - etp) / self.q_ent - h_cdi, place_cdd)
+            h_cdd = np.minimum(h_cdd, np.maximum(arrondi(np.where(limite, reste, np.inf)), 0.0))
         # mutualisation: the ETP to give back are CDI hires that are not made
         rendu = np.minimum(h_cdi, self.restitution / self.q_ent)
         if self.mode == "stochastic":
@@ -468,6 +378,15 @@ class _Etat:
                 tr.rmpp_den[y] = (coh["n"] * coh["w1"]).sum(-1)
 
     # -- transfers
+    def suivre_perimetre(self, t: int, o: int, etp: np.ndarray) -> None:
+        """A transfer moves the perimeter: the receiving organisme's ceiling (a COG ceiling is 'à
+        périmètre constant') rises by the ETP received, pro rata of the months left in the year of the
+        transfer (its ETPMA effect) and whole in the later years. ``etp``: (batch,)."""
+        y, m = divmod(t, 12)
+        part = np.ones(len(ANNEES) - y)
+        part[0] = (12 - m) / 12.0
+        self.plafond[:, o, y:] += etp[:, None] * part[None, :]
+
     def transferer(self, t: int, source: int, parts: dict[str, float], effectif: float | None,
                    contrats: tuple[int, ...], label: str) -> None:
         """Move staff of ``source`` to the organismes of ``parts``; all of it when ``effectif`` is None.
@@ -511,6 +430,7 @@ class _Etat:
             tr.flux_etp["transferts_entrants"][t, :, d] += ed.sum((-1, -2))
             moved_n += kd.sum((-1, -2))
             moved_e += ed.sum((-1, -2))
+            self.suivre_perimetre(t, d, ed.sum((-1, -2)))
             self.log(t, label, ORGANISMES[d], kd[0].sum())
         if effectif is None:
             self.n[:, source][:, C] = 0.0
@@ -525,9 +445,11 @@ class _Etat:
 
 
 # organisme parameters whose value may differ between the points of one batch (a sweep's fast path);
-# any other difference between points needs a batch of its own (model.analysis.sweep groups them)
+# any other difference between points needs a batch of its own (model.analysis.sweep_blocks groups them)
 PARAMETRES_LOT = ("taux_remplacement", "taux_renouvellement_cdd", "recrutements_supplementaires",
-                  "plafond_emplois", "taux_autres_departs", "duree_moyenne_cdd")
+                  "plafond_emplois", "taux_autres_departs", "duree_moyenne_cdd",
+                  "taux_remplacement_autres_departs", "marge_plafond", "comblement_cdd", "part_cdd_max",
+                  "plafond_variation")
 
 
 # parameters the engine never reads (the pay bill's charges and targets, the budget, productivity and
@@ -565,6 +487,7 @@ def _tick(env: simpy.Environment, s: _Etat):
     for t in range(N_MOIS):
         yield env.timeout(t + 0.5 - env.now)
         if t % 12 == 0:
+            s.fixer_plafonds(t // 12)
             s.taux_annee(t // 12)
             s.vieillir(t)
             s.log(t, "vieillissement", "", 1)
@@ -669,7 +592,7 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     if mode == "stochastic" and not np.allclose(etat0.effectif, np.round(etat0.effectif)):
         raise InputError([Problem(etat0.source, "column effectif", MISSING,
                                   "fractional persons: the stochastic mode needs whole persons",
-                                  "integers in column effectif, or --deterministic")])
+                                  "integers in column effectif, or the deterministic mode")])
     env = simpy.Environment()
     if isinstance(par, ParametresLot):
         _check_lot(par, replicates)
@@ -684,6 +607,7 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
         env.process(_gel(env, s, gel))
     env.process(_tick(env, s))
     env.run(until=N_MOIS)
+    s.traj.plafond = np.transpose(s.plafond, (2, 0, 1))
     return s.traj
 
 
@@ -696,4 +620,4 @@ def _check_lot(par: ParametresLot, replicates: int) -> None:
                          f"{par.replicates} replicates each (asked: {replicates})")
 
 
-__all__ = ["PARAMETRES_LOT", "HORS_MOTEUR", "HORS_MOTEUR_ORGANISME", "simulate", "binomial_inverse", "Trajectoire", "FLOWS", "FLUX"]
+__all__ = ["PARAMETRES_LOT", "HORS_MOTEUR", "HORS_MOTEUR_ORGANISME", "simulate", "Trajectoire", "FLOWS", "FLUX"]

@@ -1,31 +1,43 @@
 """The fit report of ``cogsim calibrate``: every target against its simulated value (``ajustement.csv``), the
 fitted parameters (``parametres.csv``), ``rapport.md`` and one chart per indicator (observed against
 simulated).
+
+A fit observation of leverage at least ``SEUIL_LEVIER`` is reproduced by construction (the fit has a free
+parameter for it): its row says ``exacte = True`` and ``teste = False``, and it is not counted as a test of
+fit. A parameter is identified when its standard error is at most ``SEUIL_IDENTIFIE`` × its prior sigma,
+exactly determined when it rests on such observations only (:mod:`model.analysis.calibration`).
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from model.analysis.calibration import ResultatAjustement
+from model.analysis.calibration import SEUIL_IDENTIFIE, SEUIL_LEVIER, ResultatAjustement
 from model.analysis.observations import INDICATEURS
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
 
 
 # --------------------------------------------------------------------------- report
 def tableau_ajustement(res: ResultatAjustement) -> list[dict[str, Any]]:
-    """One row per observation: observed, simulated, error, tolerance (2 sigma), within tolerance."""
+    """One row per observation: observed, simulated, error, tolerance (2 sigma), within tolerance, and for
+    the fit observations their leverage and whether the fit reproduces them by construction (``exacte``;
+    ``teste`` is then False: within tolerance says nothing)."""
+    levier = res.diagnostics.levier if res.diagnostics is not None else {}
     rows = []
     for o in res.observations:
         s = res.simule[o.id]
+        h = levier.get(o.id)
+        exacte = h is not None and h >= SEUIL_LEVIER
         rows.append({"id": o.id, "indicator": o.indicator, "organisme": o.organisme, "year": o.year,
                      "annee_base": o.annee_base or "", "kind": o.kind, "unit": o.unit, "usage": o.usage,
                      "observe": o.value, "simule": round(s, 4), "ecart": round(s - o.value, 4),
                      "tolerance": 2 * o.sigma, "dans_tolerance": abs(s - o.value) <= 2 * o.sigma,
+                     "levier": "" if h is None else round(h, 4), "exacte": exacte, "teste": not exacte,
                      "quality": o.quality, "estimated": o.estimated, "source_id": o.source_id})
     return rows
 
@@ -43,9 +55,12 @@ def rapport(res: ResultatAjustement, out: str | Path) -> Path:
     (out / "charts").mkdir(parents=True, exist_ok=True)
     rows = tableau_ajustement(res)
     write_csv(out / "ajustement.csv", rows)
-    prows = [{"nom": s.nom, "valeur": t, "erreur_type": e, "initial": s.initial, "identifie": bool(ok),
+    diag = res.diagnostics
+    prows = [{"nom": s.nom, "valeur": t, "erreur_type": e, "initial": s.initial, "prior_sigma": s.prior_sigma,
+              "retrecissement": e / s.prior_sigma, "identifie": bool(ok),
+              "exactement_determine": bool(diag is not None and diag.exactement_determine[k]),
               "unite": s.unite, "chemins": " ".join(s.chemins)}
-             for s, t, e, ok in zip(res.specs, res.theta, res.se, res.identifie)]
+             for k, (s, t, e, ok) in enumerate(zip(res.specs, res.theta, res.se, res.identifie))]
     write_csv(out / "parametres.csv", prows)
     years = np.array(ANNEES)
     for ind in sorted({o.indicator for o in res.observations}):
@@ -93,14 +108,22 @@ def rapport(res: ResultatAjustement, out: str | Path) -> Path:
         fig.tight_layout()
         fig.savefig(out / "charts" / f"{ind}.png", dpi=90)
         plt.close(fig)
+    n_exact = sum(r["exacte"] for r in rows)
     lines = [f"# Fit report, window {res.fenetre[0]}-{res.fenetre[1]}", "",
              f"chi2 = {res.chi2:.2f}; {res.n_evaluations} model evaluations; {res.secondes:.1f} s", "",
-             "| parameter | value | std error | initial | identified |", "|---|---|---|---|---|"]
+             f"Identified: standard error ≤ {SEUIL_IDENTIFIE} × prior sigma. Exactly determined: the parameter rests "
+             f"on observations the fit reproduces by construction (leverage ≥ {SEUIL_LEVIER}; {n_exact} of the fit "
+             "observations): their residual is not a test of fit.", "",
+             "| parameter | value | std error | initial | prior sigma | s.e. / prior | identified | exactly determined |",
+             "|---|---|---|---|---|---|---|---|"]
     lines += [f"| `{r['nom']}` | {r['valeur']:.4g} | {r['erreur_type']:.2g} | {r['initial']:.4g} | "
-              f"{'yes' if r['identifie'] else 'no'} |" for r in prows]
-    lines += ["", "| id | usage | observed | simulated | error | tolerance (2σ) | ok |", "|---|---|---|---|---|---|---|"]
+              f"{r['prior_sigma']:.3g} | {r['retrecissement']:.2f} | {'yes' if r['identifie'] else 'no'} | "
+              f"{'yes' if r['exactement_determine'] else 'no'} |" for r in prows]
+    lines += ["", "| id | usage | observed | simulated | error | tolerance (2σ) | leverage | ok |",
+              "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['id']} | {r['usage']} | {r['observe']:.4g} | {r['simule']:.4g} | {r['ecart']:+.3g} | "
-              f"{r['tolerance']:.3g} | {'yes' if r['dans_tolerance'] else '**no**'} |" for r in rows]
+              f"{r['tolerance']:.3g} | {'' if r['levier'] == '' else format(r['levier'], '.3f')} | "
+              f"{'by construction' if r['exacte'] else ('yes' if r['dans_tolerance'] else '**no**')} |" for r in rows]
     if res.avertissements:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in res.avertissements]
     (out / "rapport.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -115,3 +138,40 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
+
+
+# --------------------------------------------------------------------------- backtest summary
+def _pct(x: float, d: int = 1, sign: bool = False) -> str:
+    return "–" if not math.isfinite(x) else f"{x:{'+' if sign else ''}.{d}f} %"
+
+
+def _objectif(o: dict[str, Any]) -> tuple[str, str]:
+    """(measured, goal) of a goal row of :func:`model.analysis.backtest.objectifs`."""
+    v, lo, hi = o["valeur"], o["min"], o["max"]
+    if o["mesure"] == "mae_points":
+        return ("–" if not math.isfinite(v) else f"{v:.2f} pt"), f"≤ {hi:g} pt"
+    if o["mesure"] == "couverture":
+        return _pct(v, 0), f"{lo:g}–{hi:g} %"
+    return _pct(v), f"≤ {hi:g} %"
+
+
+def tableau_backtest(resume: list[dict[str, Any]], objectifs: list[dict[str, Any]],
+                     fmt: str = "text") -> list[str]:
+    """The backtest's summary as lines: the goals (measured on their scope, horizons ≥ 1), then every group
+    by horizon (``<=0``: figures in the calibration window, not fitted). ``fmt``: ``text`` (the command's
+    output) or ``markdown`` (calibration/README.md)."""
+    met = {None: "no figure", True: "yes", False: "**no**" if fmt == "markdown" else "NO"}
+    goals = [(o["objectif"], *_objectif(o), str(o["n"]), met[o["atteint"]]) for o in objectifs]
+    groups = [(r["group"], r["horizon"], str(r["n"]), _pct(r["erreur_moyenne"], sign=True), _pct(r["mae"]),
+               "–" if not math.isfinite(r["mae_points"]) else f"{r['mae_points']:.2f}",
+               "–" if not r["n_bande"] else f"{_pct(r['couverture'], 0)} of {r['n_bande']}") for r in resume]
+    h1 = ("goal", "measured", "goal", "n", "met")
+    h2 = ("group", "horizon", "n", "mean error", "MAE", "RMPP MAE (pt)", "in 90 % band")
+    if fmt == "markdown":
+        md = lambda rows: ["| " + " | ".join(r) + " |" for r in rows]  # noqa: E731
+        return (md([h1, ("---",) * len(h1), *goals]) + [""] + md([h2, ("---",) * len(h2), *groups]))
+    out = []
+    for head, rows in ((h1, goals), (h2, groups)):
+        w = [max(len(str(r[i])) for r in (head, *rows)) for i in range(len(head))]
+        out += ["  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)).rstrip() for r in (head, *rows)] + [""]
+    return out[:-1]

@@ -1,8 +1,9 @@
 """The XLSX workbook of a report: ``<run-id>_tableaux.xlsx``, a workbook to paste from.
 
-Sheets: read-me, key figures, inputs (every resolved parameter), results by organisme × year (mean and
-5/50/95 % quantiles, or the value of a deterministic run: the numbers of ``results.csv``), main tables
-by organisme × year, and the ETPMA and wage-bill bridges; headers frozen, number formats set (Excel shows
+Sheets: read-me, key figures, the COG targets (probability of meeting each and expected gap, by
+organisme × year: :mod:`model.results.cibles`), inputs (every resolved parameter), results by organisme ×
+year (mean and 5/50/95 % quantiles, or the value of a deterministic run: the numbers of ``results.csv``),
+main tables by organisme × year, and the ETPMA and wage-bill bridges; headers frozen, number formats set (Excel shows
 them with the reader's regional separators: a French Excel writes ``12 345,6``). The texts are those of
 the note (:data:`model.outputs.note.TEXTS`), and so are the key figures.
 """
@@ -16,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from model.outputs import graphiques as g
-from model.outputs.note import TEXTS, is_none, key_figures
+from model.outputs.libelles import cible_label
+from model.outputs.note import TEXTS, is_none, key_figures, targets_rows
 from model.outputs.texte import court_description
 from model.params.catalogue import load_catalogue
 from model.results.dataset import STATISTIQUES_CSV, tidy_frame
@@ -39,6 +41,11 @@ def _excel_format(units: str, name: str = "") -> str:
     if units in ("annees",):
         return "0.0"
     return "#,##0"
+
+
+def _signed_format(f: str) -> str:
+    """A number format with an explicit sign (a gap: "+1,234" above the target, "-1,234" below)."""
+    return f"+{f};-{f};{f}"
 
 
 def _catalogue_entry(path: str):
@@ -128,6 +135,27 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
             c.number_format = f
     ws.freeze_panes = "B2"
 
+    # COG targets: probability of meeting each, expected gap (every organisme and year with a target)
+    targets = targets_rows(run)
+    if targets is not None:
+        ws = wb.create_sheet(T["s_targets"])
+        det = targets["deterministic"]
+        header(ws, 1, [T["h_cible"], T["h_label"], T["h_sens"], T["h_unit"], T["organisme"], T["h_year"],
+                       T["h_simule"], T["h_cible_valeur"], T["h_ecart"], T["h_respect_det"] if det else T["h_proba"]],
+               [20, 36, 8, 22, 10, 8, 14, 14, 16, 16])
+        for i, row in enumerate(targets["rows"], start=2):
+            f = _excel_format(row["unit"], row["variable"])
+            for j, v in enumerate((row["cible"], cible_label(row["cible"], lang), row["sens"], row["unit"],
+                                   row["organisme"], row["year"]), start=1):
+                ws.cell(row=i, column=j, value=v)
+            for j, (v, fj) in enumerate(((row["simule"], f), (row["valeur_cible"], f),
+                                         (row["ecart"], _signed_format(f)),
+                                         (row["probabilite"], "0" if det else "0%")), start=7):
+                c = ws.cell(row=i, column=j, value=num(v))
+                c.number_format = fj
+        ws.freeze_panes = "C2"
+        ws.auto_filter.ref = f"A1:J{len(targets['rows']) + 1}"
+
     # inputs
     ws = wb.create_sheet(T["s_inputs"])
     years = [int(y) for y in run.years]
@@ -167,6 +195,10 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
     header(ws, 1, [T["h_variable"], T["h_label"], T["h_unit"], T["organisme"], T["h_year"]]
            + [heads[c] for c in value_cols], [26, 60, 22, 16, 8] + [14] * len(value_cols))
     labels = {n: label(n) for n in run.ds.data_vars}
+    for var in dict.fromkeys(v for v in df["variable"] if v not in labels):  # COG targets: "variable:cible"
+        name, _, code = var.partition(":")
+        short = {"probabilite_respect": T["h_proba"], "ecart_attendu": T["h_ecart"]}.get(name) or label(name)
+        labels[var] = f"{short} — {cible_label(code, lang)}"
     own = set(run.ds["organisme"].values)
     units_of: dict[tuple[str, str], str] = {}
     for var in run.ds.data_vars:
@@ -175,14 +207,20 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
             units_of[var, org] = run.units_of(var, org) if org in own else ("" if ": " in u and ";" in u else u)
     formats = {var: _excel_format(str(run.ds[var].attrs.get("units", "")), var) for var in run.ds.data_vars}
     values = df[value_cols].to_numpy(dtype=float)
-    for i, (var, org, year) in enumerate(zip(df["variable"], df["organisme"], df["year"])):
+    deterministic = not run.stochastic
+    for i, (var, org, year, unit) in enumerate(zip(df["variable"], df["organisme"], df["year"], df["unit"])):
         rr = i + 2
         ws.cell(row=rr, column=1, value=var)
         ws.cell(row=rr, column=2, value=labels[var])
-        ws.cell(row=rr, column=3, value=units_of[var, org])
+        ws.cell(row=rr, column=3, value=units_of.get((var, org), unit))
         ws.cell(row=rr, column=4, value=org)
         ws.cell(row=rr, column=5, value=int(year))
-        f = formats[var]
+        if var in formats:
+            f = formats[var]
+        elif var.startswith("probabilite_respect:"):  # a share of replicates; 1/0 in a deterministic run
+            f = "0" if deterministic else "0%"
+        else:
+            f = _excel_format(str(unit), var)
         for j, x in enumerate(values[i], start=6):
             c = ws.cell(row=rr, column=j, value=float(x) if np.isfinite(x) else None)
             c.number_format = f

@@ -11,6 +11,9 @@ Each table has the same sections:
 ``graphiques``      every other text of the charts of a run (:mod:`model.outputs.graphiques`)
 ``ponts``           short labels of the cumulated bridges (:mod:`model.outputs.ponts`)
 ``sensibilite``     the charts of a sensitivity analysis (:mod:`model.outputs.graphiques_sensibilite`)
+``ajustement``      the fit charts: published figures against the run (:mod:`model.outputs.graphiques_ajustement`)
+``cibles``          the probabilities of meeting the COG targets (summary, note, workbook); the names of the
+                    targets themselves are those of their registry (:func:`cible_label`)
 ==================  ===========================================================================================
 
 Texts with ``{fields}`` are :meth:`str.format` templates. French typography: a narrow no-break space
@@ -19,8 +22,10 @@ before ``:`` is added where the text is laid out (source notes), « » for quote
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal, Mapping
 
+from model.results.cibles import PAR_CODE
 from model.results.dataset import REGISTRE
 
 Lang = Literal["fr", "en"]
@@ -32,6 +37,7 @@ SIGLES = {"cnam": "CNAM", "cnaf": "CNAF", "cnav": "CNAV", "acoss": "ACOSS", "msa
 FR: dict[str, dict[str, str]] = {
     "organismes": {**SIGLES, "regime_general": "Régime général", "total": "Ensemble"},
     "unites": {"MEUR/an": "M€/an", "MEUR": "M€", "ETPMA": "ETPMA", "personnes/an": "personnes/an",
+               "personnes": "personnes",
                "ETP/an": "ETP/an", "1": "", "%": "%", "EUR/ETPMA/an": "€/ETPMA/an", "ETPMA_eq": "ETPMA-éq."},
     "variables": {
         # adf_hors_informatique, taux_appels_aboutis: the Dataset's long_name_fr
@@ -105,11 +111,45 @@ FR: dict[str, dict[str, str]] = {
         "band": "Bande : intervalle de confiance à {conf}",
         "none": "Aucun facteur ne fait varier ce résultat",
     },
+    "ajustement": {
+        "t_etpma": "Ajustement — ETPMA par organisme, plafonds et cibles de la COG",
+        "t_effectifs": "Ajustement — effectifs (personnes)",
+        "t_recrutements_cdi": "Ajustement — recrutements en CDI (personnes par an)",
+        "t_departs_retraite": "Ajustement — départs en retraite (personnes par an)",
+        "t_masse_salariale": "Ajustement — masse salariale et dépenses de personnel (M€/an)",
+        "l_ajustement_etpma": "ETPMA", "l_ajustement_effectifs": "Effectifs",
+        "l_ajustement_recrutements_cdi": "Recrutements en CDI", "l_ajustement_departs_retraite": "Départs en retraite",
+        "l_ajustement_masse_salariale": "Masse salariale et dépenses de personnel",
+        "i_etpma": "ETPMA", "i_effectif_31dec": "Effectif au 31 décembre", "i_effectif_moyen": "Effectif moyen annuel",
+        "i_recrutements_cdi": "Recrutements en CDI", "i_departs_retraite": "Départs en retraite",
+        "i_masse_salariale": "Masse salariale", "i_depenses_personnel": "Dépenses de personnel",
+        "n_effectif_moyen": "Effectif moyen annuel simulé : ETPMA × personnes par ETP au 31 décembre.",
+        "n_depenses_personnel": ("Masse salariale : rémunérations brutes hors charges patronales ; dépenses de "
+                                 "personnel : masse salariale, charges, formation et autres."),
+        "source_obs": "Observations : {dossier}/*.csv ({n} lignes, empreinte SHA-256 {empreinte})",
+        "cible_etpma": "Cible d'ETPMA (COG)", "enveloppe": "Enveloppe de masse salariale (COG)",
+        "projection": "Projection (après la fenêtre de calibrage {a}–{b})",
+        "q_official": "Donnée officielle", "q_secondary": "Donnée secondaire", "q_derived": "Donnée dérivée",
+        "estimated": "Marqueur creux : donnée estimée (reconstruite)",
+        "validation": "En orange : donnée de validation (non ajustée)",
+        "two_sigma": "± 2σ (incertitude de la donnée)",
+        "change": "Variation publiée, portée depuis le niveau simulé de l'année de base",
+        "cumul": "Cumul publié, en moyenne annuelle sur sa période",
+    },
+    "cibles": {
+        "chances": "{p} de chances", "atteinte": "atteinte", "manquee": "manquée",
+        "oui": "oui", "non": "non", "moins_de": "< {p}", "plus_de": "> {p}",
+        "etpma": "{org}, {delta} ETPMA en {z} par rapport à {a} (cible {cible})",
+        "ecart": "écart attendu {e}", "ecart_un": "écart {e}", "deterministe": "run déterministe : cible atteinte ou manquée, pas une probabilité",
+        "une_replication": "une seule réplication : cible atteinte ou manquée, pas une probabilité",
+        "sens_<=": "au plus", "sens_>=": "au moins",
+    },
 }
 
 EN: dict[str, dict[str, str]] = {
     "organismes": {**SIGLES, "regime_general": "Régime général", "total": "All organismes"},
     "unites": {"MEUR/an": "€m/yr", "MEUR": "€m", "ETPMA": "ETPMA", "personnes/an": "persons/yr",
+               "personnes": "persons",
                "ETP/an": "FTE/yr", "1": "", "%": "%", "EUR/ETPMA/an": "€/ETPMA/yr", "ETPMA_eq": "ETPMA-eq."},
     "variables": {
         "etpma": "ETPMA", "masse_salariale": "Wage bill", "depenses_limitatives": "Capped management budget",
@@ -182,6 +222,39 @@ EN: dict[str, dict[str, str]] = {
         "band": "Band: {conf} confidence interval",
         "none": "No factor moves this output",
     },
+    "ajustement": {
+        "t_etpma": "Fit — ETPMA by organisme, COG ceilings and targets",
+        "t_effectifs": "Fit — headcount (persons)",
+        "t_recrutements_cdi": "Fit — CDI hires (persons per year)",
+        "t_departs_retraite": "Fit — retirements (persons per year)",
+        "t_masse_salariale": "Fit — wage bill and personnel expenses (€m/yr)",
+        "l_ajustement_etpma": "ETPMA", "l_ajustement_effectifs": "Headcount",
+        "l_ajustement_recrutements_cdi": "CDI hires", "l_ajustement_departs_retraite": "Retirements",
+        "l_ajustement_masse_salariale": "Wage bill and personnel expenses",
+        "i_etpma": "ETPMA", "i_effectif_31dec": "Headcount at 31 December", "i_effectif_moyen": "Annual mean headcount",
+        "i_recrutements_cdi": "CDI hires", "i_departs_retraite": "Retirements",
+        "i_masse_salariale": "Wage bill", "i_depenses_personnel": "Personnel expenses",
+        "n_effectif_moyen": "Simulated annual mean headcount: ETPMA × persons per FTE at 31 December.",
+        "n_depenses_personnel": ("Wage bill: gross pay, employer charges excluded; personnel expenses: wage bill, "
+                                 "charges, training and other."),
+        "source_obs": "Observations: {dossier}/*.csv ({n} rows, SHA-256 {empreinte})",
+        "cible_etpma": "ETPMA target (COG)", "enveloppe": "Wage-bill envelope (COG)",
+        "projection": "Projection (after the calibration window {a}–{b})",
+        "q_official": "Official figure", "q_secondary": "Secondary figure", "q_derived": "Derived figure",
+        "estimated": "Hollow marker: estimated (reconstructed) figure",
+        "validation": "In orange: validation figure (not fitted)",
+        "two_sigma": "± 2σ (uncertainty of the figure)",
+        "change": "Published change, applied to the simulated level of its base year",
+        "cumul": "Published cumul, as a yearly mean over its period",
+    },
+    "cibles": {
+        "chances": "{p} chance", "atteinte": "met", "manquee": "missed",
+        "oui": "met", "non": "missed", "moins_de": "< {p}", "plus_de": "> {p}",
+        "etpma": "{org}, {delta} ETPMA in {z} against {a} (target {cible})",
+        "ecart": "expected gap {e}", "ecart_un": "gap {e}", "deterministe": "deterministic run: target met or missed, not a probability",
+        "une_replication": "a single replicate: target met or missed, not a probability",
+        "sens_<=": "at most", "sens_>=": "at least",
+    },
 }
 
 TABLES: dict[str, dict[str, dict[str, str]]] = {"fr": FR, "en": EN}
@@ -239,3 +312,36 @@ def unit_label(units: str | None, lang: Lang = "fr") -> str:
     if units in unites:
         return unites[units]
     return units.replace("ETPMA_eq", unites["ETPMA_eq"])
+
+
+def cible_label(code: str, lang: Lang = "fr") -> str:
+    """Display name of a COG target (a value of the ``cible`` coordinate), from the targets' registry
+    (:data:`model.results.cibles.CIBLES`); the code itself for an unknown target."""
+    table(lang)
+    c = PAR_CODE.get(code)
+    if c is None:
+        return code
+    return c.libelle_fr if lang == "fr" else c.libelle
+
+
+def probabilite_label(p: float, lang: Lang = "fr", deterministic: bool = False, space: str = "\u202f") -> str:
+    """A probability of meeting a target as a planner reads it: "23 %" (rounded to the percent; "< 1 %"
+    and "> 99 %" rather than a rounded 0 or 100 that the replicates did not give), "–" where there is
+    no target; in a deterministic run "atteinte" or "manquée" (met or missed), never "100 %".
+
+    ``space`` goes between the number and "%" in French (a narrow no-break space by default; the printed
+    summary passes a plain space)."""
+    t = table(lang)["cibles"]
+    if p is None or not math.isfinite(p):
+        return "–"
+    if deterministic:
+        return t["atteinte"] if p >= 0.5 else t["manquee"]
+
+    def pct(v: float) -> str:
+        return f"{v:.0f}{space if lang == 'fr' else ''}%"
+
+    if 0.0 < p < 0.005:
+        return t["moins_de"].format(p=pct(1))
+    if 0.995 <= p < 1.0:
+        return t["plus_de"].format(p=pct(99))
+    return pct(100 * p)

@@ -30,11 +30,14 @@ import numpy as np
 import typst
 
 from model.outputs import graphiques as g
+from model.outputs import graphiques_ajustement as ga
 from model.outputs import graphiques_sensibilite as gs
 from model.outputs.lecture_run import cog_period
-from model.outputs.libelles import org_label
+from model.outputs.libelles import cible_label, org_label, probabilite_label, table
 from model.outputs.nombres import NNBSP, decimals_needed, format_number, format_percent
 from model.outputs.texte import court, court_description
+from model.results.cibles import trajectoires_etpma, une_trajectoire
+from model.results.dataset import CIBLE_DIM, CIBLE_UNITE, unite_organisme
 
 MODELES = Path(__file__).resolve().parent / "modeles"
 TEMPLATE = MODELES / "note.typ"
@@ -56,17 +59,20 @@ MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet
 
 
 # ----------------------------------------------------------------------------- charts of a report
-def chart_names(run, sens=None, others: Sequence = ()) -> list[str]:
+def chart_names(run, sens=None, others: Sequence = (), observations=None) -> list[str]:
     """The charts of a report: every applicable chart of the run, ``comparaison`` with other runs,
-    ``tornado`` with a sensitivity result."""
+    ``tornado`` with a sensitivity result, then the fit charts with the published figures
+    (:func:`model.outputs.graphiques_ajustement.applicable_fit`)."""
 
     return [s.name for s in g.applicable(run)] + (["comparaison"] if others else []) + \
-        (["tornado"] if sens is not None else [])
+        (["tornado"] if sens is not None else []) + [c.name for c in ga.applicable_fit(run, observations)]
 
 
-def draw_chart(name: str, run, lang: str, sens=None, others: Sequence = (), fig=None):
+def draw_chart(name: str, run, lang: str, sens=None, others: Sequence = (), fig=None, observations=None):
     """The figure of the chart ``name`` (one of :func:`chart_names`)."""
 
+    if name in {c.name for c in ga.FIT_CHARTS}:
+        return ga.chart_ajustement(run, name, observations, lang, fig=fig)
     if name == "comparaison":
         return g.chart_comparaison([run, *others], lang, fig=fig)
     if name == "tornado":
@@ -151,6 +157,73 @@ def _cell_text(kind: str, row: dict, key: str, lang: str) -> str:
     raise ValueError(kind)
 
 
+# ----------------------------------------------------------------------------- COG targets
+def targets_rows(run) -> dict[str, Any] | None:
+    """The COG targets of a run as numbers (None for a run saved without them): one row per target ×
+    organisme × year that has a target — the simulated mean, the target's mean, the expected gap
+    (``ecart_attendu``) and the probability of meeting it (``probabilite_respect``; 1/0 when the run
+    has one path, ``deterministic``), all over every replicate of the run."""
+    if "probabilite_respect" not in run.ds:
+        return None
+    p, e = run.ds["probabilite_respect"], run.ds["ecart_attendu"]
+    years = [int(y) for y in run.years]
+    orgs = [str(o) for o in run.ds["organisme"].values]
+    rows = []
+    for c, variable, reference, sens, unite in zip(*(run.ds[k].values for k in (
+            CIBLE_DIM, "cible_variable", "cible_reference", "cible_sens", CIBLE_UNITE))):
+        pc = p.sel({CIBLE_DIM: c}).transpose("year", "organisme").values
+        ec = e.sel({CIBLE_DIM: c}).transpose("year", "organisme").values
+        for j, o in enumerate(orgs):
+            if not np.isfinite(pc[:, j]).any():
+                continue
+            simule = run.mean(str(variable), o) if variable in run.ds else np.full(len(years), np.nan)
+            valeur = run.mean(str(reference), o) if reference in run.ds else np.full(len(years), np.nan)
+            for i, y in enumerate(years):
+                if np.isfinite(pc[i, j]):
+                    rows.append({"cible": str(c), "variable": str(variable), "sens": "≤" if sens == "<=" else "≥",
+                                 "unit": unite_organisme(str(unite), o), "organisme": o, "year": y,
+                                 "simule": float(simule[i]), "valeur_cible": float(valeur[i]),
+                                 "ecart": float(ec[i, j]), "probabilite": float(pc[i, j])})
+    return {"deterministic": une_trajectoire(run.ds), "mode": str(p.attrs.get("mode", "")),
+            "replicates": run.replicates, "rows": rows}
+
+
+def targets_section(run, lang: str = "fr") -> dict[str, Any] | None:
+    """The note's section on the COG targets (None for a run saved without them): a paragraph, one
+    sentence per ETPMA path ("CNAF, −2 100 ETPMA en 2022 … : 23 % de chances") and a table of the
+    probability of meeting each target by organisme in the last year."""
+    if "probabilite_respect" not in run.ds:
+        return None
+    T, C = TEXTS[lang], table(lang)["cibles"]
+    p = run.ds["probabilite_respect"]
+    one = une_trajectoire(run.ds)
+    z = int(run.years[-1])
+    colon = "\u202f: " if lang == "fr" else ": "
+
+    def chance(v: float) -> str:
+        text = probabilite_label(v, lang, one)
+        return text if one or text == "–" else C["chances"].format(p=text)
+
+    lines = []
+    for t in trajectoires_etpma(run.ds):
+        head = C["etpma"].format(org=org_label(t["organisme"], lang), delta=format_number(t["variation"], 0, lang, True),
+                                 z=t["z"], a=t["a"], cible=format_number(t["cible"], 0, lang))
+        gap = C["ecart_un" if one else "ecart"].format(e=format_number(t["ecart_attendu"], 0, lang, True) + "\u00a0ETPMA")
+        lines.append(f"{head}{colon}{chance(t['probabilite'])}, {gap}.")
+    orgs = [str(o) for o in run.ds["organisme"].values]
+    last = p.sel(year=z).transpose(CIBLE_DIM, "organisme").values
+    rows = [[f"{cible_label(str(c), lang)} ({'≤' if s == '<=' else '≥'})"] +
+            [probabilite_label(float(v), lang, one) for v in last[k]]
+            for k, (c, s) in enumerate(zip(p[CIBLE_DIM].values, p["cible_sens"].values)) if np.isfinite(last[k]).any()]
+    if one:
+        text = T["t_targets_det" if p.attrs.get("mode") == "deterministic" else "t_targets_one"].format(z=z)
+    else:
+        text = T["t_targets"].format(n=run.replicates, z=z)
+    return {"text": text, "lines": lines,
+            "caption": T["t_targets_caption_det" if one else "t_targets_caption"].format(z=z),
+            "table": _table([T["h_cible"]] + [org_label(o, lang) for o in orgs], rows) if rows else None}
+
+
 # ----------------------------------------------------------------------------- assumptions in words
 def _date_text(iso: str, lang: str) -> str:
     d = dt.date.fromisoformat(str(iso)[:10])
@@ -226,10 +299,13 @@ def assumptions(run, lang: str = "fr") -> list[tuple[str, list[str]]]:
     if lines:
         out.append((T["remplacement"], lines))
     lines = []
+    # the ceilings in force, from the run (a ceiling stated as a change from a base year's ETPMA is
+    # only known once simulated; the mean over the replicates when they differ)
+    ceilings = run.ds["plafond_emplois"]
+    if "replicate" in ceilings.dims:
+        ceilings = ceilings.mean("replicate")
     for o in orgs:
-        d = par.get(f"organismes.{o}.plafond_emplois")
-        if not isinstance(d, dict):
-            continue
+        d = {int(y): float(v) for y, v in zip(ceilings["year"].values, ceilings.sel(organisme=o).values)}
         finite = [(int(y), float(v)) for y, v in sorted(d.items()) if not is_none(v)]
         sep = " : " if lang == "fr" else ": "
         if not finite:
@@ -317,10 +393,12 @@ def _table(header: list[str], rows: list[list[str]], bold: Sequence[int] = ()) -
     return {"header": header, "rows": rows, "bold": list(bold)}
 
 
-def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = ()) -> dict[str, Any]:
+def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = (), observations=None) -> dict[str, Any]:
     """Everything the note shows, as texts ready to print (the JSON the template receives).
 
-    ``charts`` are the names of the charts placed in the note, in order.
+    ``charts`` are the names of the charts placed in the note, in order; the fit charts among them go to
+    the section "Ajustement aux données publiées", there when ``observations``
+    (:func:`model.outputs.graphiques_ajustement.charger_observations`) are given.
     """
 
     T = TEXTS[lang]
@@ -332,7 +410,7 @@ def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = ()) -
     created = str(m.get("created_utc", ""))[:10]
     title = run.title  # already shortened by load_run
     labels = {k: T[k] for k in ("note_title", "scenario", "assumptions", "key_figures", "reading", "charts",
-                                "uncertainty", "drivers", "warnings")}
+                                "uncertainty", "drivers", "warnings", "targets")}
     scenario = [f"{T[key]}{colon}{court(header_sc[key])}" for key in ("author", "reference", "baseline")
                 if header_sc.get(key)]
     manifest_warnings = [w if isinstance(w, str) else
@@ -399,7 +477,9 @@ def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = ()) -
         "manifest_warnings": manifest_warnings,
         "tables": tables,
         "reading": reading(run, kf, lang),
-        "charts": list(charts),
+        "charts": [c for c in charts if c not in {f.name for f in ga.FIT_CHARTS}],
+        "ajustement": ga.note_section(run, observations, charts, lang, T),
+        "targets": targets_section(run, lang),
         "uncertainty": uncertainty,
         "drivers": drivers,
         "no_warnings": T["u_warnings_none"],
@@ -429,7 +509,7 @@ def typeset(content: dict[str, Any], charts: dict[str, str | Path], path: str | 
         The template does not compile (an edited template with a mistake): Typst's message says where.
     """
     inputs = {"data": json.dumps(content, ensure_ascii=False, allow_nan=False)}
-    for name in content["charts"]:
+    for name in content["charts"] + ((content.get("ajustement") or {}).get("charts") or []):
         inputs[f"chart-{name}"] = Path(charts[name]).read_text(encoding="utf-8")
     compiler = typst.Compiler(str(template), root=str(Path(template).parent), font_paths=font_paths(),
                               ignore_system_fonts=True, sys_inputs=inputs)
@@ -440,7 +520,7 @@ def typeset(content: dict[str, Any], charts: dict[str, str | Path], path: str | 
 
 
 def write_note(run, path: str | Path, lang: str = "fr", sens=None, others: Sequence = (),
-               charts: dict[str, Path] | None = None) -> int:
+               charts: dict[str, Path] | None = None, observations=None) -> int:
     """Write the PDF note of a run (A4): scenario and assumptions, key figures, charts, uncertainty.
 
     Parameters
@@ -452,6 +532,8 @@ def write_note(run, path: str | Path, lang: str = "fr", sens=None, others: Seque
     others : other runs for the comparison chart.
     charts : the SVG files of the charts by name (:func:`chart_names`), as the report writes them; drawn
         here (in a temporary folder) when not given.
+    observations : the published figures (:func:`model.outputs.graphiques_ajustement.charger_observations`):
+        the section "Ajustement aux données publiées" and its charts; none without them.
 
     Returns
     -------
@@ -462,7 +544,8 @@ def write_note(run, path: str | Path, lang: str = "fr", sens=None, others: Seque
 
 
         with tempfile.TemporaryDirectory() as tmp:
-            drawn = {name: g.save_figure(draw_chart(name, run, lang, sens, others), tmp, name, formats=("svg",))[0]
-                     for name in chart_names(run, sens, others)}
-            return write_note(run, path, lang, sens, others, charts=drawn)
-    return typeset(note_content(run, lang, sens, list(charts)), charts, path)
+            drawn = {name: g.save_figure(draw_chart(name, run, lang, sens, others, observations=observations), tmp,
+                                         name, formats=("svg",))[0]
+                     for name in chart_names(run, sens, others, observations)}
+            return write_note(run, path, lang, sens, others, charts=drawn, observations=observations)
+    return typeset(note_content(run, lang, sens, list(charts), observations), charts, path)

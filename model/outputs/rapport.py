@@ -5,11 +5,19 @@
 * the charts of :mod:`model.outputs.graphiques` as ``<run-id>_<chart>.{png,svg,pdf}`` (plus ``comparaison``
   with ``--compare``, and ``tornado`` when ``RUN_DIR/sensibilite.nc`` exists: a result of ``cogsim
   sensitivity`` copied there, drawn at its headline cell);
+* the fit charts of :mod:`model.outputs.graphiques_ajustement` (``ajustement_*``): the published figures of
+  ``calibration/observations`` against the run, with the COG target paths;
 * ``<run-id>_note.pdf``: an A4 note of a few pages — the scenario and its assumptions in plain
   language (from the manifest), the key figures and their reading, the uncertainty and the top drivers
-  when a sensitivity result is there, the charts (:mod:`model.outputs.note`, typeset by Typst from the
-  template ``model/outputs/modeles/note.typ``);
+  when a sensitivity result is there, the charts, the fit to the published figures (:mod:`model.outputs.note`,
+  typeset by Typst from the template ``model/outputs/modeles/note.typ``);
 * ``<run-id>_tableaux.xlsx``: a workbook to paste from (:mod:`model.outputs.classeur`).
+
+The observation tables are project data, not an argument of the report: when their folder (or every
+``*.csv`` in it) is missing — a copy of cogsim without its ``calibration`` folder — the report is written
+without the fit charts and its note says so; a file that is there but unreadable or invalid is bad input
+(exit 2, naming the file, row and column, before anything is written), as for ``cogsim calibrate``: a fit
+drawn from silently dropped figures would mislead, and someone who edited a table wants to hear of it.
 
 Everything is drawn from the saved run (``results.nc`` + ``manifest.json``), never by re-running, and
 written to a temporary folder renamed into place at the end (:func:`model.results.writers.atomic_dir`): a
@@ -35,6 +43,7 @@ from typing import Sequence
 from model.analysis.sensibilite_resultat import lire
 from model.outputs import graphiques as g
 from model.outputs.classeur import write_workbook
+from model.outputs.graphiques_ajustement import charger_observations
 from model.outputs.note import SENSITIVITY_FILE, TEXTS, chart_names, draw_chart, write_note
 from model.params.errors import InputError, Problem
 from model.results.writers import atomic_dir
@@ -68,7 +77,7 @@ def draw_charts(run_dir: str | Path, lang: str = "fr", workers: int | None = Non
 
 
 def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | Path] = (),
-                 workers: int | None = None) -> Path:
+                 workers: int | None = None, observations_dir: str | Path | None = None) -> Path:
     """Write ``RUN_DIR/report/`` (charts, PDF note, XLSX workbook) from a saved run; returns the folder.
 
     Parameters
@@ -77,12 +86,14 @@ def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | 
     lang : ``"fr"`` (default) or ``"en"``.
     compare : other run folders, drawn with this one in the ``comparaison`` chart.
     workers : processes to use (default: 2 where the platform can fork, capped by the CPU count).
+    observations_dir : the observation tables of the fit charts (default ``calibration/observations``);
+        a missing folder leaves the fit charts out.
 
     Raises
     ------
     InputError
         Every problem of the inputs at once: missing run folder, not a cogsim run, unreadable
-        ``sensibilite.nc``, a bad ``--compare`` folder.
+        ``sensibilite.nc``, a bad ``--compare`` folder, an unreadable or invalid observation file.
     """
 
     _check_lang(lang)
@@ -105,35 +116,41 @@ def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | 
             sens = lire(run_dir / SENSITIVITY_FILE)
         except InputError as exc:
             problems += exc.problems
+    observations = None
+    try:
+        observations = charger_observations(observations_dir)
+    except InputError as exc:
+        problems += exc.problems
     if problems:
         raise InputError(problems)
     others = tuple(loaded)
     target = run_dir / REPORT_DIR
     with atomic_dir(target, "report") as tmp:
-        ctx = _Context(run, tmp, lang, sens, others)
-        names = chart_names(run, sens, others)
+        ctx = _Context(run, tmp, lang, sens, others, observations)
+        names = chart_names(run, sens, others, observations)
         # heaviest first, so that the two workers finish together
-        heavy = ("trajectoire_etpma", "productivite", "adf", "comparaison")
+        heavy = ("trajectoire_etpma", "productivite", "adf", "comparaison", "ajustement_etpma")
         jobs = [("chart", n) for n in names if n in heavy] + [("workbook", "")] + \
             [("chart", n) for n in names if n not in heavy]
         _run_jobs(ctx, jobs, workers)
         # the note embeds the charts' own SVG files: drawn once, vector, identical to the files
-        write_note(run, tmp / f"{ctx.prefix}note.pdf", lang, sens=sens, others=others,
+        write_note(run, tmp / f"{ctx.prefix}note.pdf", lang, sens=sens, others=others, observations=observations,
                    charts={name: tmp / f"{ctx.prefix}{name}.svg" for name in names})
     return target
 
 
 def _check_lang(lang: str) -> None:
     if lang not in TEXTS:
-        raise InputError([Problem("--lang", "", lang, "unknown language", "fr, en")])
+        raise InputError([Problem("arguments", "lang", lang, "unknown language", "fr, en")])
 
 
 # ----------------------------------------------------------------------------- parallel jobs
 class _Context:
     """What every job needs; set before the worker processes fork, so they inherit it."""
 
-    def __init__(self, run, out: Path, lang: str, sens, others: tuple):
+    def __init__(self, run, out: Path, lang: str, sens, others: tuple, observations=None):
         self.run, self.out, self.lang, self.sens, self.others = run, Path(out), lang, sens, others
+        self.observations = observations
 
     @property
     def prefix(self) -> str:
@@ -152,7 +169,7 @@ def _job(kind: str, name: str) -> list[str]:
         path = ctx.out / f"{ctx.prefix}tableaux.xlsx"
         write_workbook(ctx.run, path, ctx.lang)
         return [path.name]
-    fig = draw_chart(name, ctx.run, ctx.lang, ctx.sens, ctx.others)
+    fig = draw_chart(name, ctx.run, ctx.lang, ctx.sens, ctx.others, observations=ctx.observations)
     paths = g.save_figure(fig, ctx.out, f"{ctx.prefix}{name}", title=f"{name} — {ctx.run.run_id}")
     return [p.name for p in paths]
 

@@ -15,6 +15,18 @@ ROOT = Path(__file__).resolve().parents[2]  # the project folder (model/<layer>/
 CALIBRATION_FILE = ROOT / "calibration" / "parametres_calibres.toml"
 
 
+FENETRE_DEFAUT = (2013, 2018)  # the calibration window when the file does not say
+
+
+def fenetre_calibration(path: str | Path = CALIBRATION_FILE) -> tuple[int, int]:
+    """The years the fitted parameters were calibrated on (``[provenance] fenetre``)."""
+    path = Path(path)
+    if not path.exists():
+        return FENETRE_DEFAUT
+    f = lire_toml(path, str(path), "TOML file").get("provenance", {}).get("fenetre", FENETRE_DEFAUT)
+    return (int(f[0]), int(f[1])) if isinstance(f, list) and len(f) == 2 else FENETRE_DEFAUT
+
+
 def parametres_calibres(path: str | Path = CALIBRATION_FILE) -> dict[str, Any]:
     """``{parameter path: raw TOML value}`` of the fitted parameters, validated like scenario values.
 

@@ -17,6 +17,7 @@ array([1.05, 0.95, 0.8 , 0.8 , 0.8 , 0.6 , 0.6 , 0.6 , 0.6 , 0.6 ])
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 from collections.abc import Mapping
@@ -25,14 +26,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from model.params.calendrier import ORGANISMES
-from model.params.calibres import parametres_calibres
+import numpy as np
+
+from model.params.calendrier import ORGANISMES, PREMIERE_ANNEE
+from model.params.calibres import fenetre_calibration, parametres_calibres
 from model.params.catalogue import load_catalogue, lookup
 from model.params.effectifs import read_csv
 from model.params.errors import InputError, Problem
 from model.params.lecture import lire_octets, lire_toml
 from model.params.parametres import Parametres
-from model.params.validation import TOUS, Validator, cross_checks, resolve_value
+from model.params.validation import (TOUS, Validator, cross_checks,
+                                     resolve_value)
 
 
 # ----------------------------------------------------------------------------- the scenario
@@ -191,6 +195,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InputError(problems)
+    problems.extend(changements_dans_la_fenetre(values, _shown(path)))
     header = chain[0][1]
     hashes = {_shown(f): file_hash(f) for f, _, _ in files}
     return Scenario(
@@ -202,6 +207,59 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
         warnings=tuple(p for p in problems if p.severity == "warning"),
         hashes=MappingProxyType(hashes),
     )
+
+
+# parameters that only say how to run, not what happened: never a change of the calibrated history
+HORS_HISTOIRE = ("simulation.",)
+# targets: what outcomes are checked against, never an input of the history (model/results/cibles.py)
+CIBLES_NOMS = ("cible_", "delai_cible", "enveloppe_masse_salariale", "rmpp_cadrage")
+CIBLES_CHEMINS = ("lpfp.",)
+
+
+def est_une_cible(path: str) -> bool:
+    """Whether ``path`` is a COG target (checked against outcomes) rather than policy or behaviour."""
+    name = path.rsplit(".", 1)[-1]
+    return name.startswith(CIBLES_NOMS) or path.startswith(CIBLES_CHEMINS)
+
+
+def changements_dans_la_fenetre(values: Mapping[str, Any], shown: str) -> list[Problem]:
+    """Warnings for every parameter whose value differs from the calibrated baseline inside the
+    calibration window (by-year values up to its last year, events or dates in it, any other value):
+    a scenario states policy from the end of the window on and inherits the calibrated behaviour and
+    history, so a change there is named (``check``, ``run`` and the manifest show it)."""
+    debut, fin = fenetre_calibration()
+    base = default_parametres()
+    out: list[Problem] = []
+    connus = set(base)
+    for path, v in values.items():
+        if path.startswith(HORS_HISTOIRE) or est_une_cible(path) or path not in connus:
+            continue
+        b = base[path]
+        p = lookup(path)
+        if p.by_year:
+            n = fin - PREMIERE_ANNEE + 1
+            va, vb = np.asarray(v, float)[:n], np.asarray(b, float)[:n]
+            diff = [PREMIERE_ANNEE + i for i in range(n) if not (va[i] == vb[i] or (np.isnan(va[i]) and np.isnan(vb[i])))]
+            if diff:
+                out.append(_avertir(shown, path, {str(y): float(va[y - PREMIERE_ANNEE]) for y in diff}, debut, fin))
+        elif p.type == "events":
+            dates = [x for e in v if e not in b for x in e.values() if isinstance(x, dt.date)]
+            dates += [x for e in b if e not in v for x in e.values() if isinstance(x, dt.date)]
+            if any(d.year <= fin for d in dates):
+                out.append(_avertir(shown, path, [dict(e) for e in v if e not in b], debut, fin))
+        elif p.type == "date":
+            if v != b and min(v, b).year <= fin:
+                out.append(_avertir(shown, path, v, debut, fin))
+        elif v != b:
+            out.append(_avertir(shown, path, v, debut, fin))
+    return out
+
+
+def _avertir(shown: str, path: str, value: Any, debut: int, fin: int) -> Problem:
+    return Problem(shown, path, value, f"changes the calibrated {debut}-{fin} history: this parameter is "
+                   "behaviour or past policy the calibration fitted or used",
+                   f"policy changes after {fin}; change the calibration data to change the history",
+                   severity="warning")
 
 
 def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Problem]) -> None:

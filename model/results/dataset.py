@@ -55,6 +55,9 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
                      "Part des agents de 50 ans ou plus au 31 décembre", "weighted_mean:effectif_31dec"),
     "plafond_emplois": ("ETPMA", "Ceiling on ETPMA (plafond d'emplois); NaN = none",
                         "Plafond d'emplois (ETPMA) ; NaN = aucun", "sum_if_staffed:etpma"),
+    "cible_etpma": ("ETPMA", "COG target path of ETPMA (a target, not a constraint); NaN = none",
+                    "Trajectoire cible d'ETPMA de la COG (une cible, pas une contrainte) ; NaN = aucune",
+                    "sum_if_staffed:etpma"),
     "saturation": ("1", "Saturation of the ceiling: ETPMA / plafond d'emplois",
                    "Saturation du plafond : ETPMA / plafond d'emplois", "ratio:etpma/plafond_emplois"),
     "gain_mutualisation": ("ETP/an", "ETP given back through mutualisations (hires forgone)",
@@ -103,6 +106,12 @@ QUANTILES = (0.05, 0.50, 0.95)  # the 90 % band and the median over replicates (
 # statistics over all the replicates of a run whose Dataset keeps only the first ones (as a sweep's)
 STATISTIQUES = ("moyenne", "p05", "p50", "p95", "ecart_type")
 STATISTIQUES_COORD = "statistiques"
+# the COG targets (model/results/cibles.py): probabilite_respect and ecart_attendu have dims (cible, year,
+# organisme), statistics over every replicate already; their rows of results.csv are named "variable:cible"
+# (no aggregate rows), and ecart_attendu's unit is each target's, the coordinate cible_unite
+CIBLE_DIM = "cible"
+CIBLE_UNITE = "cible_unite"
+UNITES_PAR_CIBLE = "unit of each target: coordinate cible_unite"
 # every output variable, in the order of the results: staffing and pay here, then the budget,
 # productivity, gaps and service modules (each declares its own metadata)
 REGISTRE: dict[str, tuple[str | None, str, str, str]] = {
@@ -139,13 +148,17 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     finite = lambda x: np.where(np.isfinite(x), x, np.nan)  # noqa: E731  (inf = none -> NaN)
     # targets as (year, batch or 1, organisme or 1) arrays: per batch element when they differ
     # between the points of a batch (a sweep), else shared
-    cibles = {k: finite(v) for k, v in (("plafond_emplois", par.yro_organisme("plafond_emplois")),
+    plafond = par.yro_organisme("plafond_emplois") if traj.plafond is None else traj.plafond
+    if plafond.shape[1] > 1 and np.all(plafond == plafond[:, :1]):  # the same for the whole batch
+        plafond = plafond[:, :1]
+    cibles = {k: finite(v) for k, v in (("plafond_emplois", plafond),
                                         ("enveloppe_masse_salariale", par.yro_organisme("enveloppe_masse_salariale")),
                                         ("rmpp_cadrage", par.yro("remuneration.rmpp_cadrage")))}
     with np.errstate(invalid="ignore", divide="ignore"):
         data["saturation"] = data["etpma"] / cibles["plafond_emplois"]
         data["ecart_rmpp_cadrage"] = data["rmpp"] - cibles["rmpp_cadrage"]
         data["ecart_masse_salariale"] = data["masse_salariale"] - cibles["enveloppe_masse_salariale"]
+    cibles["cible_etpma"] = finite(par.yro_organisme("cible_etpma"))  # a target only: model/results/cibles.py
     dims = ("year", "organisme", "replicate")
     variables = {k: (dims, to_yor(v)) for k, v in data.items()}
     for k, v in cibles.items():
@@ -272,7 +285,8 @@ def with_aggregates(da: xr.DataArray, ds: xr.Dataset) -> xr.DataArray:
 # for a run of one replicate, else the statistics over the replicates, named as the statistics of a sweep
 # or of a run in blocks (STATISTIQUES, without the standard deviation)
 COLONNES_CSV: dict[str, str] = {
-    "variable": "the result variable (the table above)",
+    "variable": "the result variable (the table above); `probabilite_respect:CIBLE` and `ecart_attendu:CIBLE` for "
+                "the COG targets (organismes only, the value in `moyenne` with empty quantiles, or in `value`)",
     "organisme": "an organisme, `regime_general` or `total`",
     "year": "the calendar year",
     "unit": "the variable's unit (for `regime_general` and `total` too)",
@@ -294,7 +308,7 @@ def tidy_frame(ds: xr.Dataset):
     years = ds["year"].values
     orgs = np.array(list(ds["organisme"].values) + list(AGGREGATS), dtype=object)
     n_rep = ds.sizes["replicate"]
-    names = list(ds.data_vars)
+    names = [n for n in ds.data_vars if CIBLE_DIM not in ds[n].dims]
     if STATISTIQUES_COORD in ds.coords:  # (V, Y, O+2, statistique), over every replicate
         values = np.stack([statistiques_replicates(ds, name) for name in names])
     else:
@@ -316,7 +330,41 @@ def tidy_frame(ds: xr.Dataset):
             cols["moyenne"] = values.mean(-1).reshape(-1)
             q = np.quantile(values, QUANTILES, axis=-1)
         cols.update(p05=q[0].reshape(-1), p50=q[1].reshape(-1), p95=q[2].reshape(-1))
-    return pd.DataFrame(cols)
+    frame = pd.DataFrame(cols)
+    par_cible = [n for n in ds.data_vars if CIBLE_DIM in ds[n].dims]
+    if not par_cible:
+        return frame
+    return pd.concat([frame, _tidy_cibles(ds, par_cible, "moyenne" if "moyenne" in cols else "value")], ignore_index=True)
+
+
+def _tidy_cibles(ds: xr.Dataset, names: list[str], column: str):
+    """The rows of the variables over the COG targets: ``variable:cible`` × organisme × year, the value
+    in ``column`` (``moyenne``: they are statistics over the replicates already; ``value`` for a run of one
+    replicate), the other statistics empty; organismes only (a target is an organisme's)."""
+    cibles = [str(c) for c in ds[CIBLE_DIM].values]
+    orgs = np.array(list(ds["organisme"].values), dtype=object)
+    years = ds["year"].values
+    C, Y, O = len(cibles), len(years), len(orgs)
+    parts = []
+    for name in names:
+        units = str(ds[name].attrs.get("units", ""))
+        per_cible = [str(u) for u in ds[CIBLE_UNITE].values] if units == UNITES_PAR_CIBLE else [units] * C
+        unit = np.array([[unite_organisme(u, o) for o in orgs] for u in per_cible], dtype=object)  # (C, O)
+        parts.append(pd.DataFrame({
+            "variable": np.repeat(np.array([f"{name}:{c}" for c in cibles], dtype=object), Y * O),
+            "organisme": np.tile(orgs, C * Y), "year": np.tile(np.repeat(years, O), C),
+            "unit": np.repeat(unit[:, None, :], Y, axis=1).reshape(-1),
+            column: ds[name].transpose(CIBLE_DIM, "year", "organisme").values.reshape(-1)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def unite_organisme(units: str, organisme: str) -> str:
+    """The unit of one organisme in a ``units`` attribute, per-organisme ones (``"cnam: UO FSE/ETPMA;
+    cnaf: ..."``) included."""
+    if ": " in units and ";" in units:
+        parts = dict(p.strip().split(": ", 1) for p in units.split(";") if ": " in p)
+        return parts.get(organisme, units)
+    return units
 
 
 # ----------------------------------------------------------------------------- runs in blocks

@@ -23,6 +23,7 @@ from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES
 from model.params.catalogue import catalogue_files
 from model.params.errors import InputError, Problem
 from model.params.scenario import Scenario, file_hash, load_scenario
+from model.results.cibles import RespectCibles, avec_probabilites
 from model.results.dataset import REGISTRE, StatistiquesReplicates, build_dataset
 from model.results.writers import claim_output, git_commit, write_results_into
 
@@ -165,6 +166,7 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
         t2 = time.perf_counter()
         timings["simulate_s"] = t2 - t1
         ds = build_dataset(traj, par, attrs)
+        ds = avec_probabilites(ds, RespectCibles().add(ds), mode)
         timings["dataset_s"] = time.perf_counter() - t2
     else:  # simulation and Dataset interleaved, block by block
         ds = simulate_in_blocks(par, etat0, n_rep, seed_used, mode, attrs)
@@ -221,15 +223,18 @@ def simulate_in_blocks(par, etat0, replicates: int, seed: int, mode: str,
     """Simulate ``replicates`` replicates in blocks of ``BLOC_REPLICATES``; the Dataset of the first
     ``REPLICATES_GARDES`` (each bit-identical to the same replicate of a run in one batch: its random
     streams depend on its index only) with, when some are dropped, the coordinate ``statistiques``:
-    exact statistics over every replicate (:class:`model.results.dataset.StatistiquesReplicates`)."""
+    exact statistics over every replicate (:class:`model.results.dataset.StatistiquesReplicates`), and the
+    probability of meeting each COG target over every replicate (:class:`model.results.cibles.RespectCibles`)."""
     kept = min(replicates, REPLICATES_GARDES)
     parts: list[xr.Dataset] = []
     stats: StatistiquesReplicates | None = None
+    respect = RespectCibles()
     for r0 in range(0, replicates, BLOC_REPLICATES):
         rb = min(BLOC_REPLICATES, replicates - r0)
         traj = simulate(par, etat0, replicates=rb, seed=seed, mode=mode, first_replicate=r0)
         block = build_dataset(traj, par)
         del traj
+        respect.add(block)
         if kept < replicates:
             if stats is None:
                 stats = StatistiquesReplicates(list(block.data_vars))
@@ -244,4 +249,4 @@ def simulate_in_blocks(par, etat0, replicates: int, seed: int, mode: str,
         ds = ds.assign_coords({"statistiques": stats.compute()})
         ds.attrs["replicates_kept"] = kept
         ds.attrs["statistics"] = _statistics_note(replicates, kept)
-    return ds
+    return avec_probabilites(ds, respect, mode)
