@@ -45,7 +45,7 @@ def test_french_note_with_a_chart_and_a_sensitivity_result(det_run, one_chart, t
     texts = texts_of(pdf)
     joined = " ".join(texts)
     for label in ("Note de simulation", "Scénario", "Hypothèses principales", "Simulation déterministe",
-                  "Taux de remplacement des départs de CDI", "Plafonds d'emplois (ETPMA)", "Transfert de l'ex-RSI",
+                  "Taux de remplacement des départs en retraite (CDI)", "Plafonds d'emplois (ETPMA)", "Transfert de l'ex-RSI",
                   "Chiffres clés", "Effectifs (ETPMA, moyenne des réplications)", "Budget de gestion 2022 (M€)",
                   "Lecture", "Incertitude et limites", "Run déterministe", "Principaux déterminants",
                   "Effet valeur basse", "organismes.cnam.taux_remplacement", "Graphiques",

@@ -100,7 +100,7 @@ def test_note_pages(report):
     for page in reader.pages:  # A4 portrait
         assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A4_POINTS, abs=1)
     texts = page_texts(pdf)
-    assert "Hypothèses principales" in texts[0] and "Taux de remplacement des départs de CDI" in texts[0]
+    assert "Hypothèses principales" in texts[0] and "Taux de remplacement des départs en retraite (CDI)" in texts[0]
     assert "8 réplications (graine 1)" in texts[0]
     # in force: the simulated 2017 ETPMA + the COG's change, mean over the replicates
     with xr.open_dataset(run_dir / "results.nc") as ds:
