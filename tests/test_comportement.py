@@ -28,7 +28,7 @@ def test_replacement_rates_apply_to_retirements_and_to_other_exits_apart(make_pa
     (1 %/month). Retirements are replaced at 0.5, the other exits at 0.2, the same month: the month's
     CDI hires are 0.5 x its retirements + 0.2 x its other exits."""
     cells = {("cnav", "cdi", 69): (100, 100.0), ("cnav", "cdi", 40): (1000, 1000.0)}
-    tr, _ = _run(make_par, make_etat, cells, taux_remplacement=0.5, taux_remplacement_autres_departs=0.2,
+    tr, ds = _run(make_par, make_etat, cells, taux_remplacement=0.5, taux_remplacement_autres_departs=0.2,
                  taux_autres_departs=0.12, delai_recrutement=0,
                  **{"departs.profil_age_autres_departs": ((15.0, 1.0), (75.0, 1.0))})
     ret = tr.flux["departs_retraite"][:, 0, CNAV]
@@ -37,6 +37,10 @@ def test_replacement_rates_apply_to_retirements_and_to_other_exits_apart(make_pa
     assert ret[0] == pytest.approx(100.0)  # the age limit, January 2013
     assert aut[0] > 0 and ret[1:].sum() == 0.0
     np.testing.assert_allclose(cdi_hires, 0.5 * ret + 0.2 * aut, rtol=1e-12)
+    # the Dataset's CDI hires and apparent replacement ratio (CDI hires per retirement; none without one)
+    assert float(ds["recrutements_cdi"].sel(year=2013)) == pytest.approx(cdi_hires[:12].sum())
+    assert float(ds["taux_remplacement_apparent"].sel(year=2013)) == pytest.approx(cdi_hires[:12].sum() / 100.0)
+    assert np.isnan(ds["taux_remplacement_apparent"].sel(year=2014))
 
 
 def test_replacement_follows_the_recruitment_delay(make_par, make_etat):

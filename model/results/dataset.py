@@ -45,6 +45,13 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
                      "Recrutements de l'année (CDI + CDD)", "sum"),
     "recrutements_cdd": ("personnes/an", "CDD hires during the year",
                          "Recrutements en CDD de l'année", "sum"),
+    "recrutements_cdi": ("personnes/an", "CDI hires during the year",
+                         "Recrutements en CDI de l'année", "sum"),
+    "taux_remplacement_apparent": ("1", "CDI hires per retirement (the ratio a COG's replacement target is read "
+                                   "against; it includes the replacement of other exits)",
+                                   "Recrutements de CDI par départ en retraite (le ratio auquel on lit la cible de "
+                                   "remplacement d'une COG ; il inclut le remplacement des autres départs)",
+                                   "ratio:recrutements_cdi/departs_retraite"),
     "transferts_entrants": ("personnes/an", "Staff transferred in during the year",
                             "Transferts entrants de l'année", "sum"),
     "transferts_sortants": ("personnes/an", "Staff transferred out during the year",
@@ -139,6 +146,10 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     for k in ("departs_retraite", "departs_autres", "fins_cdd", "recrutements", "recrutements_cdd",
               "transferts_entrants", "transferts_sortants"):
         data[k] = yearly(traj.flux[k]).sum(1)
+    data["recrutements_cdi"] = data["recrutements"] - data["recrutements_cdd"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        data["taux_remplacement_apparent"] = np.where(data["departs_retraite"] > 0,
+                                                      data["recrutements_cdi"] / data["departs_retraite"], np.nan)
     n31 = data["effectif_31dec"]
     data["age_moyen"] = np.divide(traj.age_somme, n31, out=np.full_like(n31, np.nan), where=n31 > 0)
     data["part_plus_50"] = np.divide(traj.plus_50, n31, out=np.full_like(n31, np.nan), where=n31 > 0)
