@@ -46,7 +46,7 @@ from model.params.calibres import CALIBRATION_FILE, parametres_calibres
 from model.params.catalogue import lookup
 from model.params.scenario import catalogue_defaults
 from model.params.validation import resolve_value
-from model.results.dataset import aggregate_values, build_dataset
+from model.results.dataset import aggregate_values, annuel, build_dataset
 
 FENETRE = (2013, 2018)
 DIFF_STEP = 0.02  # finite-difference step, in prior sigmas (the model is smooth at that scale)
@@ -74,22 +74,15 @@ def simulate_observables(par, etat0=None, budget: bool = False) -> dict[str, np.
 
     e0 = etat0 if etat0 is not None else etat_initial(par)
     tr = simulate(par, e0, replicates=1, seed=0, mode="deterministic")
-    Y = len(ANNEES)
-    yearly = lambda x: x.reshape(Y, 12, *x.shape[1:])  # noqa: E731
-    etpma = yearly(tr.etp_cdi + tr.etp_cdd).mean(1)  # (Y, R, O)
-    b = bilan(tr.indice_etp, etpma, tr.rmpp_num, tr.rmpp_den, par)
-    n31 = yearly(tr.effectif)[:, 11, 0]
-    out = {
-        "etpma": _zones(etpma[:, 0]),
-        "etpma_cdi": _zones(yearly(tr.etp_cdi).mean(1)[:, 0]),
-        "etpma_cdd": _zones(yearly(tr.etp_cdd).mean(1)[:, 0]),
-        "effectif_moyen": _zones(yearly(tr.effectif).mean(1)[:, 0]),
-        "effectif_31dec": _zones(n31),
-        "departs_retraite": _zones(yearly(tr.flux["departs_retraite"]).sum(1)[:, 0]),
-        "recrutements_cdi": _zones((yearly(tr.flux["recrutements"]) - yearly(tr.flux["recrutements_cdd"])).sum(1)[:, 0]),
+    a = annuel(tr)  # (Y, R, O): the same yearly figures as the Dataset's
+    b = bilan(tr.indice_etp, a["etpma"], tr.rmpp_num, tr.rmpp_den, par)
+    n31 = a["effectif_31dec"][:, 0]
+    out = {k: _zones(a[k][:, 0]) for k in ("etpma", "etpma_cdi", "etpma_cdd", "effectif_moyen", "effectif_31dec",
+                                           "departs_retraite", "recrutements_cdi")}
+    out.update({
         "depenses_personnel": _zones(b["depenses_personnel"][:, 0]),
         "masse_salariale": _zones(b["masse_salariale"][:, 0]),
-    }
+    })
     with np.errstate(invalid="ignore", divide="ignore"):
         out["part_plus_50"] = _zones(tr.plus_50[:, 0] / n31, "mean", n31)
         out["age_moyen"] = _zones(tr.age_somme[:, 0] / n31, "mean", n31)

@@ -125,21 +125,25 @@ REGISTRE: dict[str, tuple[str | None, str, str, str]] = {
     **VARIABLES, **_adf.VARIABLES, **_productivite.VARIABLES, **_ecarts.VARIABLES, **_service.VARIABLES}
 
 
-def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | None = None) -> xr.Dataset:
-    """Yearly Dataset, dims (year, organisme, replicate), from a batch trajectory."""
+def annuel(traj: Trajectoire) -> dict[str, np.ndarray]:
+    """The yearly staffing figures of a batch trajectory, (year, batch, organisme) numpy arrays: the one
+    place where months become years (the Dataset and the calibration's fast path both read it).
+
+    ``etpma`` (and its CDI/CDD parts) is the mean over the twelve months of the ETP present;
+    ``effectif_moyen`` the mean monthly headcount; ``effectif_31dec``/``etp_31dec`` December's; the flows
+    are sums over the months (the mutualisations' gains and transition costs too); ``recrutements_cdi`` =
+    hires − CDD hires."""
     Y = len(ANNEES)
 
     def yearly(x: np.ndarray) -> np.ndarray:  # (T, R, O) -> (Y, 12, R, O)
         return x.reshape(Y, 12, *x.shape[1:])
-
-    def to_yor(x: np.ndarray) -> np.ndarray:  # (Y, R, O) -> (Y, O, R)
-        return np.transpose(x, (0, 2, 1))
 
     etp_total = traj.etp_cdi + traj.etp_cdd
     data: dict[str, np.ndarray] = {
         "etpma": yearly(etp_total).mean(1),
         "etpma_cdi": yearly(traj.etp_cdi).mean(1),
         "etpma_cdd": yearly(traj.etp_cdd).mean(1),
+        "effectif_moyen": yearly(traj.effectif).mean(1),
         "effectif_31dec": yearly(traj.effectif)[:, 11],
         "etp_31dec": yearly(etp_total)[:, 11],
     }
@@ -147,14 +151,25 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
               "transferts_entrants", "transferts_sortants"):
         data[k] = yearly(traj.flux[k]).sum(1)
     data["recrutements_cdi"] = data["recrutements"] - data["recrutements_cdd"]
+    data["gain_mutualisation"] = yearly(traj.gain_mutualisation).sum(1)
+    data["cout_transition_mutualisation"] = yearly(traj.cout_transition).sum(1)
+    return data
+
+
+def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | None = None) -> xr.Dataset:
+    """Yearly Dataset, dims (year, organisme, replicate), from a batch trajectory."""
+
+    def to_yor(x: np.ndarray) -> np.ndarray:  # (Y, R, O) -> (Y, O, R)
+        return np.transpose(x, (0, 2, 1))
+
+    data = annuel(traj)
+    del data["effectif_moyen"]  # not an output variable (the calibration reads it)
     with np.errstate(invalid="ignore", divide="ignore"):
         data["taux_remplacement_apparent"] = np.where(data["departs_retraite"] > 0,
                                                       data["recrutements_cdi"] / data["departs_retraite"], np.nan)
     n31 = data["effectif_31dec"]
     data["age_moyen"] = np.divide(traj.age_somme, n31, out=np.full_like(n31, np.nan), where=n31 > 0)
     data["part_plus_50"] = np.divide(traj.plus_50, n31, out=np.full_like(n31, np.nan), where=n31 > 0)
-    data["gain_mutualisation"] = yearly(traj.gain_mutualisation).sum(1)
-    data["cout_transition_mutualisation"] = yearly(traj.cout_transition).sum(1)
     data.update(bilan(traj.indice_etp, data["etpma"], traj.rmpp_num, traj.rmpp_den, par))
     finite = lambda x: np.where(np.isfinite(x), x, np.nan)  # noqa: E731  (inf = none -> NaN)
     # targets as (year, batch or 1, organisme or 1) arrays: per batch element when they differ
