@@ -191,16 +191,23 @@ def test_a_scenario_keeps_the_fitted_parameters_it_sets(tmp_path, loi):
 
 
 def test_a_sweep_gives_every_point_replicate_rs_draw(cog, loi):
+    """Element p × R + r of a batch of grid points draws replicate r's parameters, where point p keeps the
+    calibrated value (as the run of its own scenario would): a swept 2018 value is the point's."""
     par = cog.parametres
     swept = ["organismes.cnaf.taux_remplacement"]
-    points = [par.with_values({swept[0]: np.full(len(ANNEES), v)}) for v in (0.4, 0.9)]
-    lot = avec_tirages(ParametresLot(points, 3, swept), loi, SEED, 3, fixes=swept)
+    calibre = np.asarray(par[swept[0]], float)
+    points = [par.with_values({swept[0]: np.where(np.array(ANNEES) >= y, 0.4, calibre)}) for y in (2018, 2019)]
+    lot = avec_tirages(ParametresLot(points, 3, swept), loi, SEED, 3)
     seul = avec_tirages(par, loi, SEED, 3)
     for p in ("remuneration.ratio_salaire_entrant", "organismes.msa.effectif_initial", "departs.hazard_retraite"):
         assert np.array_equal(lot.lot(p), np.concatenate([seul.lot(p)] * 2)), p
-    assert np.array_equal(lot.lot(swept[0])[:, 5], [0.4] * 3 + [0.9] * 3)  # 2018 too: the sweep's, not drawn
+    i2018 = ANNEES.index(2018)
+    tau = lot.lot(swept[0])
+    assert np.all(tau[:3, i2018] == 0.4)  # point 0 sets 2018 itself
+    assert np.array_equal(tau[3:, i2018], seul.lot(swept[0])[:, i2018])  # point 1 keeps it: drawn
+    assert np.all(tau[:, i2018 + 1:] == 0.4)
     with pytest.raises(ValueError, match="starts at replicate 0"):
-        simulate(avec_tirages(ParametresLot(points, 3, swept), loi, SEED, 3, first=3, fixes=swept),
+        simulate(avec_tirages(ParametresLot(points, 3, swept), loi, SEED, 3, first=3),
                  etat_initial(par), replicates=3, seed=SEED, first_replicate=3)
 
 

@@ -318,10 +318,9 @@ def test_every_batchable_parameter_gives_the_runs_of_its_own(tmp_path):
     sweep = Sweep(str(COG), Grille((axe,)), 3, 11, "stochastic", tuple(REGISTRE), (3,))
     got = evaluate_block(sweep, 0)
     etat0 = etat_initial(par, base_dir=COG.parent)
-    loi = loi_calibree()  # the sweep's replicates draw the fitted parameters, the swept ones excepted
-    swept = [p for lv in levers for p in lv.resolved_paths]
+    loi = loi_calibree()  # the replicates of every point draw the fitted parameters, as its own run would
     for k in range(3):
-        pk = tirages(sweep.grille.parametres(par, (k,)), "stochastic", 11, 3, loi=loi, fixes=swept)
+        pk = tirages(sweep.grille.parametres(par, (k,)), "stochastic", 11, 3, loi=loi)
         ds = build_dataset(simulate(pk, etat0, replicates=3, seed=11), pk)
         tab = Tableaux(ds)
         for v in REGISTRE:

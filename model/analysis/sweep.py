@@ -189,8 +189,9 @@ def evaluate_block(sweep: Sweep, b: int) -> dict[str, np.ndarray]:
     out = {v: np.empty((len(points), len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))) for v in sweep.outputs}
     for members in groups.values():
         lot = ParametresLot([pars[k] for k in members], R, swept) if len(members) > 1 else pars[members[0]]
-        # replicate r of every point draws replicate r's fitted parameters, never the swept ones
-        lot = tirages(lot, sweep.mode, sweep.seed, R, loi=loi, fixes=swept)
+        # replicate r of every point draws replicate r's fitted parameters where the point keeps the calibrated
+        # value, as the run of the point's own scenario does
+        lot = tirages(lot, sweep.mode, sweep.seed, R, loi=loi)
         etat0 = etat_initial(lot, base_dir=base_dir)
         traj = simulate(lot, etat0, replicates=R, seed=sweep.seed, mode=sweep.mode)
         ds = build_dataset(traj, lot)
@@ -644,8 +645,7 @@ def _manifest(sweep: Sweep, fingerprint: str) -> dict[str, Any]:
             "statistics": list(STATISTIQUES), "chunks": list(sweep.chunks), "fingerprint": fingerprint,
             "warnings": [w.as_dict() for w in sc.warnings],
             "incertitude_parametres": description(
-                sc.parametres, sweep.mode, sweep.seed, loi_calibree() if tire(sc.parametres, sweep.mode) else None,
-                fixes=[p for a in sweep.grille.axes for lv in a.levers for p in lv.resolved_paths]),
+                sc.parametres, sweep.mode, sweep.seed, loi_calibree() if tire(sc.parametres, sweep.mode) else None),
             "code": {"cogsim": __version__, **git_commit()}}
 
 

@@ -15,9 +15,10 @@ Where a scenario keeps its own value
     A drawn value replaces the scenario's only where the scenario's value equals the calibrated baseline's
     (:func:`~model.params.scenario.default_parametres`), year by year for a by-year parameter: a scenario
     that sets a fitted parameter itself (a policy, a what-if) keeps its value, and a value equal to the
-    calibrated one counts as the calibrated one. The parameters a sweep or a sensitivity analysis varies
-    (``fixes``) are never drawn, in any year, so that every point of an axis is treated alike. The
-    initial headcounts are not drawn when the scenario's initial state is a staff file.
+    calibrated one counts as the calibrated one. A grid point of a sweep (or of a sensitivity analysis) is
+    treated as the scenario it stands for: its replicates draw what the run of that point's scenario file
+    would, so a point equals its separate run. The initial headcounts are not drawn when the scenario's
+    initial state is a staff file.
 
 Common random numbers
     The normals of replicate r come from their own stream ``SeedSequence(seed, spawn_key=(r, ID_FLUX))``
@@ -43,7 +44,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -219,10 +219,8 @@ def valeurs_tirees(loi: LoiParametres, theta: np.ndarray) -> dict[str, Tirage]:
 
 
 # --------------------------------------------------------------------------- on top of a scenario
-def _gardees(par: Parametres, loi: LoiParametres, path: str, touche: np.ndarray, fixes: Sequence[str]) -> np.ndarray:
+def _gardees(par: Parametres, loi: LoiParametres, path: str, touche: np.ndarray) -> np.ndarray:
     """Where the draws replace ``par``'s value of ``path``: (...) or (batch, ...) booleans."""
-    if path in fixes:
-        return np.zeros(touche.shape, bool)
     p = lookup(path)
     if p.by_organisme and p.name in ETAT_INITIAL and par["etat_initial.fichier"]:
         return np.zeros(touche.shape, bool)
@@ -237,18 +235,16 @@ def _gardees(par: Parametres, loi: LoiParametres, path: str, touche: np.ndarray,
     return touche & (sc == ref)
 
 
-def avec_tirages(par: Parametres, loi: LoiParametres, seed: int, replicates: int, first: int = 0,
-                 fixes: Sequence[str] = ()) -> ParametresLot:
+def avec_tirages(par: Parametres, loi: LoiParametres, seed: int, replicates: int, first: int = 0) -> ParametresLot:
     """``par`` with the fitted parameters drawn for replicates ``first`` to ``first + replicates - 1``.
 
     Parameters
     ----------
     par : the scenario's parameters, or a ``ParametresLot`` of grid points (each point gets replicate r's
-        draw for its replicate r).
+        draw for its replicate r, where the point keeps the calibrated value).
     loi : the law of the fitted scalars (:func:`loi_calibree`).
     seed : the run's seed (the draws' stream is ``SeedSequence(seed, spawn_key=(r, ID_FLUX))``).
     replicates : replicates per point; first : index of the first (a run in blocks).
-    fixes : resolved paths never drawn (the parameters a sweep varies).
 
     Returns
     -------
@@ -259,7 +255,7 @@ def avec_tirages(par: Parametres, loi: LoiParametres, seed: int, replicates: int
     theta = tirer_theta(loi, seed, replicates, first)
     per_element: dict[str, np.ndarray] = {}
     for path, tir in valeurs_tirees(loi, theta).items():
-        use = _gardees(par, loi, path, tir.touche, fixes)
+        use = _gardees(par, loi, path, tir.touche)
         if not use.any():
             continue
         drawn = np.tile(tir.valeurs, (P,) + (1,) * (tir.valeurs.ndim - 1))
@@ -269,14 +265,14 @@ def avec_tirages(par: Parametres, loi: LoiParametres, seed: int, replicates: int
     return ParametresLot.par_element(par, replicates, per_element)
 
 
-def partage(par: Parametres, loi: LoiParametres, fixes: Sequence[str] = ()) -> dict[str, Any]:
+def partage(par: Parametres, loi: LoiParametres) -> dict[str, Any]:
     """What the draws replace in ``par``, for the manifest: the scalars drawn (some parameter-year of theirs
     replaced), the scalars not drawn, and the parameters (with years) where the scenario keeps its value."""
     tirs = valeurs_tirees(loi, loi.centre[None, :])
     gardes: dict[str, Any] = {}
     remplace: dict[str, np.ndarray] = {}
     for path, tir in tirs.items():
-        use = _gardees(par, loi, path, tir.touche, fixes)
+        use = _gardees(par, loi, path, tir.touche)
         use = use.reshape(-1, *tir.touche.shape).all(0) if use.shape != tir.touche.shape else use
         remplace[path] = use
         garde = tir.touche & ~use
@@ -290,8 +286,7 @@ def partage(par: Parametres, loi: LoiParametres, fixes: Sequence[str] = ()) -> d
     return {"tires": tires, "non_tires": non_tires, "valeurs_du_scenario": gardes}
 
 
-def description(par: Parametres, mode: str, seed: int, loi: LoiParametres | None,
-                fixes: Sequence[str] = ()) -> dict[str, Any]:
+def description(par: Parametres, mode: str, seed: int, loi: LoiParametres | None) -> dict[str, Any]:
     """The manifest's record of the parameter draws of a run: whether the parameters were drawn, from what
     (file and its sha256), with which seed and stream, and what the scenario kept."""
     if mode != "stochastic":
@@ -303,7 +298,7 @@ def description(par: Parametres, mode: str, seed: int, loi: LoiParametres | None
     return {"tirees": True, "source": loi.source, "sha256": loi.sha256, "graine": seed,
             "flux": f"numpy SeedSequence(seed, spawn_key=(replicate, {ID_FLUX})); theta ~ N(valeur, covariance), "
                     "clipped to each scalar's bounds",
-            **partage(par, loi, fixes)}
+            **partage(par, loi)}
 
 
 def tire(par: Parametres, mode: str) -> bool:
@@ -311,13 +306,13 @@ def tire(par: Parametres, mode: str) -> bool:
     return mode == "stochastic" and bool(par["simulation.incertitude_parametres"])
 
 
-def tirages(par: Parametres, mode: str, seed: int, replicates: int, first: int = 0, loi: LoiParametres | None = None,
-            fixes: Sequence[str] = ()) -> Parametres:
+def tirages(par: Parametres, mode: str, seed: int, replicates: int, first: int = 0,
+            loi: LoiParametres | None = None) -> Parametres:
     """``par`` with its draws when the run draws its parameters (:func:`tire`) and ``loi`` is given, else
     ``par`` itself."""
     if loi is None or not tire(par, mode):
         return par
-    return avec_tirages(par, loi, seed, replicates, first, fixes)
+    return avec_tirages(par, loi, seed, replicates, first)
 
 
 __all__ = ["ID_FLUX", "LoiParametres", "Tirage", "loi_calibree", "normales", "tirer_theta", "valeurs_tirees",
