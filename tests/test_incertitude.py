@@ -213,12 +213,8 @@ def test_a_sweep_gives_every_point_replicate_rs_draw(cog, loi):
 
 # ----------------------------------------------------------------------------- runs
 @pytest.fixture(scope="module")
-def sans_incertitude(tmp_path_factory):
-    d = tmp_path_factory.mktemp("sans")
-    (d / "base.toml").write_text(COG.read_text(encoding="utf-8"), encoding="utf-8")
-    (d / "sc.toml").write_text('[scenario]\ntitle = "no parameter draws"\nbaseline = "base.toml"\n'
-                               "[simulation]\nincertitude_parametres = false\n", encoding="utf-8")
-    return d / "sc.toml"
+def sans_incertitude(cog_sans_incertitude):
+    return cog_sans_incertitude
 
 
 def test_a_stochastic_run_draws_and_its_bands_widen(tmp_path, sans_incertitude):

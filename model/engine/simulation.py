@@ -21,7 +21,10 @@ Randomness (stochastic mode)
     ages drawn by systematic sampling on the age profile. Every flow of every replicate has its own
     stream: ``SeedSequence(seed, spawn_key=(replicate, flow))``, so replicate r sees the same numbers
     whatever the batch size, and two scenarios share their random numbers (common random numbers).
-    Deterministic mode runs the same code with every draw replaced by its expectation.
+    Deterministic mode runs the same code with every draw replaced by its expectation. The parameters
+    themselves may differ between batch elements (a ``ParametresLot``: grid points of a sweep, or the
+    fitted parameters each replicate draws, :mod:`model.params.incertitude`); the lists of what may differ
+    are in :mod:`model.engine.lot`.
 """
 
 from __future__ import annotations
