@@ -109,6 +109,17 @@ def cog():
 
 
 @pytest.fixture(scope="session")
+def cog_sans_incertitude(tmp_path_factory) -> Path:
+    """The default scenario with the dice only: its replicates keep the fitted parameters at their
+    estimates (``simulation.incertitude_parametres = false``), so their mean converges to the deterministic
+    run (with the parameters drawn it does not: some estimates sit at a bound, docs/methode.md)."""
+    path = tmp_path_factory.mktemp("sans_incertitude") / "cog_sans_incertitude.toml"
+    path.write_text(f'[scenario]\ntitle = "COG 2018-2022, dice only"\nbaseline = "{COG}"\n'
+                    "[simulation]\nincertitude_parametres = false\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
 def cog_etat0(cog):
     return reconstruct(cog.parametres)
 

@@ -228,3 +228,25 @@ def test_fit_file_and_report_carry_the_diagnostics(tmp_path):
     rows = {r["id"]: r for r in ajustement.tableau_ajustement(res)}
     assert rows["rmpp_rg_2014"]["exacte"] and not rows["rmpp_rg_2014"]["teste"]
     assert rows["pers_rg_chg"]["teste"] and rows["pers_rg_chg"]["levier"] == 0.4
+
+
+def test_fit_file_carries_the_covariance_the_draws_read(tmp_path):
+    """``ecrire_parametres`` writes bounds, fitted years and the correlation of the estimates;
+    ``ajustements_calibres`` (what the parameter draws of a stochastic run read) gives them back."""
+    from model.params.calibres import ajustements_calibres
+
+    res = _resultat(None)
+    res.specs = res.specs + [s for s in cal.parametres_a_ajuster() if s.nom == "remplacement.echelle_2018"]
+    res.theta = np.array([0.77, 0.8, 0.65])
+    res.se = np.array([0.02, 0.15, 0.2])
+    res.identifie = np.array([True, False, False])
+    corr = np.array([[1.0, 0.5, -0.25], [0.5, 1.0, 0.0], [-0.25, 0.0, 1.0]])
+    res.covariance = corr * np.outer(res.se, res.se)
+    path = cal.ecrire_parametres(res, tmp_path / "p.toml")
+    scalaires, c = ajustements_calibres(path)
+    assert [s.nom for s in scalaires] == [s.nom for s in res.specs]
+    for s, sp, t, e in zip(scalaires, res.specs, res.theta, res.se):
+        assert (s.chemins, s.mode, s.bornes, s.annees) == (sp.chemins, sp.mode, sp.bornes, sp.annees)
+        assert s.valeur == pytest.approx(t, rel=1e-9) and s.erreur_type == pytest.approx(e, rel=1e-5)
+    assert scalaires[2].annees == (2018,)
+    np.testing.assert_allclose(c, corr, atol=5e-5)

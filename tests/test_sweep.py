@@ -300,6 +300,7 @@ def test_every_batchable_parameter_gives_the_runs_of_its_own(tmp_path):
     from model.results.dataset import REGISTRE, Tableaux, aggregate_values, build_dataset
     from model.analysis.objectifs import parse_levers
     from model.analysis.sweep_blocks import Sweep, evaluate_block, statistiques
+    from model.params.incertitude import loi_calibree, tirages
 
     par = load_scenario(COG).parametres
     paths = [f"organismes.tous.{n}" for n in PARAMETRES_LOT + HORS_MOTEUR_ORGANISME] + list(HORS_MOTEUR)
@@ -317,8 +318,9 @@ def test_every_batchable_parameter_gives_the_runs_of_its_own(tmp_path):
     sweep = Sweep(str(COG), Grille((axe,)), 3, 11, "stochastic", tuple(REGISTRE), (3,))
     got = evaluate_block(sweep, 0)
     etat0 = etat_initial(par, base_dir=COG.parent)
+    loi = loi_calibree()  # the replicates of every point draw the fitted parameters, as its own run would
     for k in range(3):
-        pk = sweep.grille.parametres(par, (k,))
+        pk = tirages(sweep.grille.parametres(par, (k,)), "stochastic", 11, 3, loi=loi)
         ds = build_dataset(simulate(pk, etat0, replicates=3, seed=11), pk)
         tab = Tableaux(ds)
         for v in REGISTRE:

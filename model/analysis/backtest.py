@@ -16,6 +16,9 @@ Two kinds of scored figures, one table (:data:`COLONNES`, one row a figure):
 
 Each figure also gets the 5-95 % band of the same parameter set's stochastic replicates
 (:attr:`SpecBacktest.replicates`, common seed) and whether the observed value lies in it (``in_band90``).
+As in a run, each replicate draws the fitted parameters (:mod:`model.params.incertitude`): a refit's
+replicates from that refit's estimates and covariance, the post-2018 scenario's from the shipped
+calibration's, so that the bands cover what the fit does not know as well as the dice.
 
 ``error_rel`` is the relative error of the level the figure implies, so that every kind is read on the
 scale of the goals: ``simulated / observed − 1`` for a level or a cumul; for a growth rate in % (a
@@ -38,12 +41,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from model.analysis.calibration import FENETRE, appliquer, calibrer, code_version, valeur_simulee
+from model.analysis.calibration import FENETRE, ResultatAjustement, appliquer, calibrer, code_version, valeur_simulee
 from model.analysis.observations import (ROOT, TOUS_INDICATEURS, Observation, data_hash, load_observations)
 from model.engine.etat_initial import etat_initial
 from model.engine.simulation import Trajectoire, simulate
 from model.params.calendrier import ANNEES, ORGANISMES, ORGANISMES_SORTIE, PREMIERE_ANNEE, REGIME_GENERAL
-from model.params.calibres import CALIBRATION_FILE
+from model.params.calibres import CALIBRATION_FILE, ScalaireAjuste
+from model.params.incertitude import LoiParametres, loi_calibree, tirages
 from model.params.lecture import lire_octets, lire_texte, lire_toml
 from model.params.scenario import catalogue_defaults, file_hash, load_scenario
 from model.results.dataset import Tableaux, aggregate_values, build_dataset
@@ -174,12 +178,24 @@ def lignes(observations: Sequence[Observation], sim: Mapping[str, np.ndarray], s
     return out
 
 
-def _batch(par, seed: int, replicates: int, base_dir: Path | None = None) -> tuple[dict, dict]:
-    """(deterministic indicators (year, zone), stochastic ones (year, zone, replicate)) of ``par``."""
+def _batch(par, seed: int, replicates: int, base_dir: Path | None = None,
+           loi: LoiParametres | None = None) -> tuple[dict, dict]:
+    """(deterministic indicators (year, zone), stochastic ones (year, zone, replicate)) of ``par``; the
+    replicates draw the fitted parameters from ``loi`` (none: the dice only)."""
     e0 = etat_initial(par, base_dir=base_dir)
     det = observables_run(simulate(par, e0, replicates=1, seed=seed, mode="deterministic"), par)
-    sto = observables_run(simulate(par, e0, replicates=replicates, seed=seed, mode="stochastic"), par)
+    lot = tirages(par, "stochastic", seed, replicates, loi=loi)
+    sto = observables_run(simulate(lot, e0, replicates=replicates, seed=seed, mode="stochastic"), lot)
     return {k: v[..., 0] for k, v in det.items()}, sto
+
+
+def loi_de_l_ajustement(res: ResultatAjustement, par, source: str) -> LoiParametres:
+    """The law of a fit's scalars (its estimates and covariance), acting on the catalogue defaults as the
+    fit did; ``par``: the fitted parameter set (the values a replicate draws around)."""
+    scalaires = tuple(ScalaireAjuste(s.nom, s.chemins, s.mode, float(t), float(e), s.bornes, s.annees)
+                      for s, t, e in zip(res.specs, res.theta, res.se))
+    return LoiParametres(scalaires, np.asarray(res.theta, float), np.asarray(res.covariance, float),
+                         catalogue_defaults(), par, source)
 
 
 # --------------------------------------------------------------------------- the backtest
@@ -220,7 +236,7 @@ def backtest(observations: Sequence[Observation] | None = None, spec: SpecBackte
         t = time.perf_counter()
         res = calibrer(obs, (FENETRE[0], fin), max_nfev=spec.max_nfev)
         par = appliquer(catalogue_defaults(), res.raw)
-        sim, sims = _batch(par, spec.seed, spec.replicates)
+        sim, sims = _batch(par, spec.seed, spec.replicates, loi=loi_de_l_ajustement(res, par, f"refit {fin}"))
         tenus = [o for o in obs if o.year > fin]
         window = f"{FENETRE[0]}-{fin}"
         rows += lignes(tenus, sim, sims, fin, window, "refit", simule=lambda o: res.simule[o.id])
@@ -230,11 +246,14 @@ def backtest(observations: Sequence[Observation] | None = None, spec: SpecBackte
     prov: dict[str, Any] = {"date": dt.datetime.now().replace(microsecond=0).isoformat(),
                             "code_version": code_version(), "data_hash": f"sha256:{data_hash(data)}",
                             "fins": list(spec.fins), "replicates": spec.replicates, "seed": spec.seed,
-                            "max_nfev": spec.max_nfev}
+                            "max_nfev": spec.max_nfev,
+                            "bandes": "5-95 % of the replicates, each drawing the fitted parameters from the estimates "
+                                      "and covariance of its fit (refits: their own; post-2018: the shipped calibration)"}
     avert: list[str] = []
     if post is not None and sc is not None:
         fin = fin_calibration()
-        sim, sims = _batch(sc.parametres, spec.seed, spec.replicates, Path(spec.scenario).parent)
+        loi = loi_calibree() if sc.parametres["simulation.incertitude_parametres"] else None
+        sim, sims = _batch(sc.parametres, spec.seed, spec.replicates, Path(spec.scenario).parent, loi)
         rows += lignes(post, sim, sims, fin, f"{FENETRE[0]}-{fin}", f"scenario:{sc.name}")
         avert += [str(w) for w in sc.warnings]
         prov.update({"scenario": _montre(spec.scenario), "scenario_sha256": file_hash(Path(spec.scenario)),

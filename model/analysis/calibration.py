@@ -349,6 +349,7 @@ class ResultatAjustement:
     fenetre: tuple[int, int]
     identifie: np.ndarray = field(default_factory=lambda: np.array([]))
     diagnostics: "Diagnostics | None" = None
+    covariance: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 def _residus(sim, obs: Sequence[Observation]) -> np.ndarray:
@@ -487,7 +488,7 @@ def calibrer(observations: Sequence[Observation] | None = None, fenetre: tuple[i
     simule = {o.id: valeur_simulee(sim, o) for o in obs_all}
     return ResultatAjustement(specs, theta, se, corr, raw, obs_all, simule, sim, avert, chi2_total, n_eval,
                               time.perf_counter() - t0, fenetre, identifie,
-                              Diagnostics(se / prior, exact, levier))
+                              Diagnostics(se / prior, exact, levier), cov)
 
 
 # --------------------------------------------------------------------------- the fitted-parameter file
@@ -524,8 +525,10 @@ def ecrire_parametres(res: ResultatAjustement, path: str | Path = CALIBRATION_FI
         "# Fitted parameters (cogsim calibrate). Written by model/analysis/calibration.py; do not edit by hand.",
         "# [parametres]: {catalogue path = raw value} applied on top of the catalogue defaults by the baseline.",
         "# [ajustement.<name>]: each fitted scalar with its standard error (Jacobian at the optimum), its prior",
-        f"# sigma; identifie = standard error <= {SEUIL_IDENTIFIE} x prior sigma; exactement_determine = its observations are",
-        f"# fit by construction (leverage >= {SEUIL_LEVIER}): no test of fit. See model/analysis/calibration.py.",
+        f"# sigma and bounds; identifie = standard error <= {SEUIL_IDENTIFIE} x prior sigma; exactement_determine = its",
+        f"# observations are fit by construction (leverage >= {SEUIL_LEVIER}): no test of fit. [covariance]: the",
+        "# correlation of the estimates, which stochastic runs draw the fitted scalars from (model/params/incertitude.py).",
+        "# See model/analysis/calibration.py.",
         "",
         "[provenance]",
         f'date = "{dt.datetime.now().replace(microsecond=0).isoformat()}"',
@@ -545,16 +548,52 @@ def ecrire_parametres(res: ResultatAjustement, path: str | Path = CALIBRATION_FI
     for k, v in sorted(res.raw.items()):
         lines.append(f'"{k}" = {_toml_value(v)}')
     for k, (s, t, e, ok) in enumerate(zip(res.specs, res.theta, res.se, res.identifie)):
-        lines += ["", f'[ajustement."{s.nom}"]', f"valeur = {t:.6g}", f"erreur_type = {e:.3g}",
-                  f"initial = {s.initial:.6g}", f"prior_sigma = {s.prior_sigma:.6g}", f'mode = "{s.mode}"',
-                  f'unite = "{s.unite}"', f"identifie = {'true' if ok else 'false'}"]
+        lines += ["", f'[ajustement."{s.nom}"]', f"valeur = {_nombre(t, 10)}", f"erreur_type = {_nombre(e, 6)}",
+                  f"initial = {s.initial:.6g}", f"prior_sigma = {s.prior_sigma:.6g}",
+                  f"bornes = [{_nombre(s.bornes[0], 17)}, {_nombre(s.bornes[1], 17)}]"]
+        if s.annees is not None:
+            lines.append(f"annees = [{', '.join(str(y) for y in s.annees)}]")
+        lines += [f'mode = "{s.mode}"', f'unite = "{s.unite}"', f"identifie = {'true' if ok else 'false'}"]
         if diag is not None:
             lines += [f"exactement_determine = {'true' if diag.exactement_determine[k] else 'false'}"]
         lines += [f"chemins = {json.dumps(list(s.chemins))}", f"description = {json.dumps(s.pourquoi, ensure_ascii=False)}"]
+    lines += _lignes_covariance(res)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def _nombre(x: float, chiffres: int) -> str:
+    """A TOML float with ``chiffres`` significant digits (``nan``/``inf`` as TOML writes them)."""
+    x = float(x)
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    t = f"{x:.{chiffres}g}"
+    if chiffres >= 17:
+        t = repr(x)  # the shortest text that reads back as x
+    return t if any(c in t for c in ".en") else t + ".0"
+
+
+def _lignes_covariance(res: ResultatAjustement) -> list[str]:
+    """The ``[covariance]`` table: the correlation matrix of the estimates, a row per fitted scalar."""
+    cov = np.asarray(res.covariance, float)
+    if cov.shape != (len(res.specs),) * 2:
+        return []
+    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.where(np.outer(se, se) > 0, cov / np.outer(se, se), 0.0)
+    np.fill_diagonal(corr, 1.0)
+    lines = ["", "[covariance]",
+             "# The estimated covariance of the fitted scalars (Jacobian at the optimum, one block per stage), as",
+             "# correlations: cov(i, j) = erreur_type(i) x erreur_type(j) x correlation[i][j]; rows and columns in",
+             "# the order of `ordre`. Stochastic runs draw the scalars from N(valeur, cov) within their bounds.",
+             "ordre = [" + ", ".join(json.dumps(s.nom) for s in res.specs) + "]", "correlation = ["]
+    for s, row in zip(res.specs, corr):
+        cells = ", ".join(f"{x:+.4f}" if round(x, 4) else " 0     " for x in row)
+        lines.append(f"  [{cells}],  # {s.nom}")
+    lines.append("]")
+    return lines
 
 
 def parametres_de_base(path: str | Path = CALIBRATION_FILE):

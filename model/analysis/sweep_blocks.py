@@ -41,9 +41,12 @@ import xarray as xr
 from model import __version__
 from model.analysis.grille import Grille
 from model.engine.etat_initial import etat_initial
-from model.engine.simulation import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, Mode, simulate
+from model.engine.lot import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT
+from model.engine.simulation import Mode, simulate
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.calibres import CALIBRATION_FILE
 from model.params.catalogue import catalogue_files
+from model.params.incertitude import description, loi_calibree, tirages, tire
 from model.params.parametres import Parametres, ParametresLot
 from model.params.scenario import file_hash, load_scenario
 from model.results.dataset import QUANTILES, REGISTRE, STATISTIQUES, Tableaux, aggregate_values, build_dataset
@@ -95,6 +98,8 @@ class Sweep:
         sc = load_scenario(self.scenario)
         files = {str(f): file_hash(Path(f)) for f in sc.chain}
         files.update({f.name: file_hash(f) for f in catalogue_files()})
+        if CALIBRATION_FILE.exists():  # the baseline and the parameter draws come from it
+            files[CALIBRATION_FILE.name] = file_hash(CALIBRATION_FILE)
         body = {"files": files, "grid": self.grille.describe(), "replicates": self.replicates,
                 "seed": self.seed, "mode": self.mode, "outputs": list(self.outputs), "chunks": list(self.chunks),
                 "cogsim": __version__}
@@ -159,8 +164,12 @@ def evaluate_block(sweep: Sweep, b: int) -> dict[str, np.ndarray]:
                      for j, f in enumerate(fx) if f)].append(k)
     R = sweep.replicates
     out = {v: np.empty((len(points), len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))) for v in sweep.outputs}
+    loi = loi_calibree() if tire(par, sweep.mode) else None  # parameter draws (model.params.incertitude)
     for members in groups.values():
         lot = ParametresLot([pars[k] for k in members], R, swept) if len(members) > 1 else pars[members[0]]
+        # replicate r of every point draws replicate r's fitted parameters where the point keeps the calibrated
+        # value, as the run of the point's own scenario does
+        lot = tirages(lot, sweep.mode, sweep.seed, R, loi=loi)
         etat0 = etat_initial(lot, base_dir=base_dir)
         traj = simulate(lot, etat0, replicates=R, seed=sweep.seed, mode=sweep.mode)
         ds = build_dataset(traj, lot)
@@ -255,7 +264,8 @@ def store_attrs(sweep: Sweep, fingerprint: str) -> dict[str, Any]:
             "grid": json.dumps(g.describe(), ensure_ascii=False), "cogsim_version": __version__,
             "git_commit": git_commit()["commit"] or "unknown", "fingerprint": fingerprint,
             "random_streams": "common random numbers: replicate r uses SeedSequence(seed, spawn_key=(r, flow)) "
-                              "at every grid point"}
+                              "at every grid point, and draws the same fitted parameters there (manifest.json: "
+                              "incertitude_parametres)"}
 
 
 def sweep_manifest(sweep: Sweep, fingerprint: str, command: Sequence[str] = ()) -> dict[str, Any]:
@@ -268,6 +278,8 @@ def sweep_manifest(sweep: Sweep, fingerprint: str, command: Sequence[str] = ()) 
             "replicates": sweep.replicates, "seed": sweep.seed, "mode": sweep.mode, "outputs": list(sweep.outputs),
             "statistics": list(STATISTIQUES), "chunks": list(sweep.chunks), "fingerprint": fingerprint,
             "warnings": [w.as_dict() for w in sc.warnings],
+            "incertitude_parametres": description(
+                sc.parametres, sweep.mode, sweep.seed, loi_calibree() if tire(sc.parametres, sweep.mode) else None),
             "code": {"cogsim": __version__, **git_commit()}}
 
 

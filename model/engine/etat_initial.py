@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.params.calendrier import AGES, CONTRATS, ORGANISMES
+from model.params.calendrier import AGES, CONTRATS
 from model.params.effectifs import EtatInitial, read_csv
 from model.params.parametres import Parametres
 
@@ -32,6 +32,7 @@ MU_ANCIENS, SD_ANCIENS, SD_RECENTS = 56.0, 4.0, 8.5  # shape assumptions (the fi
 SD_CDD = 8.0
 CDI_AGES = (20, 64)
 CDD_AGES = (18, 64)
+SOURCE_RECONSTRUITE = "reconstructed (model/engine/etat_initial.py; estimated)"
 
 
 def _pyramid(mean: float, sd: float, lo: int, hi: int) -> np.ndarray:
@@ -76,31 +77,48 @@ def pyramide_cdd(age_moyen: float) -> np.ndarray:
 
 
 def _whole_persons(x: np.ndarray) -> np.ndarray:
-    """Round each row to whole persons keeping the row total (largest-remainder method)."""
+    """Round each row (last axis) to whole persons keeping the row total (largest-remainder method: the
+    ``short`` cells with the largest remainders, the first of equal ones, get one more person)."""
     out = np.floor(x)
     short = np.rint(x.sum(-1) - out.sum(-1)).astype(int)
     order = np.argsort(-(x - out), axis=-1, kind="stable")
-    for i in np.ndindex(x.shape[:-1]):
-        out[i][order[i][: short[i]]] += 1
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(x.shape[-1]), order.shape), axis=-1)
+    out += rank < short[..., None]
     return out
+
+
+def _cellules(par: Parametres, effectif_initial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Persons and ETP of the reconstruction for headcounts ``effectif_initial`` of shape ([batch,] O):
+    arrays ([batch,] organisme, contrat, age)."""
+    cdi = pyramide_cdi(par["etat_initial.age_moyen_cdi"], par["etat_initial.part_plus_50_cdi"],
+                       par["etat_initial.age_moyen_anciens"])
+    cdd = pyramide_cdd(par["etat_initial.age_moyen_cdd"])
+    total = np.rint(effectif_initial)
+    n_cdd = np.rint(total * par.par_organisme("part_cdd_initiale"))
+    q_cdi = par.par_organisme("quotite_moyenne_cdi")
+    q_cdd = par["etat_initial.quotite_moyenne_cdd"]
+    n = np.zeros((*total.shape, len(CONTRATS), len(AGES)))
+    n[..., 0, :] = _whole_persons((total - n_cdd)[..., None] * cdi)
+    n[..., 1, :] = _whole_persons(n_cdd[..., None] * cdd)
+    e = n.copy()
+    e[..., 0, :] *= q_cdi[:, None]
+    e[..., 1, :] *= q_cdd
+    return n, e
 
 
 def reconstruct(par: Parametres) -> EtatInitial:
     """The estimated initial state from the catalogue/scenario parameters."""
-    cdi = pyramide_cdi(par["etat_initial.age_moyen_cdi"], par["etat_initial.part_plus_50_cdi"],
-                       par["etat_initial.age_moyen_anciens"])
-    cdd = pyramide_cdd(par["etat_initial.age_moyen_cdd"])
-    total = np.rint(par.par_organisme("effectif_initial"))
-    n_cdd = np.rint(total * par.par_organisme("part_cdd_initiale"))
-    q_cdi = par.par_organisme("quotite_moyenne_cdi")
-    q_cdd = par["etat_initial.quotite_moyenne_cdd"]
-    n = np.zeros((len(ORGANISMES), len(CONTRATS), len(AGES)))
-    n[:, 0] = _whole_persons((total - n_cdd)[:, None] * cdi)
-    n[:, 1] = _whole_persons(n_cdd[:, None] * cdd)
-    e = n.copy()
-    e[:, 0] *= q_cdi[:, None]
-    e[:, 1] *= q_cdd
-    return EtatInitial(n, e, "reconstructed (model/engine/etat_initial.py; estimated)", True)
+    n, e = _cellules(par, par.par_organisme("effectif_initial"))
+    return EtatInitial(n, e, SOURCE_RECONSTRUITE, True)
+
+
+def reconstruct_par_element(par: Parametres, effectif_initial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reconstruction of each batch element whose headcounts differ (parameter draws of
+    ``effectif_initial``): persons and ETP of shape (batch, organisme, contrat, age), each element exactly
+    the state :func:`reconstruct` gives for its own ``effectif_initial`` (``effectif_initial``: (batch,
+    organisme), persons; the other parameters of the reconstruction are ``par``'s)."""
+    return _cellules(par, np.asarray(effectif_initial, float))
 
 
 def etat_initial(par: Parametres, base_dir: Path | None = None) -> EtatInitial:

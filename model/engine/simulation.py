@@ -21,7 +21,10 @@ Randomness (stochastic mode)
     ages drawn by systematic sampling on the age profile. Every flow of every replicate has its own
     stream: ``SeedSequence(seed, spawn_key=(replicate, flow))``, so replicate r sees the same numbers
     whatever the batch size, and two scenarios share their random numbers (common random numbers).
-    Deterministic mode runs the same code with every draw replaced by its expectation.
+    Deterministic mode runs the same code with every draw replaced by its expectation. The parameters
+    themselves may differ between batch elements (a ``ParametresLot``: grid points of a sweep, or the
+    fitted parameters each replicate draws, :mod:`model.params.incertitude`); the lists of what may differ
+    are in :mod:`model.engine.lot`.
 """
 
 from __future__ import annotations
@@ -34,11 +37,16 @@ from typing import Literal
 import numpy as np
 import simpy
 
-from model.engine.remuneration import (facteurs_rmpp, gvt_mensuel,
-                                       indice_initial, valeur_point)
+from model.engine.evenements import gel, mutualisation, tick, transfert_rsi
+from model.engine.lot import (HORS_MOTEUR, HORS_MOTEUR_ORGANISME,
+                              PARAMETRES_LOT, PARAMETRES_LOT_ETAT,
+                              PARAMETRES_LOT_GLOBAUX, check_lot,
+                              etat_par_element, interp_lignes)
+from model.engine.remuneration import (GvtParElement, facteurs_rmpp,
+                                       gvt_mensuel, indice_initial,
+                                       valeur_point)
 from model.engine.tirages import FLOWS, Esperances, Tirages
-from model.params.calendrier import (AGES, ANNEES, N_MOIS, ORGANISMES,
-                                     mois_depuis_debut)
+from model.params.calendrier import AGES, ANNEES, N_MOIS, ORGANISMES
 from model.params.effectifs import EtatInitial
 from model.params.errors import MISSING, InputError, Problem
 from model.params.parametres import Parametres, ParametresLot
@@ -65,6 +73,8 @@ class Trajectoire:
     month t (EUR/yr at the January 2013 point). ``rmpp_num``/``rmpp_den``: pay in y and in y−1 of the
     CDI agents present all of both years (year, batch, organisme; EUR, NaN for 2013). ``trace``: the
     event log of replicate 0 when asked for: (time in months, event, organisme, value).
+    ``effectif_initial``/``etp_initial``: the state at the start, (organisme, contrat, age), or (batch,
+    organisme, contrat, age) when the initial headcounts differ between batch elements.
     """
 
     mode: Mode
@@ -102,15 +112,28 @@ class _Etat:
         self.mode = mode
         self.R = R
         self.tirages = (Tirages if mode == "stochastic" else Esperances)(seed, replicates, P, first)
+        # parameters that may differ between the elements of a batch (grid points, parameter draws):
+        # (O, ...) or (batch, O, ...) for an organisme parameter, None or (batch, ...) for another one
+        def lot_par(name: str) -> np.ndarray:
+            per_element = None if lot is None else lot.lot_organisme(name)
+            return par.par_organisme(name) if per_element is None else per_element
+
+        def lot_global(path: str) -> np.ndarray | None:
+            return None if lot is None else lot.lot(path)
+
         # logical shape (batch, organisme, contrat, age), stored contract-major so that the slice of a
         # contract, which every flow works on, is one contiguous block
         O_, C_, A_ = etat0.effectif.shape
+        n0, e0 = etat0.effectif, etat0.etp
+        eff = None if lot is None else lot.lot_organisme("effectif_initial")
+        if eff is not None:  # a reconstruction per batch element (drawn initial headcounts)
+            n0, e0 = etat_par_element(par, etat0, eff)
         self.n = np.zeros((C_, R, O_, A_)).transpose(1, 2, 0, 3)
-        self.n[...] = etat0.effectif[None]
+        self.n[...] = n0
         # ETP and paid index (Σ index × quotité) move with the persons: one stacked array, two views
         self.q = np.zeros((2, C_, R, O_, A_)).transpose(0, 2, 3, 1, 4)
         self.e, self.w = self.q[0], self.q[1]
-        self.e[...] = etat0.etp[None]
+        self.e[...] = e0
         T = N_MOIS
         z = lambda: np.zeros((T, R, O))  # noqa: E731
         self.traj = Trajectoire(
@@ -118,16 +141,21 @@ class _Etat:
             flux={k: z() for k in FLUX}, flux_etp={k: z() for k in FLUX},
             age_somme=np.zeros((len(ANNEES), R, O)), plus_50=np.zeros((len(ANNEES), R, O)),
             gain_mutualisation=z(), cout_transition=z(),
-            effectif_initial=etat0.effectif.copy(), etp_initial=etat0.etp.copy(), indice_etp=z(),
+            effectif_initial=n0.copy(), etp_initial=e0.copy(), indice_etp=z(),
             rmpp_num=np.full((len(ANNEES), R, O), np.nan), rmpp_den=np.full((len(ANNEES), R, O), np.nan),
             first_replicate=first)
         # pay: index mass per cell (Σ persons' index, EUR/yr at full time at the January 2013 point)
-        self.w[...] = self.e * indice_initial(par, etat0.etp)[None]
-        self.gm = gvt_mensuel(par)  # (Y, O, A)
+        self.w[...] = self.e * indice_initial(par, e0)
+        promo = None if lot is None else lot.lot_organisme("taux_gvt_promotions")
+        # self.gm[y]: (O, A), or (batch, O, A) when the promotions differ between elements
+        self.gm = gvt_mensuel(par) if promo is None else GvtParElement(par, promo)
         self.v = valeur_point(par)
         moyen = par.par_organisme("salaire_moyen_initial")
-        self.idx_ent = np.stack([moyen * par["remuneration.ratio_salaire_entrant"],
-                                 moyen * par["remuneration.ratio_salaire_cdd"]], axis=1)  # (O, C)
+        ratio = lot_global("remuneration.ratio_salaire_entrant")
+        ratio = par["remuneration.ratio_salaire_entrant"] if ratio is None else ratio[:, None]
+        self.idx_ent = np.stack(np.broadcast_arrays(moyen * ratio, moyen * par["remuneration.ratio_salaire_cdd"]),
+                                axis=-1)  # (O, C), or (batch, O, C)
+        self.hazard_lot = lot_global("departs.hazard_retraite")  # None, or (batch, keys)
         self.cohortes: dict[int, dict[str, np.ndarray]] = {}  # RMPP populations by starting year
         self.tracing = trace
         # recruitment state
@@ -139,11 +167,6 @@ class _Etat:
         self.gels_tous = np.zeros(O, dtype=int)  # number of active freezes of CDI and CDD hires
         self.ferme = np.zeros(O, dtype=bool)  # organismes closed (the ex-RSI after its transfer)
         # parameters in array form
-        # parameters that may differ between the points of a batch: (O, ...) or (batch, O, ...)
-        def lot_par(name: str) -> np.ndarray:
-            per_element = None if lot is None else lot.lot_organisme(name)
-            return par.par_organisme(name) if per_element is None else per_element
-
         self.tau = lot_par("taux_remplacement")  # policy: replacement of retirements
         self.tau_aut = lot_par("taux_remplacement_autres_departs")  # behaviour: of the other CDI exits
         self.marge = lot_par("marge_plafond")  # behaviour: share of the ceiling left unused
@@ -190,10 +213,14 @@ class _Etat:
         kc, vc = self.par.table("departs.age_legal_par_generation")
         legal = np.interp(year - ages, kc, vc)
         kh, vh = self.par.table("departs.hazard_retraite")
-        h = np.interp(ages - legal, kh, vh, left=0.0, right=vh[-1])
+        if self.hazard_lot is None:
+            h = np.interp(ages - legal, kh, vh, left=0.0, right=vh[-1])
+        else:  # one table per batch element: (batch, 1, A), against (batch, O, A) stocks
+            h = interp_lignes(ages - legal, kh, self.hazard_lot)[:, None, :]
         h = np.where(ages >= self.age_limite, 1.0, h)
-        self.p_ret = 1.0 - (1.0 - np.clip(h, 0.0, 1.0)) ** (1.0 / 12.0)  # (A,)
-        self.ret_lo = int(np.argmax(self.p_ret > 0)) if np.any(self.p_ret > 0) else A
+        self.p_ret = 1.0 - (1.0 - np.clip(h, 0.0, 1.0)) ** (1.0 / 12.0)  # (A,) or (batch, 1, A)
+        positif = (self.p_ret > 0).reshape(-1, A).any(0)
+        self.ret_lo = int(np.argmax(positif)) if positif.any() else A
         h_aut = np.clip(self.autres[..., y][..., None] * self.profil_autres, 0.0, 1.0)
         self.p_aut = 1.0 - (1.0 - h_aut) ** (1.0 / 12.0)  # ([batch,] O, A)
         # one year of allocation/rounding uniforms per replicate: 4 departure slots, 4 hiring slots
@@ -232,7 +259,7 @@ class _Etat:
         self.departs_cdi[0, t] += out_n[:, :, CDI]
 
     def _sortir(self, t: int, c: int, p: np.ndarray, lo: int, flow: str, slot: int) -> tuple[np.ndarray, np.ndarray]:
-        """Remove leavers of contract c with monthly hazard p (O, A[lo:]) or (A[lo:],)."""
+        """Remove leavers of contract c with monthly hazard p: (A[lo:],), ([batch,] O, A[lo:]) or (batch, 1, A[lo:])."""
         n = self.n[:, :, c, lo:]
         q = self.q[:, :, :, c, lo:]
         expected = n * p
@@ -254,7 +281,7 @@ class _Etat:
     def departs(self, t: int) -> None:
         tr = self.traj
         lo = self.ret_lo
-        kr, er = self._sortir(t, CDI, self.p_ret[lo:], lo, "retraite", 0)
+        kr, er = self._sortir(t, CDI, self.p_ret[..., lo:], lo, "retraite", 0)
         ka, ea = self._sortir(t, CDI, self.p_aut, 0, "autres_departs", 1)
         kc, ec = self._sortir(t, CDD, self.p_cdd[..., None], 0, "fins_cdd", 2)
         tr.flux["departs_retraite"][t] += kr
@@ -342,7 +369,7 @@ class _Etat:
             k = self.tirages.allocate_profile(h, profil, self.u_age[:, m, slot, :])
             self.n[:, :, c] += k
             self.e[:, :, c] += k * self.q_ent
-            self.w[:, :, c] += k * (self.q_ent * self.idx_ent[:, c])[None, :, None]
+            self.w[:, :, c] += k * (self.q_ent * self.idx_ent[..., c])[..., None]
         tot = h_cdi + h_cdd
         tr.flux["recrutements"][t] += tot
         tr.flux_etp["recrutements"][t] += tot * self.q_ent
@@ -357,7 +384,7 @@ class _Etat:
 
     def gvt(self, t: int) -> None:
         """Individual progressions of the month (CDI staff)."""
-        self.w[:, :, CDI] *= self.gm[t // 12][None]
+        self.w[:, :, CDI] *= self.gm[t // 12]
 
     def enregistrer(self, t: int) -> None:
         y, m = divmod(t, 12)
@@ -444,101 +471,11 @@ class _Etat:
         tr.flux_etp["transferts_sortants"][t, :, source] += moved_e
 
 
-# organisme parameters whose value may differ between the points of one batch (a sweep's fast path);
-# any other difference between points needs a batch of its own (model.analysis.sweep_blocks groups them)
-PARAMETRES_LOT = ("taux_remplacement", "taux_renouvellement_cdd", "recrutements_supplementaires",
-                  "plafond_emplois", "taux_autres_departs", "duree_moyenne_cdd",
-                  "taux_remplacement_autres_departs", "marge_plafond", "comblement_cdd", "part_cdd_max",
-                  "plafond_variation")
-
-
-# parameters the engine never reads (the pay bill's charges and targets, the budget, productivity and
-# gaps read them afterwards, per batch element when they differ: model.params.scenario.ParametresLot)
-HORS_MOTEUR_ORGANISME = ("surface_par_etpma", "part_teletravail", "achats_par_etpma", "adf_editique_2013",
-                      "evolution_editique", "informatique_fonctionnement_2013", "evolution_informatique_fonctionnement",
-                      "adf_autres_2013", "evolution_adf_autres", "investissement_informatique", "investissement_autre",
-                      "cible_adf_taux", "charge_travail_reference", "croissance_charge_travail",
-                      "charge_nouvelles_missions", "productivite_reference", "cible_productivite_base",
-                      "cible_productivite_taux", "enveloppe_masse_salariale",
-                      # service quality (model.service.dossiers): backlog capacity, entraide, targets, telephony staff
-                      "capacite_par_etpma_reference", "gain_productivite_service", "part_entraide_pretee",
-                      "poids_entraide_recue", "delai_cible", "cible_taux_appels_aboutis", "taux_absenteisme",
-                      "part_telephonie")
-HORS_MOTEUR = ("adf.cout_immobilier_m2", "adf.evolution_cout_immobilier", "adf.economie_surface_teletravail",
-            "adf.evolution_prix_achats", "adf.environnement_utilisateur_par_etpma", "lpfp.taux_evolution_max",
-            "productivite.reference_ij", "productivite.croissance_relative_charge_ij", "productivite.cible_ij_base",
-            "productivite.cible_ij_taux", "remuneration.rmpp_cadrage", "remuneration.taux_charges_patronales",
-            "remuneration.taux_formation", "remuneration.taux_autres_depenses_personnel",
-            "service.forme_delai", "telephonie.heures_par_etpma", "telephonie.taux_connexion")
-
-
 def _profil_entrants(mean: float, sd: float, par: Parametres) -> np.ndarray:
     ages = np.array(AGES, float)
     lo, hi = par["recrutement.age_min_entrants"], par["recrutement.age_max_entrants"]
     w = np.where((ages >= lo) & (ages <= hi), np.exp(-0.5 * ((ages - mean) / sd) ** 2), 0.0)
     return w / w.sum()
-
-
-# ----------------------------------------------------------------------------- SimPy processes
-def _tick(env: simpy.Environment, s: _Etat):
-    """The monthly clock. Dated events happen at whole months (the 1st, 00:00); the month's own
-    flows run half a month later, so that every event dated that month, however many steps it takes,
-    has happened before. Flows are booked on the month ``t``."""
-    for t in range(N_MOIS):
-        yield env.timeout(t + 0.5 - env.now)
-        if t % 12 == 0:
-            s.fixer_plafonds(t // 12)
-            s.taux_annee(t // 12)
-            s.vieillir(t)
-            s.log(t, "vieillissement", "", 1)
-        s.departs(t)
-        s.recruter(t)
-        s.gvt(t)
-        s.enregistrer(t)
-
-
-def _transfert_rsi(env: simpy.Environment, s: _Etat, par: Parametres):
-    t_gie = mois_depuis_debut(par["transfert_rsi.date_gie"])
-    t_bulk = mois_depuis_debut(par["transfert_rsi.date_principale"])
-    yield env.timeout(t_gie)
-    gie = dict(par["transfert_rsi.repartition_gie"])
-    s.transferer(t_gie, RSI, gie, par["transfert_rsi.effectif_gie"], (CDI,), "transfert_gie")
-    yield env.timeout(t_bulk - t_gie)
-    s.transferer(t_bulk, RSI, dict(par["transfert_rsi.repartition"]), None, (CDI, CDD), "transfert_principal")
-    s.ferme[RSI] = True
-    s.log(t_bulk, "fermeture", "rsi", 0)
-
-
-def _mutualisation(env: simpy.Environment, s: _Etat, vague):
-    o = ORGANISMES.index(vague["organisme"])
-    t0 = mois_depuis_debut(vague["debut"])
-    M = int(vague["montee_en_charge_mois"])
-    yield env.timeout(t0)
-    reference = s.e[:, o].sum((-1, -2)).copy()  # ETP at the start of the wave
-    gain_mensuel = vague["gain_productivite"] * vague["part_effectifs"] * reference / M
-    cout_mensuel = vague["cout_transition"] / M
-    s.log(env.now, "debut_mutualisation", vague["organisme"], vague["part_effectifs"])
-    for i in range(M):
-        if env.now >= N_MOIS:
-            return
-        s.restitution[:, o] += gain_mensuel
-        s.traj.cout_transition[int(env.now), :, o] += cout_mensuel
-        if i < M - 1:
-            yield env.timeout(1)
-    s.log(env.now, "fin_montee_en_charge", vague["organisme"], vague["part_effectifs"])
-
-
-def _gel(env: simpy.Environment, s: _Etat, gel):
-    o = ORGANISMES.index(gel["organisme"])
-    t0, t1 = mois_depuis_debut(gel["debut"]), mois_depuis_debut(gel["fin"])
-    compteur = s.gels_tous if gel["contrats"] == "tous" else s.gels_cdi
-    yield env.timeout(t0)
-    compteur[o] += 1
-    s.log(env.now, "debut_gel", gel["organisme"], 2 if gel["contrats"] == "tous" else 1)
-    if t1 < N_MOIS:
-        yield env.timeout(t1 - t0)
-        compteur[o] -= 1
-        s.log(env.now, "fin_gel", gel["organisme"], 0)
 
 
 @functools.cache
@@ -571,8 +508,10 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     Parameters
     ----------
     par : resolved parameters (``Scenario.parametres``), or a ``ParametresLot``: the parameter sets of
-        several grid points run in one batch (a sweep). Its points may differ only in the organisme
-        parameters of ``PARAMETRES_LOT`` and in parameters the engine does not read; the batch is
+        several grid points run in one batch (a sweep), and/or values drawn per replicate
+        (:mod:`model.params.incertitude`). Its elements may differ only in the parameters of
+        ``PARAMETRES_LOT``, ``PARAMETRES_LOT_GLOBAUX`` and ``PARAMETRES_LOT_ETAT`` (the last with a
+        reconstructed initial state only) and in parameters the engine does not read; the batch is
         then ``n_points × replicates``, point-major (element ``p × replicates + r`` is replicate r of
         point p), and replicate r uses the same random streams at every point.
     etat0 : the state at 31 December 2012.
@@ -582,7 +521,8 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     trace : record the event log of replicate 0 (for tests and debugging).
     first_replicate : index of the batch's first replicate: the batch is replicates ``first_replicate``
         to ``first_replicate + replicates - 1``, each with its own streams, so a run in blocks of
-        replicates gives every replicate the draws of a run in one batch.
+        replicates gives every replicate the draws of a run in one batch (a lot of several grid points
+        starts at 0).
 
     Returns
     -------
@@ -595,29 +535,21 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
                                   "integers in column effectif, or the deterministic mode")])
     env = simpy.Environment()
     if isinstance(par, ParametresLot):
-        _check_lot(par, replicates)
-    if first_replicate and isinstance(par, ParametresLot):
+        check_lot(par, replicates, etat0)
+    if first_replicate and isinstance(par, ParametresLot) and par.n_points > 1:
         raise ValueError("a batch of grid points starts at replicate 0")
     s = _Etat(par, etat0, mode, replicates, seed, trace, first_replicate)
     # dated events are created before the tick so that they run first within a month
-    env.process(_transfert_rsi(env, s, par))
-    for vague in par["mutualisations"]:
-        env.process(_mutualisation(env, s, vague))
-    for gel in par["gels_recrutement"]:
-        env.process(_gel(env, s, gel))
-    env.process(_tick(env, s))
+    env.process(transfert_rsi(env, s, par))
+    for v in par["mutualisations"]:
+        env.process(mutualisation(env, s, v))
+    for g in par["gels_recrutement"]:
+        env.process(gel(env, s, g))
+    env.process(tick(env, s))
     env.run(until=N_MOIS)
     s.traj.plafond = np.transpose(s.plafond, (2, 0, 1))
     return s.traj
 
 
-def _check_lot(par: ParametresLot, replicates: int) -> None:
-    free = {f"organismes.{o}.{n}" for o in ORGANISMES for n in PARAMETRES_LOT + HORS_MOTEUR_ORGANISME}
-    free.update(HORS_MOTEUR)
-    if par.replicates != replicates or not par.varies <= free:
-        raise ValueError(f"a batch's points may differ only in {', '.join(PARAMETRES_LOT)} and in parameters the "
-                         f"engine does not read (here: {', '.join(sorted(par.varies - free))}), with "
-                         f"{par.replicates} replicates each (asked: {replicates})")
-
-
-__all__ = ["PARAMETRES_LOT", "HORS_MOTEUR", "HORS_MOTEUR_ORGANISME", "simulate", "Trajectoire", "FLOWS", "FLUX"]
+__all__ = ["PARAMETRES_LOT", "PARAMETRES_LOT_GLOBAUX", "PARAMETRES_LOT_ETAT", "HORS_MOTEUR", "HORS_MOTEUR_ORGANISME",
+           "simulate", "Trajectoire", "FLOWS", "FLUX"]

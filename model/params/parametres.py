@@ -69,11 +69,13 @@ class Parametres(Mapping):
 
 
 class ParametresLot(Parametres):
-    """The parameters of a batch of grid points (``points × replicates`` batch elements, point-major).
+    """The parameters of a batch of grid points (``points × replicates`` batch elements, point-major),
+    and/or of replicates that draw their own parameter values (:meth:`par_element`).
 
     Reads as the first point's parameters (``Parametres``); the paths in ``varies`` differ between the
-    points, and the post-processing reads them per batch element through :meth:`lot` (and the
-    DataArray helpers of :mod:`model.budget.productivite`, which give them a ``replicate`` dim).
+    batch elements, and the engine and the post-processing read them per batch element through
+    :meth:`lot` (and the DataArray helpers of :mod:`model.budget.productivite`, which give them a
+    ``replicate`` dim).
     """
 
     def __init__(self, points: Sequence[Parametres], replicates: int, paths: Sequence[str]):
@@ -86,12 +88,46 @@ class ParametresLot(Parametres):
             if not np.array_equal(rows, np.broadcast_to(rows[0], rows.shape), equal_nan=True):
                 self._lot[path] = np.repeat(rows, replicates, axis=0)
 
+    @classmethod
+    def par_element(cls, par: Parametres, replicates: int, valeurs: Mapping[str, np.ndarray]) -> "ParametresLot":
+        """``par`` with values that differ between the elements of its batch (parameter draws).
+
+        Parameters
+        ----------
+        par : one parameter set (a batch of ``replicates`` elements), or a ``ParametresLot`` of grid points
+            (``n_points × replicates`` elements, point-major), whose per-element values are kept unless
+            ``valeurs`` replaces them.
+        replicates : replicates per point (must be the lot's own when ``par`` is a lot).
+        valeurs : ``{path: array (batch, ...)}``, one row per batch element, in the parameter's resolved
+            form: a number, an array over ``ANNEES`` for a by-year parameter, the values over the set's
+            keys (``par.table(path)[0]``) for a table.
+
+        Reads as ``par`` does (the first point's values); the engine and the post-processing read the
+        per-element values through :meth:`lot` and :meth:`lot_organisme`.
+        """
+        lot = cls.__new__(cls)
+        Parametres.__init__(lot, dict(par))
+        if isinstance(par, ParametresLot):
+            if par.replicates != replicates:
+                raise ValueError(f"a lot of {par.replicates} replicates per point, not {replicates}")
+            lot.replicates, lot.n_points, lot._lot = par.replicates, par.n_points, dict(par._lot)
+        else:
+            lot.replicates, lot.n_points, lot._lot = replicates, 1, {}
+        n = lot.n_points * lot.replicates
+        for path, v in valeurs.items():
+            v = np.asarray(v, dtype=float)
+            if v.shape[:1] != (n,):
+                raise ValueError(f"{path}: {v.shape[0] if v.ndim else 'no'} rows for a batch of {n} elements")
+            lot._lot[path] = v
+        return lot
+
     @property
     def varies(self) -> frozenset[str]:
         return frozenset(self._lot)
 
     def lot(self, path: str) -> np.ndarray | None:
-        """Values per batch element, shape (batch, ...), or None when all points share the value."""
+        """Values per batch element, shape (batch, ...), or None when all elements share the value (for a
+        table set through :meth:`par_element`: its values over the set's keys)."""
         return self._lot.get(path)
 
     def yro(self, path: str) -> np.ndarray:

@@ -22,6 +22,7 @@ from model.engine.simulation import simulate
 from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES
 from model.params.catalogue import catalogue_files
 from model.params.errors import InputError, Problem
+from model.params.incertitude import LoiParametres, description, loi_calibree, tirages, tire
 from model.params.scenario import Scenario, file_hash, load_scenario
 from model.results.cibles import RespectCibles, avec_probabilites
 from model.results.dataset import REGISTRE, StatistiquesReplicates, build_dataset
@@ -120,6 +121,7 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
     n_rep = 1 if mode == "deterministic" else par["simulation.replicates"]
     seed_used = par["simulation.seed"]
     kept = min(n_rep, REPLICATES_GARDES)
+    loi = loi_calibree() if tire(par, mode) else None  # parameter uncertainty (model.params.incertitude)
 
     inputs = {str(f): h for f, h in sc.hashes.items()}
     for cat_file in catalogue_files():
@@ -140,6 +142,7 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
         "statistics": _statistics_note(n_rep, kept),
         "random_streams": "numpy SeedSequence(seed, spawn_key=(replicate, flow)), flows: "
                           "retraite, autres_departs, fins_cdd, recrutement, ages_entrants, transferts, allocation",
+        "incertitude_parametres": description(par, mode, seed_used, loi),
         "etat_initial": {"source": etat0.source, "estimated": etat0.estimated},
         "code": {"cogsim": __version__, **git_commit(), "python": platform.python_version(),
                  "numpy": np.__version__, "xarray": xr.__version__},
@@ -158,18 +161,20 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
         "git_commit": manifest["code"]["commit"] or "unknown",
         "etat_initial": etat0.source,
         "warnings": [str(w) for w in sc.warnings],
+        "incertitude_parametres": _attribut_incertitude(manifest["incertitude_parametres"]),
         "Conventions": "CF-1.8 (units as COG documents write them)",
     }
     t1 = time.perf_counter()
     if in_one_batch(n_rep):
-        traj = simulate(par, etat0, replicates=n_rep, seed=seed_used, mode=mode)
+        lot = tirages(par, mode, seed_used, n_rep, loi=loi)
+        traj = simulate(lot, etat0, replicates=n_rep, seed=seed_used, mode=mode)
         t2 = time.perf_counter()
         timings["simulate_s"] = t2 - t1
-        ds = build_dataset(traj, par, attrs)
+        ds = build_dataset(traj, lot, attrs)
         ds = avec_probabilites(ds, RespectCibles().add(ds), mode)
         timings["dataset_s"] = time.perf_counter() - t2
     else:  # simulation and Dataset interleaved, block by block
-        ds = simulate_in_blocks(par, etat0, n_rep, seed_used, mode, attrs)
+        ds = simulate_in_blocks(par, etat0, n_rep, seed_used, mode, attrs, loi=loi)
         timings["simulate_and_dataset_s"] = time.perf_counter() - t1
     return ds, manifest
 
@@ -210,6 +215,14 @@ def check_blocks_plan(plan: dict[str, Any]) -> None:
                                   "fewer replicates, or TMPDIR set to a folder on a disk with room")])
 
 
+def _attribut_incertitude(d: dict[str, Any]) -> str:
+    """The Dataset attribute of the parameter draws (one line; the manifest has the details)."""
+    if not d["tirees"]:
+        return f"no: {d['raison']}"
+    return (f"yes: {len(d['tires'])} fitted scalars drawn per replicate from {d['source']} (sha256 {d['sha256'][:12]}), "
+            f"seed {d['graine']}")
+
+
 def _statistics_note(n_rep: int, kept: int) -> str:
     if kept == n_rep:
         return f"every replicate ({n_rep}) in results.nc; results.csv: mean and 5/50/95 % quantiles over them"
@@ -219,10 +232,11 @@ def _statistics_note(n_rep: int, kept: int) -> str:
 
 
 def simulate_in_blocks(par, etat0, replicates: int, seed: int, mode: str,
-                       attrs: dict[str, Any] | None = None) -> xr.Dataset:
+                       attrs: dict[str, Any] | None = None, loi: LoiParametres | None = None) -> xr.Dataset:
     """Simulate ``replicates`` replicates in blocks of ``BLOC_REPLICATES``; the Dataset of the first
     ``REPLICATES_GARDES`` (each bit-identical to the same replicate of a run in one batch: its random
-    streams depend on its index only) with, when some are dropped, the coordinate ``statistiques``:
+    streams and, with ``loi``, its parameter draws (:func:`model.params.incertitude.tirages`) depend on its
+    index only) with, when some are dropped, the coordinate ``statistiques``:
     exact statistics over every replicate (:class:`model.results.dataset.StatistiquesReplicates`), and the
     probability of meeting each COG target over every replicate (:class:`model.results.cibles.RespectCibles`)."""
     kept = min(replicates, REPLICATES_GARDES)
@@ -231,8 +245,10 @@ def simulate_in_blocks(par, etat0, replicates: int, seed: int, mode: str,
     respect = RespectCibles()
     for r0 in range(0, replicates, BLOC_REPLICATES):
         rb = min(BLOC_REPLICATES, replicates - r0)
-        traj = simulate(par, etat0, replicates=rb, seed=seed, mode=mode, first_replicate=r0)
-        block = build_dataset(traj, par)
+        lot = tirages(par, mode, seed, rb, r0, loi)
+        traj = simulate(lot, etat0, replicates=rb, seed=seed, mode=mode, first_replicate=r0)
+        block = build_dataset(traj, lot)
+        del lot
         del traj
         respect.add(block)
         if kept < replicates:
