@@ -215,7 +215,7 @@ def test_bad_factors_and_options_are_input_errors():
         plan(bad, "sobol", 100, seed=None)
     assert [p.path for p in e.value.problems] == ["facteurs"] * 3 + ["seed", "n"]
     assert all(p.file == "arguments" for p in e.value.problems)
-    with pytest.raises(ValueError, match="unknown argument"):
+    with pytest.raises(ValueError, match="unknown input"):
         plan(ISHIGAMI, "oat", names={"samples": "--samples"})
     with pytest.raises(InputError, match="too few trajectories for morris"):
         plan(ISHIGAMI, "morris", 1, seed=1)

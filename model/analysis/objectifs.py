@@ -15,7 +15,7 @@ import numpy as np
 
 from model.params.calendrier import DERNIERE_ANNEE, ORGANISMES, ORGANISMES_SORTIE, PREMIERE_ANNEE
 from model.params.catalogue import Parameter, load_catalogue, lookup
-from model.params.errors import InputError, Problem, unknown_name
+from model.params.errors import InputError, Problem, noms_des_entrees, unknown_name
 from model.params.parametres import Parametres
 from model.params.scenario import Scenario
 from model.params.validation import range_text, resolve_value
@@ -33,9 +33,9 @@ ARGUMENTS = "arguments"
 NOMS: dict[str, str] = {"source": ARGUMENTS, "target": "target", "lever": "lever", "tolerance": "tolerance"}
 
 
-def noms(names: Mapping[str, str] | None) -> dict[str, str]:
-    """:data:`NOMS` with the caller's names for its inputs."""
-    return {**NOMS, **(names or {})}
+def noms(names: Mapping[str, str] | None, owner: str = "names") -> dict[str, str]:
+    """:data:`NOMS` with the caller's names for its inputs (:func:`noms_des_entrees`)."""
+    return noms_des_entrees(NOMS, names, owner)
 
 
 DEFAULT_TOLERANCE = 1e-4  # relative to the target value
@@ -90,10 +90,7 @@ class SolveSpec:
                                  f"integer, not {value!r}")
         if isinstance(self.tolerance, bool) or not isinstance(self.tolerance, (int, float, np.number)):
             raise TypeError(f"SolveSpec.tolerance must be a number, not {self.tolerance!r}")
-        unknown = set(self.names) - set(NOMS)
-        if unknown:
-            raise ValueError(f"SolveSpec.names: unknown input(s) {sorted(unknown)}; known: {', '.join(NOMS)}")
-        object.__setattr__(self, "names", noms(self.names))
+        object.__setattr__(self, "names", noms(self.names, "SolveSpec.names"))
 
     @property
     def target(self) -> Path:

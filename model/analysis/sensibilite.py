@@ -71,7 +71,7 @@ from scipy.stats import norm
 
 from model.analysis.sensibilite_resultat import (INDICES, INDICES_S2, METHODES, RTOL_CONSTANTE, Facteur, Methode,
                                                  assembler)
-from model.params.errors import MISSING, InputError, Problem
+from model.params.errors import MISSING, InputError, Problem, noms_des_entrees
 
 __all__ = ["Facteur", "Methode", "METHODES", "NOMS", "plan", "taille_plan", "analyser"]
 
@@ -90,10 +90,7 @@ def _is_number(x: Any) -> bool:
 
 
 def _noms(names: Mapping[str, str] | None) -> dict[str, str]:
-    unknown = set(names or {}) - set(NOMS)
-    if unknown:
-        raise ValueError(f"names: unknown argument(s) {sorted(unknown)}; known: {', '.join(NOMS)}")
-    return {**NOMS, **(names or {})}
+    return noms_des_entrees(NOMS, names)
 
 
 def _check_facteurs(facteurs: Sequence[Facteur], noms: dict[str, str]) -> list[Problem]:

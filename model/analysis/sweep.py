@@ -48,7 +48,7 @@ from model.analysis.precision import (MAX_REPLICATES, PILOT_REPLICATES, Precisio
 from model.analysis.sweep_blocks import (BATCH_TARGET, DONE_DIR, MANIFEST, STORE, Sweep, blocks_done, choose_chunks,
                                          evaluate_block, fingerprint_of, mark_done, open_sweep, store_attrs,
                                          sweep_manifest, template, write_block)
-from model.analysis.taille import NOMS, Estimation, check_estimate, estimate, noms
+from model.analysis.taille import Estimation, check_estimate, estimate, noms
 from model.engine.simulation import keep_freed_memory
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
 from model.params.errors import MISSING, InputError, Problem, unknown_name
@@ -136,10 +136,7 @@ class SweepSpec:
                              "each other")
         if self.grille is not None and not isinstance(self.grille, Grille):
             raise TypeError(f"SweepSpec.grille must be a Grille, not {type(self.grille).__name__}")
-        unknown = set(self.names) - set(NOMS)
-        if unknown:
-            raise ValueError(f"SweepSpec.names: unknown input(s) {sorted(unknown)}; known: {', '.join(NOMS)}")
-        object.__setattr__(self, "names", noms(self.names))
+        object.__setattr__(self, "names", noms(self.names, "SweepSpec.names"))
 
     @property
     def target(self) -> Path:

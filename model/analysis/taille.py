@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
-from model.params.errors import InputError, Problem
+from model.params.errors import InputError, Problem, noms_des_entrees
 from model.results.dataset import STATISTIQUES
 
 # ----------------------------------------------------------------------------- the size of the work
@@ -34,9 +34,13 @@ NOMS: dict[str, str] = {
     "scheduler": "scheduler", "samples": "samples"}
 
 
-def noms(names: Mapping[str, str] | None) -> dict[str, str]:
-    """:data:`NOMS` with the caller's names for its inputs."""
-    return {**NOMS, **(names or {})}
+def noms(names: Mapping[str, str] | None, owner: str | None = None) -> dict[str, str]:
+    """:data:`NOMS` with the caller's names for its inputs; with ``owner`` (a spec checking its own
+    names: :func:`noms_des_entrees`) a name that is not one of them is an error, without it the names of
+    other inputs (a sensitivity passes all of its own) are carried along."""
+    if owner is None:
+        return {**NOMS, **(names or {})}
+    return noms_des_entrees(NOMS, names, owner)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Literal, Mapping
 
 
 @dataclass(frozen=True)
@@ -120,3 +120,13 @@ class InputError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = [p for p in problems if p.severity == "error"]
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def noms_des_entrees(defauts: Mapping[str, str], names: Mapping[str, str] | None, owner: str = "names") -> dict[str, str]:
+    """What a library's messages call its inputs: ``defauts`` (input -> its own name) with the caller's
+    names on top (the command line passes its option names). A name that is not an input is a bug of the
+    caller (``owner`` says whose: ``SweepSpec.names``...): ValueError."""
+    unknown = set(names or {}) - set(defauts)
+    if unknown:
+        raise ValueError(f"{owner}: unknown input(s) {sorted(unknown)}; known: {', '.join(defauts)}")
+    return {**defauts, **(names or {})}
