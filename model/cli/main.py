@@ -108,6 +108,8 @@ EXTERNAL: dict[str, tuple[str, str]] = {
     "sweep": ("model.cli.sweep", "run a grid of scenarios (cartesian product, streamed to Zarr)"),
     "sensitivity": ("model.cli.sensitivity", "one-at-a-time, Morris or Sobol' indices per output, year and organisme"),
     "report": ("model.cli.report", "charts + PDF note + XLSX workbook from a saved run (writes RUN_DIR/report/)"),
+    "compare": ("model.cli.compare", "differences between saved runs (the first is the reference): charts, table, "
+                "workbook, note"),
 }
 
 

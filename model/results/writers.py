@@ -51,7 +51,7 @@ from model.results.dataset import tidy_frame
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # model/
 OWNER_FILE = ".cogsim.json"          # the ownership record of a finished folder, written last
 IN_PROGRESS_FILE = ".cogsim-en-cours.json"   # written first in a temporary or partial folder
-KINDS = ("run", "sweep", "sensitivity", "solve", "report", "charts", "calibration", "backtest")
+KINDS = ("run", "sweep", "sensitivity", "solve", "report", "charts", "calibration", "backtest", "comparaison")
 # what the refusals call the destination: the caller's argument ``out`` (the command line names its option)
 SOURCE, ARGUMENT = "arguments", "out"
 
