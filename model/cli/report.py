@@ -11,7 +11,7 @@ from model.outputs.note import TEXTS
 from model.outputs.rapport import write_report
 
 # what the library's messages call the inputs of this command: the report's folder is RUN_DIR/report
-OPTIONS = {"source": SOURCE, "out": "RUN_DIR/report", "lang": "--lang"}
+OPTIONS = {"source": SOURCE, "out": "RUN_DIR/report", "lang": "--lang", "organisme": "--organisme"}
 
 
 # ----------------------------------------------------------------------------- command line
@@ -26,14 +26,19 @@ def register(subparsers) -> None:
     p.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS,
                    help="language of the charts, note and workbook (default fr)")
     p.add_argument("--compare", type=Path, nargs="+", metavar="RUN_DIR", default=[],
-                   help="other run folders to compare with (adds the scenario-comparison chart)")
+                   help="other run folders drawn beside this one (one chart); for the differences organisme by "
+                        "organisme (charts, table, workbook, note) use `cogsim compare REF_DIR RUN_DIR`")
+    p.add_argument("--organisme", default=None, metavar="ORG",
+                   help="draw the charts for this organisme or aggregate only (cnam, cnaf, ..., regime_general, "
+                        "total) and read it in the note")
     p.set_defaults(func=command, options=OPTIONS)
 
 
 def command(args: argparse.Namespace) -> int:
     """Run the ``report`` command; returns the exit code (bad input raises :class:`InputError`)."""
     lang = getattr(args, "lang", None) or "fr"
-    out = write_report(args.run_dir, lang=lang, compare=getattr(args, "compare", None) or ())
+    out = write_report(args.run_dir, lang=lang, compare=getattr(args, "compare", None) or (),
+                       organisme=getattr(args, "organisme", None))
     files = sorted(p.name for p in out.iterdir())
     charts = sorted({f.rsplit(".", 1)[0] for f in files if f.endswith(".svg")})
     print(f"{TEXTS[lang]['written']} {out}")

@@ -68,17 +68,19 @@ def chart_names(run, sens=None, others: Sequence = (), observations=None) -> lis
         (["tornado"] if sens is not None else []) + [c.name for c in ga.applicable_fit(run, observations)]
 
 
-def draw_chart(name: str, run, lang: str, sens=None, others: Sequence = (), fig=None, observations=None):
-    """The figure of the chart ``name`` (one of :func:`chart_names`)."""
+def draw_chart(name: str, run, lang: str, sens=None, others: Sequence = (), fig=None, observations=None,
+               organisme: str | None = None):
+    """The figure of the chart ``name`` (one of :func:`chart_names`); the charts of the run drawn for
+    ``organisme`` alone when given (``report --organisme``)."""
 
     if name in {c.name for c in ga.FIT_CHARTS}:
         return ga.chart_ajustement(run, name, observations, lang, fig=fig)
     if name == "comparaison":
-        return g.chart_comparaison([run, *others], lang, fig=fig)
+        return g.chart_comparaison([run, *others], lang, fig=fig, organisme=organisme or "total")
     if name == "tornado":
         return gs.chart_headline(sens, lang, fig=fig, source=g.source_note(run, lang))
     spec = next(s for s in g.CHARTS if s.name == name)
-    return spec.draw(run, lang, fig=fig)
+    return spec.draw(run, lang, fig=fig, **({"organisme": organisme} if organisme else {}))
 
 
 # ----------------------------------------------------------------------------- key figures
@@ -352,8 +354,10 @@ def assumptions(run, lang: str = "fr") -> list[tuple[str, list[str]]]:
     return out
 
 
-def reading(run, kf: dict, lang: str = "fr") -> list[str]:
-    """A few sentences that read the key figures (régime général, total, ADF, productivity)."""
+def reading(run, kf: dict, lang: str = "fr", organisme: str | None = None) -> list[str]:
+    """A few sentences that read the key figures (régime général, total, ADF, productivity), then the
+    organisme asked for (``report --organisme``), then service quality (calls answered, processing
+    delay) of that organisme or of the régime général."""
 
     T = TEXTS[lang]
     a, z = kf["a"], kf["z"]
@@ -383,7 +387,42 @@ def reading(run, kf: dict, lang: str = "fr") -> list[str]:
     t = kf["staff"][rows.index("total")]
     out.append(T["r_total"].format(etpma=format_number(t["etpma_z"], 0, lang), z=z,
                                    diff=format_number(t["variation"], 0, lang, sign=True), a=a))
+    if organisme is not None and organisme in rows and organisme not in ("regime_general", "total"):
+        j = rows.index(organisme)
+        s, b = kf["staff"][j], kf["budget"][j]
+        band = T["r_band"].format(lo=format_number(s["p05"], 0, lang), hi=format_number(s["p95"], 0, lang)) \
+            if run.stochastic else ""
+        out.append(T["r_org"].format(org=org_label(organisme, lang), etpma=format_number(s["etpma_z"], 0, lang), z=z,
+                                     band=band, diff=format_number(s["variation"], 0, lang, sign=True), a=a,
+                                     ms=format_number(b["masse_salariale"], 1, lang),
+                                     dl=format_number(b["depenses_limitatives"], 1, lang)))
+    service = _service_sentence(run, organisme or "regime_general", z, lang)
+    if service:
+        out.append(service)
     return out
+
+
+def _service_sentence(run, organisme: str, z: int, lang: str) -> str:
+    """"Qualité de service en 2022 (CNAF) : taux d'appels aboutis 81,3 % (cible 85 %), délai moyen de
+    traitement 43,0 jours (cible 15 jours)." — empty when the run has no service layer."""
+    T = TEXTS[lang]
+    iz = [int(y) for y in run.years].index(z)
+    items = []
+
+    def value(v: str) -> float:
+        return float(run.mean(v, organisme)[iz]) if v in run.ds else float("nan")
+
+    calls, target = value("taux_appels_aboutis"), value("cible_taux_appels_aboutis")
+    if math.isfinite(calls):
+        items.append(T["r_appels" if math.isfinite(target) else "r_appels_sans"].format(
+            v=format_percent(calls, 1, lang), c=format_percent(target, 0, lang)))
+    delay, dtarget = value("delai_traitement"), value("delai_cible")
+    if math.isfinite(delay):
+        items.append(T["r_delai" if math.isfinite(dtarget) else "r_delai_sans"].format(
+            v=format_number(delay, 1, lang), c=format_number(dtarget, 0, lang)))
+    if not items:
+        return ""
+    return T["r_service"].format(z=z, org=org_label(organisme, lang), items=", ".join(items))
 
 
 
@@ -393,7 +432,8 @@ def _table(header: list[str], rows: list[list[str]], bold: Sequence[int] = ()) -
     return {"header": header, "rows": rows, "bold": list(bold)}
 
 
-def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = (), observations=None) -> dict[str, Any]:
+def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = (), observations=None,
+                 organisme: str | None = None) -> dict[str, Any]:
     """Everything the note shows, as texts ready to print (the JSON the template receives).
 
     ``charts`` are the names of the charts placed in the note, in order; the fit charts among them go to
@@ -476,7 +516,7 @@ def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = (), o
         "assumptions": [{"heading": h, "lines": lines} for h, lines in assumptions(run, lang)],
         "manifest_warnings": manifest_warnings,
         "tables": tables,
-        "reading": reading(run, kf, lang),
+        "reading": reading(run, kf, lang, organisme),
         "charts": [c for c in charts if c not in {f.name for f in ga.FIT_CHARTS}],
         "ajustement": ga.note_section(run, observations, charts, lang, T),
         "targets": targets_section(run, lang),
@@ -520,7 +560,7 @@ def typeset(content: dict[str, Any], charts: dict[str, str | Path], path: str | 
 
 
 def write_note(run, path: str | Path, lang: str = "fr", sens=None, others: Sequence = (),
-               charts: dict[str, Path] | None = None, observations=None) -> int:
+               charts: dict[str, Path] | None = None, observations=None, organisme: str | None = None) -> int:
     """Write the PDF note of a run (A4): scenario and assumptions, key figures, charts, uncertainty.
 
     Parameters
@@ -544,8 +584,9 @@ def write_note(run, path: str | Path, lang: str = "fr", sens=None, others: Seque
 
 
         with tempfile.TemporaryDirectory() as tmp:
-            drawn = {name: g.save_figure(draw_chart(name, run, lang, sens, others, observations=observations), tmp,
-                                         name, formats=("svg",))[0]
+            drawn = {name: g.save_figure(draw_chart(name, run, lang, sens, others, observations=observations,
+                                                    organisme=organisme), tmp, name, formats=("svg",))[0]
                      for name in chart_names(run, sens, others, observations)}
-            return write_note(run, path, lang, sens, others, charts=drawn, observations=observations)
-    return typeset(note_content(run, lang, sens, list(charts), observations), charts, path)
+            return write_note(run, path, lang, sens, others, charts=drawn, observations=observations,
+                              organisme=organisme)
+    return typeset(note_content(run, lang, sens, list(charts), observations, organisme), charts, path)

@@ -77,7 +77,8 @@ def draw_charts(run_dir: str | Path, lang: str = "fr", workers: int | None = Non
 
 
 def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | Path] = (),
-                 workers: int | None = None, observations_dir: str | Path | None = None) -> Path:
+                 workers: int | None = None, observations_dir: str | Path | None = None,
+                 organisme: str | None = None) -> Path:
     """Write ``RUN_DIR/report/`` (charts, PDF note, XLSX workbook) from a saved run; returns the folder.
 
     Parameters
@@ -88,6 +89,8 @@ def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | 
     workers : processes to use (default: 2 where the platform can fork, capped by the CPU count).
     observations_dir : the observation tables of the fit charts (default ``calibration/observations``);
         a missing folder leaves the fit charts out.
+    organisme : draw the run's charts (and the comparison chart) for this organisme or aggregate alone,
+        and read it in the note (default: every organisme, the régime général read).
 
     Raises
     ------
@@ -121,12 +124,14 @@ def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | 
         observations = charger_observations(observations_dir)
     except InputError as exc:
         problems += exc.problems
+    if run is not None and organisme is not None and organisme not in run.organismes:
+        problems.append(Problem("arguments", "organisme", organisme, "unknown organisme", ", ".join(run.organismes)))
     if problems:
         raise InputError(problems)
     others = tuple(loaded)
     target = run_dir / REPORT_DIR
     with atomic_dir(target, "report") as tmp:
-        ctx = _Context(run, tmp, lang, sens, others, observations)
+        ctx = _Context(run, tmp, lang, sens, others, observations, organisme)
         names = chart_names(run, sens, others, observations)
         # heaviest first, so that the two workers finish together
         heavy = ("trajectoire_etpma", "productivite", "adf", "comparaison", "ajustement_etpma")
@@ -135,7 +140,7 @@ def write_report(run_dir: str | Path, lang: str = "fr", compare: Sequence[str | 
         _run_jobs(ctx, jobs, workers)
         # the note embeds the charts' own SVG files: drawn once, vector, identical to the files
         write_note(run, tmp / f"{ctx.prefix}note.pdf", lang, sens=sens, others=others, observations=observations,
-                   charts={name: tmp / f"{ctx.prefix}{name}.svg" for name in names})
+                   charts={name: tmp / f"{ctx.prefix}{name}.svg" for name in names}, organisme=organisme)
     return target
 
 
@@ -148,9 +153,10 @@ def _check_lang(lang: str) -> None:
 class _Context:
     """What every job needs; set before the worker processes fork, so they inherit it."""
 
-    def __init__(self, run, out: Path, lang: str, sens, others: tuple, observations=None):
+    def __init__(self, run, out: Path, lang: str, sens, others: tuple, observations=None,
+                 organisme: str | None = None):
         self.run, self.out, self.lang, self.sens, self.others = run, Path(out), lang, sens, others
-        self.observations = observations
+        self.observations, self.organisme = observations, organisme
 
     @property
     def prefix(self) -> str:
@@ -169,7 +175,8 @@ def _job(kind: str, name: str) -> list[str]:
         path = ctx.out / f"{ctx.prefix}tableaux.xlsx"
         write_workbook(ctx.run, path, ctx.lang)
         return [path.name]
-    fig = draw_chart(name, ctx.run, ctx.lang, ctx.sens, ctx.others, observations=ctx.observations)
+    fig = draw_chart(name, ctx.run, ctx.lang, ctx.sens, ctx.others, observations=ctx.observations,
+                     organisme=ctx.organisme)
     paths = g.save_figure(fig, ctx.out, f"{ctx.prefix}{name}", title=f"{name} — {ctx.run.run_id}")
     return [p.name for p in paths]
 

@@ -51,12 +51,12 @@ FILLS: tuple[tuple[str, str], ...] = (
 SERIES: dict[str, tuple[str, str, str]] = {  # colour, line style, marker
     "cnam": ("#1f3552", "-", "o"), "cnaf": ("#4d6f99", "--", "s"), "cnav": ("#7a7a7a", ":", "^"),
     "acoss": ("#2b2b2b", "-.", "D"), "msa": ("#8c6d3f", (0, (5, 1, 1, 1, 1, 1)), "v"),
-    "rsi": ("#9a9a9a", (0, (1, 2)), "P"), "regime_general": ("#000000", "-", None),
+    "rsi": ("#a0522d", (0, (6, 2)), "X"), "regime_general": ("#000000", "-", None),
     "total": ("#000000", "-", None)}
 SCENARIO_STYLES: tuple[tuple[str, str, str], ...] = (
     ("#000000", "-", "o"), ("#4d6f99", "--", "s"), ("#8c6d3f", ":", "^"), ("#7a7a7a", "-.", "D"),
     ("#1f3552", (0, (5, 1, 1, 1)), "v"), ("#9a9a9a", (0, (1, 2)), "P"))
-FAN = ("#c9ced6", 0.6)    # fan fill colour, alpha
+FAN = ("#9fabbb", 0.55)   # fan fill colour, alpha (visible at print size, under a black line)
 
 
 def source_note(run: Run | Sequence[Run], lang: Lang = "fr") -> str:
@@ -122,9 +122,11 @@ def frame_axes(fig: Figure | SubFigure | None, height: float, title: str, note: 
 
 
 def year_axis(ax, years: np.ndarray, every: int = 1) -> None:
-    """Ticks at every ``every``-th year, labelled in full; no vertical grid."""
-    ax.set_xticks(years[::every])
-    ax.set_xticklabels([str(y) for y in years[::every]])
+    """Ticks at every ``every``-th year counted back from the last (always labelled: the horizon's end is
+    the year a planner reads first), labelled in full; no vertical grid."""
+    shown = np.asarray(years)[::-1][::every][::-1]
+    ax.set_xticks(shown)
+    ax.set_xticklabels([str(int(y)) for y in shown])
     ax.tick_params(axis="x", length=2, rotation=0)
     ax.grid(False, axis="x")
 
