@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from model.outputs import graphiques as g
-from model.outputs.libelles import cible_label
+from model.outputs.libelles import cible_label, org_label, unit_label
 from model.outputs.note import TEXTS, is_none, key_figures, targets_rows
 from model.outputs.texte import court_description
 from model.params.catalogue import load_catalogue
@@ -30,6 +30,9 @@ TABLE_VARIABLES = ("etpma", "plafond_emplois", "saturation", "effectif_31dec", "
                    "taux_appels_aboutis", "delai_traitement")
 
 
+ZERO = 1e-9  # below this, a value is a rounding residue of a quantity that is zero by construction
+
+
 def _excel_format(units: str, name: str = "") -> str:
     """Number format of a column of values in ``units`` (Excel shows it with the reader's separators)."""
     if units in ("1",) or name in ("saturation", "part_plus_50", "respect_lpfp", "evolution_ms"):
@@ -38,7 +41,7 @@ def _excel_format(units: str, name: str = "") -> str:
         return "0.00"
     if units.startswith(("MEUR", "EUR per", "EUR/")) and not units.startswith("EUR/ETPMA"):
         return "#,##0.0" if units.startswith("MEUR") else "#,##0.00"
-    if units in ("annees",):
+    if units in ("annees", "min", "jours"):
         return "0.0"
     return "#,##0"
 
@@ -87,7 +90,9 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
         if v is None:
             return None
         v = float(v)
-        return v if math.isfinite(v) else None
+        if not math.isfinite(v):
+            return None
+        return 0.0 if abs(v) < ZERO else v  # zero by construction (a bridge's ±1e-15) written as 0
 
     def label(name: str) -> str:
         attrs = run.ds[name].attrs
@@ -99,11 +104,13 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
     m = run.manifest
     code = m.get("code") or {}
     sc = (m.get("scenario") or {})
-    rows = [(T["note_title"], run.title), ("run", run.run_id), (T["scenario"], sc.get("file", "")),
+    mode = m.get("mode", "")
+    rows = [(T["note_title"], run.title), (T["k_run"], run.run_id), (T["scenario"], sc.get("file", "")),
             (T["description"], court_description((sc.get("header") or {}).get("description", ""))),
-            ("mode", m.get("mode", "")), ("replicates", run.replicates), ("seed", m.get("seed", "")),
-            ("cogsim", code.get("cogsim", "")), ("commit", code.get("commit", "")),
-            ("created_utc", m.get("created_utc", "")), ("", ""), ("", T["readme_sheets"]),
+            (T["k_mode"], T.get(f"mode_{mode}", mode)), (T["k_replicates"], run.replicates),
+            (T["k_seed"], m.get("seed", "")), (T["k_version"], code.get("cogsim", "")),
+            (T["k_commit"], code.get("commit", "")), (T["k_created"], m.get("created_utc", "")),
+            ("", ""), ("", T["readme_sheets"]),
             ("", T["readme_formats"]), ("", T["readme_agg"]), ("", g.source_note(run, lang).replace("\n", " "))]
     for i, (k, v) in enumerate(rows, start=1):
         ws.cell(row=i, column=1, value=k).font = bold
@@ -126,7 +133,7 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
     header(ws, 1, [T["organisme"]] + [c[1].format(**fmt) for c in cols] + [c[1].format(**fmt) for c in bcols],
            [18] + [14] * (len(cols) + len(bcols)))
     for i, o in enumerate(kf["rows"], start=2):
-        ws.cell(row=i, column=1, value=o)
+        ws.cell(row=i, column=1, value=org_label(o, lang))
         for j, (key, _, f) in enumerate(cols, start=2):
             c = ws.cell(row=i, column=j, value=num(kf["staff"][i - 2][key]))
             c.number_format = f
@@ -145,8 +152,9 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
                [20, 36, 8, 22, 10, 8, 14, 14, 16, 16])
         for i, row in enumerate(targets["rows"], start=2):
             f = _excel_format(row["unit"], row["variable"])
-            for j, v in enumerate((row["cible"], cible_label(row["cible"], lang), row["sens"], row["unit"],
-                                   row["organisme"], row["year"]), start=1):
+            for j, v in enumerate((row["cible"], cible_label(row["cible"], lang), row["sens"],
+                                   unit_label(row["unit"], lang), org_label(row["organisme"], lang), row["year"]),
+                                  start=1):
                 ws.cell(row=i, column=j, value=v)
             for j, (v, fj) in enumerate(((row["simule"], f), (row["valeur_cible"], f),
                                          (row["ecart"], _signed_format(f)),
@@ -212,8 +220,8 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
         rr = i + 2
         ws.cell(row=rr, column=1, value=var)
         ws.cell(row=rr, column=2, value=labels[var])
-        ws.cell(row=rr, column=3, value=units_of.get((var, org), unit))
-        ws.cell(row=rr, column=4, value=org)
+        ws.cell(row=rr, column=3, value=unit_label(units_of.get((var, org), unit), lang))
+        ws.cell(row=rr, column=4, value=org_label(org, lang))
         ws.cell(row=rr, column=5, value=int(year))
         if var in formats:
             f = formats[var]
@@ -222,7 +230,7 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
         else:
             f = _excel_format(str(unit), var)
         for j, x in enumerate(values[i], start=6):
-            c = ws.cell(row=rr, column=j, value=float(x) if np.isfinite(x) else None)
+            c = ws.cell(row=rr, column=j, value=num(x))
             c.number_format = f
     ws.freeze_panes = "F2"
     ws.auto_filter.ref = f"A1:{get_column_letter(5 + len(value_cols))}{len(df) + 1}"
@@ -238,7 +246,8 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
             continue
         units = str(run.ds[name].attrs.get("units", ""))
         per_org = ": " in units and ";" in units
-        ws.cell(row=r, column=1, value=f"{labels[name]} ({name}" + ("" if per_org else f", {units}") + ")").font = bold
+        ws.cell(row=r, column=1, value=f"{labels[name]} ({name}" + ("" if per_org else f", {unit_label(units, lang)}")
+                + ")").font = bold
         r += 1
         header(ws, r, [T["organisme"]] + [str(y) for y in years] + ([T["h_unit"]] if per_org else []))
         r += 1
@@ -246,13 +255,13 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
             mean = run.mean(name, o)
             if per_org and not np.isfinite(mean).any():
                 continue
-            ws.cell(row=r, column=1, value=o)
+            ws.cell(row=r, column=1, value=org_label(o, lang))
             f = _excel_format(units, name)
             for j, x in enumerate(mean, start=2):
                 c = ws.cell(row=r, column=j, value=num(x))
                 c.number_format = f
             if per_org:
-                ws.cell(row=r, column=2 + len(years), value=run.units_of(name, o))
+                ws.cell(row=r, column=2 + len(years), value=unit_label(run.units_of(name, o), lang))
             r += 1
         r += 1
     ws.freeze_panes = "B1"
@@ -281,7 +290,7 @@ def write_workbook(run, path: str | Path, lang: str = "fr") -> None:
                 vals = [lev[i - 1]] + [b[k][i] for k in parts] + [b["net"][i], lev[i]]
                 if level == "etpma":
                     vals.append(b["mutualisation"][i])
-                ws.cell(row=r, column=1, value=o)
+                ws.cell(row=r, column=1, value=org_label(o, lang))
                 ws.cell(row=r, column=2, value=years[i])
                 for j, x in enumerate(vals, start=3):
                     c = ws.cell(row=r, column=j, value=num(x))

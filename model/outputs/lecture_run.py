@@ -6,6 +6,7 @@ the replicates. The outputs are drawn from a saved run only, never by re-running
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,8 @@ from model.params.calendrier import AGGREGATS
 from model.params.errors import MISSING, InputError, Problem
 from model.results.dataset import STATISTIQUES, STATISTIQUES_COORD, aggregate_values, statistiques_replicates
 
-REQUIRED = ("etpma",)  # a results.nc without these is not a cogsim run
+REQUIRED = ("etpma",)
+PER_UNIT = re.compile(r"^(\S+) per unit of \S+ \((.*)\)$")  # "EUR per unit of charge_travail (cnam: UO FSE; ...)"  # a results.nc without these is not a cogsim run
 
 
 def nan_quantiles(x: np.ndarray, q, axis: int = 1) -> np.ndarray:
@@ -100,8 +102,13 @@ class Run:
 
     def units_of(self, name: str, organisme: str) -> str:
         """The unit of ``name`` for one organisme (per-organisme units such as ``productivite``'s are
-        written ``"cnam: UO FSE/ETPMA; cnaf: ..."``)."""
+        written ``"cnam: UO FSE/ETPMA; cnaf: ..."``; a unit per unit of workload, ``"EUR per unit of
+        charge_travail (cnam: UO FSE; ...)"``, gives ``"EUR/UO FSE"``)."""
         units = str(self.ds[name].attrs.get("units", ""))
+        per = PER_UNIT.match(units)
+        if per and ": " in per.group(2):
+            parts = dict(p.strip().split(": ", 1) for p in per.group(2).split(";") if ": " in p)
+            return f"{per.group(1)}/{parts[organisme]}" if organisme in parts else ""
         if ": " in units and ";" in units:
             parts = dict(p.strip().split(": ", 1) for p in units.split(";") if ": " in p)
             return parts.get(organisme, units)

@@ -440,7 +440,8 @@ def unit_label(units: str | None, lang: Lang = "fr") -> str:
     unites = table(lang)["unites"]
     if units in unites:
         return unites[units]
-    return units.replace("ETPMA_eq", unites["ETPMA_eq"])
+    shown = units.replace("ETPMA_eq", unites["ETPMA_eq"])
+    return "€/" + shown[4:] if shown.startswith("EUR/") else shown
 
 
 def cible_label(code: str, lang: Lang = "fr") -> str:
