@@ -16,6 +16,7 @@ import dataclasses
 import importlib
 import math
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -35,12 +36,16 @@ LABELS = {
            "written": "Résultats écrits dans", "ok": "valide", "warn": "avertissement",
            "reps": "réplication(s)",
            "ms": "MS RG (M€)", "rmpp": "RMPP RG (%)", "cadrage": "écart cadrage",
-           "cibles": "Cibles de la COG : probabilité d'être respectées", "cible": "cible"},
+           "cibles": "Cibles de la COG : probabilité d'être respectées", "cible": "cible",
+           "hint": "Graphiques, note PDF et classeur : {cmd} report {out}  (ou : {cmd} run SCENARIO --report)",
+           "report_written": "Rapport (graphiques, note PDF, classeur) écrit dans"},
     "en": {"title": "Mean ETPMA by organisme and year", "org": "organisme",
            "rg": "régime général", "total": "total", "band": "90 % band (total)",
            "written": "Results written to", "ok": "valid", "warn": "warning",
            "reps": "replicates", "ms": "RG wage bill MEUR", "rmpp": "RG RMPP (%)", "cadrage": "gap to cadrage",
-           "cibles": "COG targets: probability of being met", "cible": "target"},
+           "cibles": "COG targets: probability of being met", "cible": "target",
+           "hint": "Charts, PDF note and workbook: {cmd} report {out}  (or: {cmd} run SCENARIO --report)",
+           "report_written": "Report (charts, PDF note, workbook) written to"},
 }
 
 
@@ -142,6 +147,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     r.add_argument("--seed", type=non_negative_int, help="root seed of the random streams")
     r.add_argument("--deterministic", action="store_true", help="expected values instead of draws")
     r.add_argument("--charts", action="store_true", help="also draw the charts into RUN_DIR/charts/")
+    r.add_argument("--report", action="store_true",
+                   help="also write the report (charts, PDF note, XLSX workbook) into RUN_DIR/report/, as "
+                        "`cogsim report RUN_DIR` would")
     r.add_argument("--precision", action="append", default=[], metavar="VAR:ORGANISME:YEAR=HALF_WIDTH[%]",
                    help="pick the replicates so that the 95%% confidence half-width of these means is reached "
                         "(a pilot of --replicates, default 20); repeatable")
@@ -181,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _cmd_run(args.scenario, args.out, args.replicates, args.seed, args.deterministic, lang,
                             summary=True, charts=args.charts, precision=args.precision,
-                            max_replicates=args.max_replicates)
+                            max_replicates=args.max_replicates, report=args.report)
         if args.command == "check":
             return _cmd_check(args.scenarios, lang)
         if args.command == "describe":
@@ -202,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False, precision=(),
-             max_replicates=1000) -> int:
+             max_replicates=1000, report=False) -> int:
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.results.run import run_scenario
 
@@ -231,6 +239,14 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
         if targets:
             print("\n" + targets)
         print(f"\n{LABELS[lang]['written']} {res.out}")
+        if not report:
+            print(LABELS[lang]["hint"].format(cmd=_program(), out=res.out))
+    if report:
+        # lazy: a command's modules load only when it runs (check and describe stay fast)
+        from model.outputs.rapport import write_report
+
+        folder = write_report(res.out, lang=lang)
+        print(f"{LABELS[lang]['report_written']} {folder}")
     if charts:
         # lazy: a command's modules load only when it runs (check and describe stay fast)
         from model.outputs.rapport import draw_charts
@@ -238,6 +254,17 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
         paths = draw_charts(res.out, lang)
         print(f"{len(paths)} charts in {res.out / 'charts'}")
     return 0
+
+
+def _program() -> str:
+    """How the user called cogsim, to repeat it in a hint: ``cogsim`` when on the PATH, else the path
+    typed (``.venv/bin/cogsim``) or ``python run_scenario.py``."""
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("cogsim")
+    if argv0.name == "run_scenario.py":
+        return f"python {argv0}"
+    if argv0.name == "cogsim" and shutil.which("cogsim") and Path(shutil.which("cogsim")).resolve() == argv0.resolve():
+        return "cogsim"
+    return str(argv0) if argv0.name == "cogsim" else "cogsim"
 
 
 def summary_table(ds, lang: str = "fr") -> str:
