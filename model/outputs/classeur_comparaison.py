@@ -149,9 +149,9 @@ def write_workbook(comp: Comparaison, rows: list[dict], perimetres: Sequence[str
     header(ws, [C["h_parametre"], C["c_libelle"], C["reference"]] +
            [C["variante"] if len(comp.variantes) == 1 else C["variante_n"].format(n=j + 1)
             for j in range(len(comp.variantes))], [40, 50] + [50] * len(comp.runs))
-    for i, (path, vals) in enumerate(parametres_differents(comp), start=2):
-        ws.cell(row=i, column=1, value=path)
-        ws.cell(row=i, column=2, value=catalogue_title(path, lang)[0])
+    for i, (key, vals) in enumerate(parametres_differents(comp), start=2):
+        ws.cell(row=i, column=1, value=key)
+        ws.cell(row=i, column=2, value=catalogue_title(key, lang)[0])
         for j, v in enumerate(vals, start=3):
             ws.cell(row=i, column=j, value=court(valeur_courte(v, lang), 500)).alignment = wrap
     ws.freeze_panes = "B2"
