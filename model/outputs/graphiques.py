@@ -124,7 +124,7 @@ def chart_trajectoire_etpma(run: Run, lang: Lang = "fr", fig: Figure | SubFigure
     n = len(organismes)
     ncols = 3 if n > 1 else 2
     nrows = math.ceil((n + 1) / ncols)  # one more cell for the legend
-    fr = frame_axes(fig, 2.0 * nrows + 0.6, L["t_trajectoire"], source_note(run, lang), legend_rows=0)
+    fr = frame_axes(fig, 1.72 * nrows + 0.6, L["t_trajectoire"], source_note(run, lang), legend_rows=0)
     axes = fr.body.subplots(nrows, ncols, squeeze=False)
     years = run.years
     for k, ax in enumerate(axes.flat):

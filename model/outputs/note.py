@@ -35,6 +35,7 @@ from model.outputs import graphiques_sensibilite as gs
 from model.outputs.lecture_run import cog_period
 from model.outputs.libelles import cible_label, org_label, probabilite_label, table
 from model.outputs.nombres import NNBSP, decimals_needed, format_number, format_percent
+from model.outputs.style import font_paths
 from model.outputs.texte import court, court_description
 from model.results.cibles import trajectoires_etpma, une_trajectoire
 from model.results.dataset import CIBLE_DIM, CIBLE_UNITE, unite_organisme
@@ -528,14 +529,6 @@ def note_content(run, lang: str = "fr", sens=None, charts: Sequence[str] = (), o
                                                created=m.get("created_utc", "?")),
         "subject": f"run {run.run_id}",
     }
-
-
-def font_paths() -> list[str]:
-    """The folders of the note's fonts: matplotlib's own (DejaVu Sans, the charts' font)."""
-    # lazy: matplotlib loads in about 0.5 s: only when a chart is drawn
-    import matplotlib
-
-    return [os.path.join(matplotlib.get_data_path(), "fonts", "ttf")]
 
 
 def typeset(content: dict[str, Any], charts: dict[str, str | Path], path: str | Path,

@@ -10,13 +10,21 @@ the code commit (:func:`source_note`).
 from __future__ import annotations
 
 import functools
+import io
+import os
+import re
+import struct
+import tempfile
 import textwrap
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import matplotlib
 import numpy as np
+# typst embeds the compiler (no system install): it turns each chart's SVG into its PDF and PNG
+import typst
 from matplotlib import ticker
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
@@ -179,28 +187,61 @@ def draw_bars(ax, x, height, width: float = 0.7, bottom=0.0, horizontal: bool = 
     return patch
 
 
+def font_paths() -> list[str]:
+    """The folders of the charts' and the note's fonts: matplotlib's own (DejaVu Sans)."""
+    return [os.path.join(matplotlib.get_data_path(), "fonts", "ttf")]
+
+
+# a page exactly the size of a chart's SVG, the SVG on it: Typst turns it into PDF and PNG
+_PAGE = ('#set document(title: sys.inputs.title, author: "cogsim", date: none)\n'
+         '#set page(width: {w}pt, height: {h}pt, margin: 0pt, fill: white)\n'
+         '#image(bytes(sys.inputs.svg), format: "svg", width: 100%)\n')
+
+
+def _png_with_dpi(png: bytes, dpi: int, title: str) -> bytes:
+    """``png`` with its resolution (pHYs) and a title and software note (tEXt) after the header."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ppm = round(dpi / 0.0254)
+    extra = chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)) + chunk(b"tEXt", b"Software\x00cogsim")
+    if title:
+        extra += chunk(b"tEXt", b"Title\x00" + title.encode("latin-1", "replace"))
+    end_of_header = 8 + 4 + 4 + 13 + 4  # signature, IHDR length, type, data, CRC
+    return png[:end_of_header] + extra + png[end_of_header:]
+
+
 def save_figure(fig: Figure, directory: str | Path, name: str, title: str = "",
                 formats: Sequence[str] = FORMATS) -> list[Path]:
-    """Save ``fig`` as ``directory/name.{png,svg,pdf}``: PNG at 300 dpi, SVG with its text kept as text
-    (searchable, editable), PDF; metadata carry ``title`` and no date, so the files are reproducible.
-
-    The layout is computed once, then frozen for the three formats. PDF fonts are embedded as Type 3
-    (vector glyphs; subsetting TrueType fonts costs a second a file).
+    """Save ``fig`` as ``directory/name.{png,svg,pdf}``: SVG with its text kept as text (searchable,
+    editable), then PDF (fonts embedded) and PNG at 300 dpi made from that SVG by Typst — the three files
+    show the same drawing, and matplotlib renders the figure once instead of three times (a third of the
+    CPU of a report). Metadata carry ``title`` and no date, so the files are reproducible.
     """
     directory = Path(directory)
-    paths = []
     with matplotlib.rc_context(STYLE):
         if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
             fig.draw_without_rendering()
             fig.set_layout_engine(None)  # positions kept; no layout (and no extra draw) at each save
-        for fmt in formats:
-            p = directory / f"{name}.{fmt}"
-            meta = {"png": {"Title": title, "Software": "cogsim"},
-                    "svg": {"Title": title, "Date": None, "Creator": "cogsim"},
-                    "pdf": {"Title": title, "Creator": "cogsim", "Producer": "cogsim", "CreationDate": None}}[fmt]
-            extra = {"pil_kwargs": {"compress_level": 1}} if fmt == "png" else {}  # fast; files ~30 % larger
-            with matplotlib.rc_context({"pdf.fonttype": 3}):
-                fig.savefig(p, format=fmt, dpi=DPI if fmt == "png" else None, metadata=meta,
-                            facecolor="white", **extra)
-            paths.append(p)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Title": title, "Date": None, "Creator": "cogsim"},
+                    facecolor="white")
+    svg = buf.getvalue()
+    made: dict[str, bytes] = {"svg": svg.encode("utf-8")}
+    if {"png", "pdf"} & set(formats):
+        w, h = (float(v) for v in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+        with tempfile.TemporaryDirectory() as tmp:
+            page = Path(tmp) / "chart.typ"
+            page.write_text(_PAGE.format(w=w, h=h), encoding="utf-8")
+            compiler = typst.Compiler(str(page), root=tmp, font_paths=font_paths(), ignore_system_fonts=True,
+                                      sys_inputs={"svg": svg, "title": title or name})
+            if "pdf" in formats:
+                made["pdf"] = compiler.compile(format="pdf")
+            if "png" in formats:
+                made["png"] = _png_with_dpi(compiler.compile(format="png", ppi=DPI), DPI, title)
+    paths = []
+    for fmt in formats:
+        p = directory / f"{name}.{fmt}"
+        p.write_bytes(made[fmt])
+        paths.append(p)
     return paths
