@@ -35,7 +35,7 @@ from model.outputs import graphiques_sensibilite as gs
 from model.outputs.lecture_run import cog_period
 from model.outputs.libelles import cible_label, org_label, probabilite_label, table
 from model.outputs.nombres import NNBSP, decimals_needed, format_number, format_percent
-from model.outputs.style import font_paths
+from model.outputs.style import font_paths, typst_compiler
 from model.outputs.texte import court, court_description
 from model.results.cibles import trajectoires_etpma, une_trajectoire
 from model.results.dataset import CIBLE_DIM, CIBLE_UNITE, unite_organisme
@@ -544,8 +544,7 @@ def typeset(content: dict[str, Any], charts: dict[str, str | Path], path: str | 
     inputs = {"data": json.dumps(content, ensure_ascii=False, allow_nan=False)}
     for name in content["charts"] + ((content.get("ajustement") or {}).get("charts") or []):
         inputs[f"chart-{name}"] = Path(charts[name]).read_text(encoding="utf-8")
-    compiler = typst.Compiler(str(template), root=str(Path(template).parent), font_paths=font_paths(),
-                              ignore_system_fonts=True, sys_inputs=inputs)
+    compiler = typst_compiler(template, Path(template).parent, inputs)
     pdf = compiler.compile(format="pdf")
     pages = json.loads(compiler.query("<pages>", field="value", one=True))
     Path(path).write_bytes(pdf)

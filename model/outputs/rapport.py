@@ -45,6 +45,7 @@ from model.outputs import graphiques as g
 from model.outputs.classeur import write_workbook
 from model.outputs.graphiques_ajustement import charger_observations
 from model.outputs.note import SENSITIVITY_FILE, TEXTS, chart_names, draw_chart, write_note
+from model.outputs.style import can_fork_workers
 from model.params.errors import InputError, Problem
 from model.results.writers import atomic_dir
 
@@ -188,7 +189,7 @@ def _run_jobs(ctx: _Context, jobs: list[tuple[str, str]], workers: int | None) -
     _CONTEXT = ctx
     try:
         n = workers if workers is not None else min(2, os.cpu_count() or 1)
-        if n <= 1 or len(jobs) <= 1 or "fork" not in mp.get_all_start_methods():
+        if n <= 1 or len(jobs) <= 1 or "fork" not in mp.get_all_start_methods() or not can_fork_workers():
             return [f for kind, name in jobs for f in _job(kind, name)]
 
         with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"),

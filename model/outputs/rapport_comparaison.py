@@ -30,7 +30,7 @@ from model.outputs.comparaison import Comparaison, check_organisme, comparer, ec
 from model.outputs.lecture_run import load_run
 from model.outputs.note import MODELES, typeset
 from model.outputs.note_comparaison import content
-from model.outputs.style import save_figure
+from model.outputs.style import can_fork_workers, save_figure
 from model.params.errors import InputError, Problem
 from model.results.writers import atomic_dir, check_target
 
@@ -106,7 +106,7 @@ def _draw_all(comp: Comparaison, charts, out: Path, lang: str, workers: int | No
     _STATE = (comp, out, lang)
     try:
         n = workers if workers is not None else min(2, os.cpu_count() or 1)
-        if n <= 1 or len(charts) <= 1 or "fork" not in mp.get_all_start_methods():
+        if n <= 1 or len(charts) <= 1 or "fork" not in mp.get_all_start_methods() or not can_fork_workers():
             for job in charts:
                 _chart_job(*job)
             return

@@ -192,6 +192,23 @@ def font_paths() -> list[str]:
     return [os.path.join(matplotlib.get_data_path(), "fonts", "ttf")]
 
 
+# processes that have started Typst: its compiler runs native threads, and a process forked after that
+# would wait forever for them (the report's workers fork only from a process where Typst has not run)
+_TYPST_PIDS: set[int] = set()
+
+
+def typst_compiler(source: str | Path, root: str | Path, inputs: dict[str, str]) -> "typst.Compiler":
+    """A Typst compiler of ``source`` with the charts' fonts only; records that this process runs Typst."""
+    _TYPST_PIDS.add(os.getpid())
+    return typst.Compiler(str(source), root=str(root), font_paths=font_paths(), ignore_system_fonts=True,
+                          sys_inputs=inputs)
+
+
+def can_fork_workers() -> bool:
+    """May this process fork workers that use Typst (it has not started Typst's threads itself)?"""
+    return os.getpid() not in _TYPST_PIDS
+
+
 # a page exactly the size of a chart's SVG, the SVG on it: Typst turns it into PDF and PNG
 _PAGE = ('#set document(title: sys.inputs.title, author: "cogsim", date: none)\n'
          '#set page(width: {w}pt, height: {h}pt, margin: 0pt, fill: white)\n'
@@ -233,8 +250,7 @@ def save_figure(fig: Figure, directory: str | Path, name: str, title: str = "",
         with tempfile.TemporaryDirectory() as tmp:
             page = Path(tmp) / "chart.typ"
             page.write_text(_PAGE.format(w=w, h=h), encoding="utf-8")
-            compiler = typst.Compiler(str(page), root=tmp, font_paths=font_paths(), ignore_system_fonts=True,
-                                      sys_inputs={"svg": svg, "title": title or name})
+            compiler = typst_compiler(page, tmp, {"svg": svg, "title": title or name})
             if "pdf" in formats:
                 made["pdf"] = compiler.compile(format="pdf")
             if "png" in formats:
