@@ -41,7 +41,7 @@ def test_service_linear_axes_targets_and_last_year(run):
     assert axes and all(ax.get_yscale() == "linear" for ax in axes)
     for ax in axes:  # the horizon's last year is labelled on every panel
         assert str(int(run.years[-1])) in [t.get_text() for t in ax.get_xticklabels()], ax.get_title()
-    cnaf = next(ax for ax in axes if ax.get_title() == "CNAF")
+    cnaf = next(ax for ax in axes if ax.get_title(loc="left") == "CNAF")
     targets = [ln for ln in cnaf.get_lines() if np.allclose(ln.get_ydata(), 15.0)]
     assert targets, "the CNAF's 15-day target line"
     assert any("15 jours" in t for t in texts(fig))
@@ -58,7 +58,7 @@ def test_saturation_points_on_their_years(run):
 
 def test_productivity_of_a_few_units_is_an_index(run):
     fig = g.chart_productivite(run, "fr")
-    msa = next(ax for ax in fig.findobj(lambda a: hasattr(a, "get_title")) if getattr(ax, "get_title")() == "MSA")
+    msa = next(ax for ax in fig.findobj(lambda a: hasattr(a, "get_yticklabels")) if ax.get_title(loc="left") == "MSA")
     assert "indice, base 100" in msa.get_ylabel()
     labels = [t.get_text() for t in msa.get_yticklabels() if t.get_text()]
     assert labels and not any("," in t for t in labels)
