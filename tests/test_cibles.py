@@ -225,12 +225,12 @@ def test_workbook_sheet(four, deterministic, tmp_path):
     assert head == ["Cible", "Libellé", "Sens", "Unité", "Organisme", "Année", "Valeur simulée (moyenne)",
                     "Cible (moyenne)", "Écart attendu (simulé − cible)", "Probabilité de respect"]
     rows = {(r[0], r[4], r[5]): r for r in ws.iter_rows(min_row=2, values_only=True)}
-    r = rows["etpma", "cnaf", 2022]
+    r = rows["etpma", "CNAF", 2022]  # organismes named as in the note
     assert r[1] == "Trajectoire d'ETPMA de la COG" and r[2] == "≤" and r[3] == "ETPMA"
     assert r[7] == pytest.approx(target) and r[9] == 0.75
     assert r[6] - r[7] == pytest.approx(r[8], rel=1e-9)
-    assert ("etpma", "cnaf", 2017) not in rows and ("etpma", "rsi", 2022) not in rows  # no target, no row
-    assert rows["productivite", "cnav", 2022][3] == "UO pondérées/ETPMA"
+    assert ("etpma", "CNAF", 2017) not in rows and ("etpma", "ex-RSI", 2022) not in rows  # no target, no row
+    assert rows["productivite", "CNAV", 2022][3] == "UO pondérées/ETPMA"
     assert ws.cell(row=2, column=10).number_format == "0%"
     # every row is a cell of the Dataset with a target
     p = run.ds["probabilite_respect"]
