@@ -101,7 +101,7 @@ def chart_trajectoires(comp: Comparaison, organisme: str, lang: Lang = "fr",
     nrows = max(1, math.ceil(len(names) / 3))
     legend = legend_entries(comp, lang)
     lines = sum(t.count("\n") + 1 for t in legend)
-    fr = frame_axes(fig, 2.05 * nrows + 0.75 + 0.13 * lines,
+    fr = frame_axes(fig, 1.8 * nrows + 0.75 + 0.13 * lines,
                     C["t_trajectoires"].format(perimetre=org_label(organisme, lang)),
                     source_note(list(comp.runs), lang), legend_rows=lines)
     years = comp.years
@@ -118,7 +118,7 @@ def chart_trajectoires(comp: Comparaison, organisme: str, lang: Lang = "fr",
                     mfc="white", zorder=3 + j)
         ax.set_title(variable_label(name, lang, comp.reference.ds[name].attrs), loc="left")
         ax.set_ylabel(_axis_unit(comp, name, organisme, lang), fontsize=6.5)
-        year_axis(ax, years, every=2 if len(years) > 7 else 1)
+        year_axis(ax, years, every=3 if len(years) > 7 else 1)
         number_axis(ax, lang, percent=share)
     handles = [Line2D([], [], color=c, ls=ls, marker=m, ms=2.6, lw=1.1, mfc="white")
                for c, ls, m in (SCENARIO_STYLES[j % len(SCENARIO_STYLES)] for j in range(len(comp.runs)))]
@@ -138,7 +138,7 @@ def chart_ecarts(comp: Comparaison, organisme: str, lang: Lang = "fr",
     nrows = max(1, math.ceil(len(names) / 3))
     legend = legend_entries(comp, lang)
     lines = sum(t.count("\n") + 1 for t in legend[1:]) + 1
-    fr = frame_axes(fig, 1.85 * nrows + 0.85 + 0.13 * lines,
+    fr = frame_axes(fig, 1.6 * nrows + 0.85 + 0.13 * lines,
                     C["t_ecarts"].format(perimetre=org_label(organisme, lang), ref=comp.reference.run_id),
                     source_note(list(comp.runs), lang), legend_rows=lines)
     w = fenetre(comp)

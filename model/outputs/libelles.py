@@ -38,7 +38,8 @@ FR: dict[str, dict[str, str]] = {
     "organismes": {**SIGLES, "regime_general": "Régime général", "total": "Ensemble"},
     "unites": {"MEUR/an": "M€/an", "MEUR": "M€", "ETPMA": "ETPMA", "personnes/an": "personnes/an",
                "personnes": "personnes",
-               "ETP/an": "ETP/an", "1": "", "%": "%", "EUR/ETPMA/an": "€/ETPMA/an", "ETPMA_eq": "ETPMA-éq."},
+               "ETP/an": "ETP/an", "1": "", "%": "%", "EUR/ETPMA/an": "€/ETPMA/an", "ETPMA_eq": "ETPMA-éq.",
+               "jours": "jours", "min": "min", "appels/an": "appels/an", "annees": "années"},
     "variables": {
         # adf_hors_informatique, taux_appels_aboutis: the Dataset's long_name_fr
         "etpma": "ETPMA", "masse_salariale": "Masse salariale", "depenses_limitatives": "Dépenses limitatives",
@@ -215,7 +216,8 @@ EN: dict[str, dict[str, str]] = {
     "organismes": {**SIGLES, "regime_general": "Régime général", "total": "All organismes"},
     "unites": {"MEUR/an": "€m/yr", "MEUR": "€m", "ETPMA": "ETPMA", "personnes/an": "persons/yr",
                "personnes": "persons",
-               "ETP/an": "FTE/yr", "1": "", "%": "%", "EUR/ETPMA/an": "€/ETPMA/yr", "ETPMA_eq": "ETPMA-eq."},
+               "ETP/an": "FTE/yr", "1": "", "%": "%", "EUR/ETPMA/an": "€/ETPMA/yr", "ETPMA_eq": "ETPMA-eq.",
+               "jours": "days", "min": "min", "appels/an": "calls/yr", "annees": "years"},
     "variables": {
         "etpma": "ETPMA", "masse_salariale": "Wage bill", "depenses_limitatives": "Capped management budget",
         "depenses_personnel": "Personnel expenses", "adf": "ADF", "adf_hors_informatique": "ADF excl. IT",
