@@ -76,12 +76,12 @@ def test_every_command_of_the_readme_table_has_a_test():
         name = words[0] if words else ""
         commands.add((name, words[2] if len(words) > 2 and words[1] == "..." else ""))
     assert commands == {("", ""), ("run", ""), ("check", ""), ("describe", ""), ("calibrate", ""),
-                        ("backtest", ""), ("solve", ""), ("report", ""), ("sweep", ""), ("sensitivity", ""),
-                        ("run", "--precision"), ("", "--lang")}, commands
+                        ("backtest", ""), ("solve", ""), ("report", ""), ("compare", ""), ("sweep", ""),
+                        ("sensitivity", ""), ("run", "--precision"), ("", "--lang")}, commands
 
 
 @pytest.mark.parametrize("command", ["run", "check", "describe", "calibrate", "backtest", "solve", "report",
-                                     "sweep", "sensitivity"])
+                                     "compare", "sweep", "sensitivity"])
 def test_every_command_parses(command):
     """Every command's parser builds, whichever command is invoked (a module registering several
     commands, like calibration's calibrate and backtest, once crashed with 'conflicting subparser')."""
@@ -214,6 +214,15 @@ def test_report(work, det_run):
     assert any(f.endswith(".pdf") for f in files) and any(f.endswith(".xlsx") for f in files)
     # the fit charts (published figures against the run) are written and listed with the others
     assert f"{det_run.name}_ajustement_etpma.png" in files and "ajustement_masse_salariale.png" in r.stdout
+
+
+def test_compare(work, det_run, two_replicates, tmp_path):
+    """``compare REF RUN``: the deliverable in one folder; a deterministic reference and a stochastic variant
+    are compared by their means (no band: they do not share their draws)."""
+    r = ok(cogsim("compare", det_run, two_replicates, "--organisme", "cnaf", "--out", tmp_path / "cmp", cwd=work))
+    assert "Comparaison écrite dans" in r.stdout and "variante − référence" in r.stdout
+    names = {p.name for p in (tmp_path / "cmp").iterdir()}
+    assert {"comparaison_note.pdf", "comparaison.xlsx", "ecarts.csv", "comparaison_ecarts_cnaf.png"} <= names
 
 
 def test_report_compare(work, det_run, two_replicates):
