@@ -53,6 +53,7 @@ import numpy as np
 from model.params.calendrier import ANNEES, PREMIERE_ANNEE
 from model.params.calibres import CALIBRATION_FILE, ScalaireAjuste, ajustements_calibres, parametres_calibres
 from model.params.catalogue import lookup
+from model.params.inducteurs import avec_inducteurs_tires
 from model.params.lecture import lire_octets
 from model.params.parametres import Parametres, ParametresLot
 from model.params.scenario import catalogue_defaults, default_parametres
@@ -308,11 +309,14 @@ def tire(par: Parametres, mode: str) -> bool:
 
 def tirages(par: Parametres, mode: str, seed: int, replicates: int, first: int = 0,
             loi: LoiParametres | None = None) -> Parametres:
-    """``par`` with its draws when the run draws its parameters (:func:`tire`) and ``loi`` is given, else
-    ``par`` itself."""
-    if loi is None or not tire(par, mode):
+    """``par`` with its draws when the run draws its parameters (:func:`tire`): the fitted parameters when
+    ``loi`` is given, and the workload drivers' projected growth (:func:`model.params.inducteurs.avec_inducteurs_tires`,
+    their stated ranges); else ``par`` itself."""
+    if not tire(par, mode):
         return par
-    return avec_tirages(par, loi, seed, replicates, first)
+    if loi is not None:
+        par = avec_tirages(par, loi, seed, replicates, first)
+    return avec_inducteurs_tires(par, seed, replicates, first)
 
 
 __all__ = ["ID_FLUX", "LoiParametres", "Tirage", "loi_calibree", "normales", "tirer_theta", "valeurs_tirees",
