@@ -223,7 +223,11 @@ def test_stochastic_runs_draw_the_drivers_deterministic_runs_do_not(par):
 
 
 def test_drawn_drivers_spread_the_workload_of_a_stochastic_run():
-    ds = run_scenario(COG, write=False, replicates=8, seed=5).dataset
+    run = run_scenario(COG, write=False, replicates=8, seed=5)
+    ds = run.dataset
+    m = run.manifest["incertitude_inducteurs"]
+    assert m["tirees"] and m["graine"] == 5 and set(m["plages"]) == set(I.noms_inducteurs())
+    assert run_scenario(COG, write=False, deterministic=True).manifest["incertitude_inducteurs"] == {"tirees": False}
     ch = ds["charge_travail_etp"].sel(organisme="cnav")
     # the fitted parameters' draws move the level and the 2017-2018 growth; the drivers' the growth after 2018
     croissance = ch.sel(year=2022) / ch.sel(year=2018)
