@@ -24,7 +24,7 @@ from model.budget import productivite as P
 from model.params import inducteurs as I
 from model.params.calendrier import ANNEES, ORGANISMES
 from model.params.catalogue import load_catalogue
-from model.params.incertitude import tirages
+from model.params.incertitude import loi_calibree, tirages
 from model.params.parametres import ParametresLot
 from model.params.scenario import check_scenarios, default_parametres
 from model.results.run import run_scenario
@@ -215,11 +215,15 @@ def test_a_shocked_scenario_draws_around_its_own_path(par):
 
 
 def test_stochastic_runs_draw_the_drivers_deterministic_runs_do_not(par):
-    assert tirages(par, "deterministic", 1, 4) is par
-    lot = tirages(par, "stochastic", 1, 4)
+    loi = loi_calibree()
+    assert tirages(par, "deterministic", 1, 4, loi=loi) is par
+    lot = tirages(par, "stochastic", 1, 4, loi=loi)
     assert {f"inducteurs.{n}" for n in I.noms_inducteurs()} <= lot.varies
+    # on top of the fitted parameters' draws, which they keep
+    assert lot.varies > I.avec_inducteurs_tires(par, 1, 4).varies
     off = par.with_values({"simulation.incertitude_parametres": False})
-    assert tirages(off, "stochastic", 1, 4) is off
+    assert tirages(off, "stochastic", 1, 4, loi=loi) is off
+    assert tirages(par, "stochastic", 1, 4) is par  # no law: no parameter draws at all
 
 
 def test_drawn_drivers_spread_the_workload_of_a_stochastic_run():

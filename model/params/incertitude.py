@@ -309,14 +309,12 @@ def tire(par: Parametres, mode: str) -> bool:
 
 def tirages(par: Parametres, mode: str, seed: int, replicates: int, first: int = 0,
             loi: LoiParametres | None = None) -> Parametres:
-    """``par`` with its draws when the run draws its parameters (:func:`tire`): the fitted parameters when
-    ``loi`` is given, and the workload drivers' projected growth (:func:`model.params.inducteurs.avec_inducteurs_tires`,
-    their stated ranges); else ``par`` itself."""
-    if not tire(par, mode):
+    """``par`` with its draws when the run draws its parameters (:func:`tire`) and ``loi`` is given: the fitted
+    parameters, then the workload drivers' projected growth within their stated ranges
+    (:func:`model.params.inducteurs.avec_inducteurs_tires`); else ``par`` itself."""
+    if loi is None or not tire(par, mode):
         return par
-    if loi is not None:
-        par = avec_tirages(par, loi, seed, replicates, first)
-    return avec_inducteurs_tires(par, seed, replicates, first)
+    return avec_inducteurs_tires(avec_tirages(par, loi, seed, replicates, first), seed, replicates, first)
 
 
 __all__ = ["ID_FLUX", "LoiParametres", "Tirage", "loi_calibree", "normales", "tirer_theta", "valeurs_tirees",

@@ -144,7 +144,7 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
         "random_streams": "numpy SeedSequence(seed, spawn_key=(replicate, flow)), flows: "
                           "retraite, autres_departs, fins_cdd, recrutement, ages_entrants, transferts, allocation",
         "incertitude_parametres": description(par, mode, seed_used, loi),
-        "incertitude_inducteurs": description_inducteurs(par, tire(par, mode), seed_used),
+        "incertitude_inducteurs": description_inducteurs(par, tire(par, mode) and loi is not None, seed_used),
         "etat_initial": {"source": etat0.source, "estimated": etat0.estimated},
         "code": {"cogsim": __version__, **git_commit(), "python": platform.python_version(),
                  "numpy": np.__version__, "xarray": xr.__version__},
