@@ -23,7 +23,7 @@ Where a scenario keeps its own value
 
 Common random numbers
     ``u`` of replicate r comes from its own stream ``SeedSequence(seed, spawn_key=(r, ID_FLUX))``, as the
-    fitted parameters' (``ID_FLUX`` 1000) and the engine's flows (0..6): the same whatever the batch size,
+    fitted parameters' (1000), the stated ranges' (1001) and the engine's flows (0..6): the same whatever the batch size,
     the block or the point of a sweep.
 
 Sharing one mechanism with the fitted parameters
@@ -48,8 +48,9 @@ from model.params.validation import resolve_value
 SECTION = "inducteurs"
 ELASTICITES = "elasticites_charge"
 PLAGES = "plages_inducteurs"
-# the spawn key of the drivers' stream, (replicate, ID_FLUX): beside the fitted parameters' (1000)
-ID_FLUX = 1001
+# the spawn key of the drivers' stream, (replicate, ID_FLUX): beside the fitted parameters' (1000) and the
+# stated ranges' (1001, model.params.incertitude.ID_FLUX_PLAGES)
+ID_FLUX = 1002
 
 
 @functools.cache
