@@ -24,6 +24,7 @@ from model.budget import productivite as P
 from model.params import inducteurs as I
 from model.params.calendrier import ANNEES, ORGANISMES
 from model.params.catalogue import load_catalogue
+from model.params import incertitude
 from model.params.incertitude import loi_calibree, tirages
 from model.params.parametres import ParametresLot
 from model.params.scenario import check_scenarios, default_parametres
@@ -190,6 +191,11 @@ def test_draws_are_reproducible_within_range_and_leave_the_history(par):
         assert np.abs(ecart[:, ref:]).max() > 0.8 * plage  # the range is used, not a sliver of it
         # the same departure every projected year (a persistent trend)
         assert np.allclose(ecart[:, ref:], ecart[:, ref:ref + 1])
+
+
+def test_the_drivers_have_their_own_stream():
+    # the engine's flows use 0..6, the fitted parameters and the stated ranges their own keys
+    assert I.ID_FLUX not in (incertitude.ID_FLUX, incertitude.ID_FLUX_PLAGES, *range(7))
 
 
 def test_draws_are_the_same_in_blocks_and_across_points(par):
