@@ -23,6 +23,7 @@ from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES
 from model.params.catalogue import catalogue_files
 from model.params.errors import InputError, Problem
 from model.params.incertitude import LoiParametres, description, loi_calibree, tirages, tire
+from model.params.inducteurs import description as description_inducteurs
 from model.params.scenario import Scenario, file_hash, load_scenario
 from model.results.cibles import RespectCibles, avec_probabilites
 from model.results.dataset import REGISTRE, StatistiquesReplicates, build_dataset
@@ -143,6 +144,7 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
         "random_streams": "numpy SeedSequence(seed, spawn_key=(replicate, flow)), flows: "
                           "retraite, autres_departs, fins_cdd, recrutement, ages_entrants, transferts, allocation",
         "incertitude_parametres": description(par, mode, seed_used, loi),
+        "incertitude_inducteurs": description_inducteurs(par, tire(par, mode) and loi is not None, seed_used),
         "etat_initial": {"source": etat0.source, "estimated": etat0.estimated},
         "code": {"cogsim": __version__, **git_commit(), "python": platform.python_version(),
                  "numpy": np.__version__, "xarray": xr.__version__},
