@@ -15,8 +15,10 @@ import pandas as pd
 import xarray as xr
 
 from model.budget import adf as _adf
+from model.budget import gestion as _gestion
 from model.budget import ecarts as _ecarts
 from model.budget import productivite as _productivite
+from model.budget import masse_salariale as _masse
 from model.budget.masse_salariale import bilan
 from model.engine.simulation import Trajectoire
 from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES, ORGANISMES_SORTIE
@@ -102,6 +104,7 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
                      "Effet report des mesures de l'année précédente", "sum"),
     "depenses_personnel": ("MEUR/an", "Personnel expenses: wage bill, employer charges, training, other",
                            "Dépenses de personnel : masse salariale, charges, formation, autres", "sum"),
+    **_masse.VARIABLES,  # each charge of the personnel expenses by name
     "enveloppe_masse_salariale": ("MEUR/an", "Wage-bill envelope of the COG; NaN = none",
                                   "Enveloppe de masse salariale de la COG ; NaN = aucune", "sum"),
     "ecart_masse_salariale": ("MEUR/an", "Wage bill minus its envelope (positive = above the envelope)",
@@ -122,7 +125,7 @@ UNITES_PAR_CIBLE = "unit of each target: coordinate cible_unite"
 # every output variable, in the order of the results: staffing and pay here, then the budget,
 # productivity, gaps and service modules (each declares its own metadata)
 REGISTRE: dict[str, tuple[str | None, str, str, str]] = {
-    **VARIABLES, **_adf.VARIABLES, **_productivite.VARIABLES, **_ecarts.VARIABLES, **_service.VARIABLES}
+    **VARIABLES, **_adf.VARIABLES, **_gestion.VARIABLES, **_productivite.VARIABLES, **_ecarts.VARIABLES, **_service.VARIABLES}
 
 
 def annuel(traj: Trajectoire) -> dict[str, np.ndarray]:
@@ -209,7 +212,7 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     # budget, productivity, gaps and service quality: pure functions of the yearly state
     budget = _adf.budget(ds["etpma"], par, depenses_personnel=ds["depenses_personnel"],
                          cout_transition_mutualisation=ds["cout_transition_mutualisation"])
-    indicateurs = _productivite.indicateurs(ds["etpma"], par, cout=budget["depenses_limitatives"])
+    indicateurs = _productivite.indicateurs(ds["etpma"], par, cout=budget["cout_gestion_cog"])
     ecarts = _ecarts.ecarts(ds["etpma"], ds["plafond_emplois"], budget["adf_hors_informatique"], indicateurs, par)
     service = _service.indicateurs_service(ds["etpma"], par, charge=indicateurs)
     nouveaux = {}
