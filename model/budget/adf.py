@@ -291,10 +291,12 @@ def controle_lpfp(depenses_limitatives: xr.DataArray, par: Parametres) -> xr.Dat
 
 
 def budget(etpma: xr.DataArray, par: Parametres, *, depenses_personnel: xr.DataArray | None = None,
-           cout_transition_mutualisation: xr.DataArray | None = None) -> xr.Dataset:
+           cout_transition_mutualisation: xr.DataArray | None = None,
+           impots_sur_remunerations: xr.DataArray | float = 0.0) -> xr.Dataset:
     """Everything of this module in one Dataset: ADF by component, IT, investment, other limitative
     spending and, when ``depenses_personnel`` (MEUR/an) is given, dépenses limitatives, the LPFP check,
-    dépenses de gestion, the personnel share and the unit-cost numerator (:mod:`model.budget.gestion`)."""
+    dépenses de gestion, the personnel share and the unit-cost numerator (:mod:`model.budget.gestion`;
+    ``impots_sur_remunerations``, MEUR/an, the taxes on pay the personnel share leaves out)."""
     ds = adf(etpma, par, cout_transition_mutualisation=cout_transition_mutualisation)
     ds = ds.merge(informatique(etpma, par, ds["adf_informatique_fonctionnement"]))
     ds["autres_depenses_limitatives"] = _gestion.autres_depenses_limitatives(etpma, par)
@@ -302,5 +304,6 @@ def budget(etpma: xr.DataArray, par: Parametres, *, depenses_personnel: xr.DataA
         ds["depenses_limitatives"] = depenses_limitatives(depenses_personnel, ds["adf"],
                                                           ds["autres_depenses_limitatives"])
         ds = ds.merge(controle_lpfp(ds["depenses_limitatives"], par))
-        ds = ds.merge(_gestion.gestion(ds["depenses_limitatives"], depenses_personnel, ds["investissement"], par))
+        ds = ds.merge(_gestion.gestion(ds["depenses_limitatives"], depenses_personnel, ds["investissement"], par,
+                                       impots_sur_remunerations))
     return ds
