@@ -166,7 +166,8 @@ def test_components_sum_exactly_to_adf(budget_defaut):
 
 def test_depenses_limitatives_are_personnel_plus_adf_without_investment(budget_defaut, stand_in_personnel, run):
     b = budget_defaut
-    np.testing.assert_allclose(b["depenses_limitatives"].values, (stand_in_personnel + b["adf"]).values, rtol=1e-14)
+    np.testing.assert_allclose(b["depenses_limitatives"].values,
+                               (stand_in_personnel + b["adf"] + b["autres_depenses_limitatives"]).values, rtol=1e-14)
     # investment does not enter the dépenses limitatives
     p = run.scenario.parametres
     p2 = p.with_values(tous("investissement_autre", by_year(500.0)))

@@ -4,8 +4,9 @@ file and the shipped backtest, so that no figure there is typed by hand.
 A developer tool, not part of the package. Run it from the project root with the project's interpreter:
 
 ``python tools/calibration_readme.py --update`` rewrites the text between the ``<!-- BEGIN X -->`` and
-``<!-- END X -->`` markers (X in FIT, BACKTEST, POST_2018, MISSES) from ``calibration/parametres_calibres.toml``,
-``calibration/backtest.csv`` and ``calibration/backtest.json``; ``--check`` exits 1 naming what is stale (a
+``<!-- END X -->`` markers (X in FIT, BACKTEST, POST_2018, MISSES, RECONCILIATION) from ``calibration/parametres_calibres.toml``,
+``calibration/backtest.csv`` and ``calibration/backtest.json`` (RECONCILIATION: from ``calibration/reconciliation.csv``
+and one expected-value run of the default scenario); ``--check`` exits 1 naming what is stale (a
 section, or a shipped backtest run on another calibration, other observations or other post-2018 figures;
 the test suite runs it); ``--regenerate`` does everything after a change of the model, in one command:
 ``cogsim calibrate`` (rewrites the fitted-parameter file), ``cogsim backtest --out results/backtest``, copies
@@ -15,6 +16,7 @@ its ``backtest.csv`` and ``backtest.json`` into ``calibration/``, then ``--updat
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import re
@@ -30,6 +32,7 @@ from model.analysis.backtest import (OBJECTIFS, OBSERVATIONS_POST_2018, TAUX, li
                                      objectifs, resume)
 from model.analysis.calibration import SEUIL_IDENTIFIE, SEUIL_LEVIER
 from model.analysis.observations import data_hash
+from model.analysis.reconciliation import reconciliation_par_defaut, tableau_markdown
 from model.outputs.ajustement import tableau_backtest
 from model.params.calibres import CALIBRATION_FILE
 from model.params.lecture import lire_texte, lire_toml
@@ -162,8 +165,19 @@ def misses_section(src: Sources) -> str:
     return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=1)
+def _reconciliation() -> str:
+    return tableau_markdown(reconciliation_par_defaut())
+
+
+def reconciliation_section(src: Sources) -> str:
+    """The reconciliation table (published figure → perimeters summed → model → gap) on the expected-value
+    run of the default scenario (``calibration/reconciliation.csv``, :mod:`model.analysis.reconciliation`)."""
+    return _reconciliation()
+
+
 SECTIONS = {"FIT": fit_section, "BACKTEST": backtest_section, "POST_2018": post_2018_section,
-            "MISSES": misses_section}
+            "MISSES": misses_section, "RECONCILIATION": reconciliation_section}
 
 
 def render(text: str, src: Sources = Sources()) -> str:

@@ -66,7 +66,7 @@ GROUPES: dict[str, str] = {
     "etpma": "staff", "etpma_cdi": "staff", "etpma_cdd": "staff", "effectif_moyen": "staff",
     "effectif_31dec": "staff", "part_plus_50": "staff", "age_moyen": "staff",
     "departs_retraite": "flows", "recrutements_cdi": "flows", "recrutements": "flows",
-    "rmpp": "pay", "masse_salariale": "pay", "depenses_personnel": "pay",
+    "rmpp": "pay", "masse_salariale": "pay", "depenses_personnel": "pay", "charges_personnel": "pay",
     "adf": "budget", "adf_immobilier": "budget", "depenses_limitatives": "budget",
     "productivite": "productivity", "productivite_ij": "productivity", "cout_unitaire": "productivity",
     "taux_appels_aboutis": "service", "appels_recus": "service",

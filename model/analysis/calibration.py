@@ -81,6 +81,9 @@ def simulate_observables(par, etat0=None, budget: bool = False) -> dict[str, np.
                                            "departs_retraite", "recrutements_cdi")}
     out.update({
         "depenses_personnel": _zones(b["depenses_personnel"][:, 0]),
+        # the personnel costs as the accounts book them (the published figures): less the taxes on pay
+        "charges_personnel": _zones((b["depenses_personnel"] - b["taxe_sur_les_salaires"]
+                                     - b["versement_mobilite"])[:, 0]),
         "masse_salariale": _zones(b["masse_salariale"][:, 0]),
     })
     with np.errstate(invalid="ignore", divide="ignore"):

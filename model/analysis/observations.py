@@ -57,6 +57,7 @@ INDICATEURS: dict[str, tuple[str, float]] = {
     "recrutements_cdi": ("personnes/an", 1.0),
     "rmpp": ("pct", 1.0),
     "depenses_personnel": ("MEUR", 1.0),
+    "charges_personnel": ("MEUR", 1.0),
     "masse_salariale": ("MEUR", 1.0),
     "adf": ("MEUR", 1.0),
     "adf_immobilier": ("MEUR", 1.0),

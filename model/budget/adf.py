@@ -24,8 +24,10 @@ per-agent parts follow the staff the engine transfers.
 
 ``informatique`` is the IT budget as the COGs count it (section 1.3.2: running costs and IT investment,
 excluding internal staff); ``investissement`` (IT and other investment) is outside the dépenses
-limitatives. ``depenses_limitatives`` = dépenses de personnel + ADF, the ADF including the IT running
-costs (section 5.3: IT ≈ 1/4 of ADF). The LPFP 2018-2022 asks the management expenditure to fall by at
+limitatives. ``depenses_limitatives`` = dépenses de personnel + ADF + other limitative spending, the ADF
+including the IT running costs (section 5.3: IT ≈ 1/4 of ADF); the other limitative spending, the dépenses
+de gestion (investment included), the personnel share and the unit-cost numerator are in
+:mod:`model.budget.gestion`. The LPFP 2018-2022 asks the management expenditure to fall by at
 least 1.5 %/yr on average at constant perimeter: :func:`controle_lpfp` compares the dépenses
 limitatives with the envelope ``DL[annee_base] × (1 + taux)^(y − annee_base)``, the ex-RSI's envelope
 moving with the transfer so that receivers are judged at constant perimeter.
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 import xarray as xr
 
+from model.budget import gestion as _gestion
 from model.budget.productivite import (charge_travail_propre, conformer, decrire, indice_cumule, parametre_annuel,
                                        parametre_organisme, parametre_scalaire, transferer_rsi, valeur_en)
 from model.params.parametres import Parametres
@@ -74,8 +77,9 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
     "investissement": ("MEUR/an", "Investment (IT and other), outside the dépenses limitatives",
                        "Investissement (informatique et autre), hors dépenses limitatives", "sum"),
     "depenses_limitatives": ("MEUR/an", "Capped management budget: personnel + ADF (IT running costs "
-                             "included), investment excluded", "Dépenses limitatives : personnel + ADF "
-                             "(informatique de fonctionnement comprise), hors investissement", "sum"),
+                             "included) + other limitative spending, investment excluded", "Dépenses limitatives : "
+                             "personnel + ADF (informatique de fonctionnement comprise) + autres dépenses "
+                             "limitatives, hors investissement", "sum"),
     "enveloppe_lpfp": ("MEUR/an", "LPFP envelope: dépenses limitatives of the base year falling at the "
                        "LPFP minimum rate, at constant perimeter (ex-RSI envelope moved with the transfer)",
                        "Enveloppe LPFP : dépenses limitatives de l'année de base diminuant au rythme "
@@ -229,21 +233,23 @@ def cumul(x: xr.DataArray, debut: int, fin: int) -> xr.DataArray:
 
 
 # ----------------------------------------------------------------------------- dépenses limitatives, LPFP
-def depenses_limitatives(depenses_personnel: xr.DataArray, adf_total: xr.DataArray) -> xr.DataArray:
-    """Dépenses limitatives = dépenses de personnel + ADF (IT running costs included; investment
-    excluded).
+def depenses_limitatives(depenses_personnel: xr.DataArray, adf_total: xr.DataArray,
+                         autres: xr.DataArray | float = 0.0) -> xr.DataArray:
+    """Dépenses limitatives = dépenses de personnel + ADF (IT running costs included) + other limitative
+    spending (investment excluded).
 
     Parameters
     ----------
     depenses_personnel : MEUR/an, dims ``(year, organisme, replicate)``.
     adf_total : the ``adf`` variable of :func:`adf`, MEUR/an.
+    autres : ``autres_depenses_limitatives`` (:func:`model.budget.gestion.autres_depenses_limitatives`), MEUR/an.
 
     Returns
     -------
     xr.DataArray
         MEUR/an.
     """
-    return _d(depenses_personnel + adf_total, "depenses_limitatives", adf_total)
+    return _d(depenses_personnel + adf_total + autres, "depenses_limitatives", adf_total)
 
 
 def controle_lpfp(depenses_limitatives: xr.DataArray, par: Parametres) -> xr.Dataset:
@@ -285,12 +291,19 @@ def controle_lpfp(depenses_limitatives: xr.DataArray, par: Parametres) -> xr.Dat
 
 
 def budget(etpma: xr.DataArray, par: Parametres, *, depenses_personnel: xr.DataArray | None = None,
-           cout_transition_mutualisation: xr.DataArray | None = None) -> xr.Dataset:
-    """Everything of this module in one Dataset: ADF by component, IT, investment and, when
-    ``depenses_personnel`` (MEUR/an) is given, dépenses limitatives and the LPFP check."""
+           cout_transition_mutualisation: xr.DataArray | None = None,
+           impots_sur_remunerations: xr.DataArray | float = 0.0) -> xr.Dataset:
+    """Everything of this module in one Dataset: ADF by component, IT, investment, other limitative
+    spending and, when ``depenses_personnel`` (MEUR/an) is given, dépenses limitatives, the LPFP check,
+    dépenses de gestion, the personnel share and the unit-cost numerator (:mod:`model.budget.gestion`;
+    ``impots_sur_remunerations``, MEUR/an, the taxes on pay the personnel share leaves out)."""
     ds = adf(etpma, par, cout_transition_mutualisation=cout_transition_mutualisation)
     ds = ds.merge(informatique(etpma, par, ds["adf_informatique_fonctionnement"]))
+    ds["autres_depenses_limitatives"] = _gestion.autres_depenses_limitatives(etpma, par)
     if depenses_personnel is not None:
-        ds["depenses_limitatives"] = depenses_limitatives(depenses_personnel, ds["adf"])
+        ds["depenses_limitatives"] = depenses_limitatives(depenses_personnel, ds["adf"],
+                                                          ds["autres_depenses_limitatives"])
         ds = ds.merge(controle_lpfp(ds["depenses_limitatives"], par))
+        ds = ds.merge(_gestion.gestion(ds["depenses_limitatives"], depenses_personnel, ds["investissement"], par,
+                                       impots_sur_remunerations))
     return ds

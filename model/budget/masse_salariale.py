@@ -22,6 +22,17 @@ index-weighted mean point value of the year, Ī the mean index per ETPMA):
     effet_mesures_generales = ETPMA(y) Ī(y−1) [V*(y) − V(Dec y−1)]       (this year's measures)
     effet_gvt               = ETPMA(y) V*(y) Ī(y−1) g(y), g = GVT positif = (1 + RMPP) / (V̄(y)/V̄(y−1)) − 1
     effet_noria             = ETPMA(y) V*(y) [Ī(y) − Ī(y−1)] − effet_gvt  (entries-exits and structure)
+
+Personnel expenses (dépenses de personnel), each employer charge and tax by name, MEUR/an:
+    depenses_personnel = masse_salariale + Σ charges, every charge a rate × its base (:data:`CHARGES`):
+    cotisations_patronales    = MS × remuneration.taux_charges_patronales (sécurité sociale, chômage/AGS,
+                                retraite complémentaire, prévoyance; their statutory rates in the catalogue)
+    taxe_sur_les_salaires     = MS × charges.taux_taxe_sur_les_salaires (the organismes pay no VAT)
+    versement_mobilite        = MS × charges.taux_versement_mobilite (versement transport)
+    interessement             = MS × charges.taux_interessement (the UCANSS agreements' 2.5 % of payroll)
+    forfait_social            = interessement × charges.taux_forfait_social
+    formation                 = MS × remuneration.taux_formation
+    autres_depenses_personnel = MS × remuneration.taux_autres_depenses_personnel (action sociale, ...)
 """
 
 from __future__ import annotations
@@ -34,6 +45,42 @@ from model.params.parametres import Parametres
 
 Y = len(ANNEES)
 EUR_PER_MEUR = 1e6
+
+# each charge of the personnel expenses: (rate parameter, base: "masse_salariale" or another charge)
+CHARGES: dict[str, tuple[str, str]] = {
+    "cotisations_patronales": ("remuneration.taux_charges_patronales", "masse_salariale"),
+    "taxe_sur_les_salaires": ("charges.taux_taxe_sur_les_salaires", "masse_salariale"),
+    "versement_mobilite": ("charges.taux_versement_mobilite", "masse_salariale"),
+    "interessement": ("charges.taux_interessement", "masse_salariale"),
+    "forfait_social": ("charges.taux_forfait_social", "interessement"),
+    "formation": ("remuneration.taux_formation", "masse_salariale"),
+    "autres_depenses_personnel": ("remuneration.taux_autres_depenses_personnel", "masse_salariale"),
+}
+# name: (units, long_name, long_name_fr, aggregation)
+VARIABLES: dict[str, tuple[str, str, str, str]] = {
+    "cotisations_patronales": ("MEUR/an", "Employer social contributions (sécurité sociale, unemployment, "
+                               "complementary pension, prévoyance)", "Cotisations patronales (sécurité sociale, "
+                               "assurance chômage, retraite complémentaire, prévoyance)", "sum"),
+    "taxe_sur_les_salaires": ("MEUR/an", "Payroll tax (taxe sur les salaires)", "Taxe sur les salaires", "sum"),
+    "versement_mobilite": ("MEUR/an", "Transport levy (versement mobilité, ex versement transport)",
+                           "Versement mobilité (ex-versement transport)", "sum"),
+    "interessement": ("MEUR/an", "Profit-sharing bonus (intéressement)", "Intéressement", "sum"),
+    "forfait_social": ("MEUR/an", "Forfait social on the intéressement", "Forfait social sur l'intéressement",
+                       "sum"),
+    "formation": ("MEUR/an", "Training expenses", "Dépenses de formation", "sum"),
+    "autres_depenses_personnel": ("MEUR/an", "Other personnel expenses (action sociale, occupational health, ...)",
+                                  "Autres dépenses de personnel (action sociale, médecine du travail, ...)", "sum"),
+}
+
+
+def charges(masse: np.ndarray, par: Parametres) -> dict[str, np.ndarray]:
+    """Each charge of :data:`CHARGES` (MEUR/an) on a wage bill ``masse`` (MEUR/an, (year, batch,
+    organisme)): rate × base, the base the wage bill or an earlier charge (the forfait social is due on
+    the intéressement)."""
+    out: dict[str, np.ndarray] = {}
+    for name, (path, base) in CHARGES.items():
+        out[name] = (masse if base == "masse_salariale" else out[base]) * par.yro(path)
+    return out
 
 
 def bilan(indice_etp: np.ndarray, etpma: np.ndarray, rmpp_num: np.ndarray, rmpp_den: np.ndarray,
@@ -76,8 +123,7 @@ def bilan(indice_etp: np.ndarray, etpma: np.ndarray, rmpp_num: np.ndarray, rmpp_
         effets["effet_noria"][y] = np.where(has0 & has1, e1 * vs1 * (i1 - i0), 0.0) - gvt
         # when y-1 had no staff, what arrives is an effectif effect at this year's pay
         effets["effet_effectif"][y] += np.where(~has0 & has1, ms[y], 0.0)
-    taux_charges = par.yro("remuneration.taux_charges_patronales")
-    autres = par.yro("remuneration.taux_formation") + par.yro("remuneration.taux_autres_depenses_personnel")
+    par_charge = charges(ms / EUR_PER_MEUR, par)
     out = {
         "masse_salariale": ms / EUR_PER_MEUR,
         "smpt": smpt,
@@ -86,7 +132,8 @@ def bilan(indice_etp: np.ndarray, etpma: np.ndarray, rmpp_num: np.ndarray, rmpp_
         "masse_presents_prec": rmpp_den / EUR_PER_MEUR,
         "gvt_positif": np.where(np.isfinite(rmpp), ((1.0 + rmpp) / np.r_[np.nan, v_mean[1:] / v_mean[:-1]][:, None, None]
                                                     - 1.0) * 100.0, np.nan),
-        "depenses_personnel": ms * (1.0 + taux_charges + autres) / EUR_PER_MEUR,
+        "depenses_personnel": ms / EUR_PER_MEUR + sum(par_charge.values()),
+        **par_charge,
     }
     out.update({k: x / EUR_PER_MEUR for k, x in effets.items()})
     return out

@@ -34,7 +34,9 @@ PARAMETRES_LOT_ETAT = ("effectif_initial",)
 # gaps read them afterwards, per batch element when they differ: model.params.parametres.ParametresLot)
 HORS_MOTEUR_ORGANISME = ("surface_par_etpma", "part_teletravail", "achats_par_etpma", "adf_editique_2013",
                       "evolution_editique", "informatique_fonctionnement_2013", "evolution_informatique_fonctionnement",
-                      "adf_autres_2013", "evolution_adf_autres", "investissement_informatique", "investissement_autre",
+                      "adf_autres_2013", "evolution_adf_autres",
+                      "autres_depenses_limitatives_2013", "evolution_autres_depenses_limitatives",
+                      "etp_hors_cog_reference", "evolution_etp_hors_cog", "investissement_informatique", "investissement_autre",
                       "cible_adf_taux", "charge_travail_reference", "croissance_charge_travail",
                       "charge_nouvelles_missions", "productivite_reference", "cible_productivite_base",
                       "cible_productivite_taux", "enveloppe_masse_salariale",
@@ -47,6 +49,10 @@ HORS_MOTEUR = ("adf.cout_immobilier_m2", "adf.evolution_cout_immobilier", "adf.e
             "productivite.reference_ij", "productivite.croissance_relative_charge_ij", "productivite.cible_ij_base",
             "productivite.cible_ij_taux", "remuneration.rmpp_cadrage", "remuneration.taux_charges_patronales",
             "remuneration.taux_formation", "remuneration.taux_autres_depenses_personnel",
+            "charges.taux_taxe_sur_les_salaires", "charges.taux_versement_mobilite", "charges.taux_interessement",
+            "charges.taux_forfait_social", "perimetre.etp_organismes_nationaux",
+            "perimetre.evolution_etp_organismes_nationaux", "perimetre.personnes_par_etp_hors_cog",
+            "perimetre.part_autres_regimes",
             "service.forme_delai", "telephonie.heures_par_etpma", "telephonie.taux_connexion") + chemins_inducteurs()
 
 

@@ -137,7 +137,8 @@ FIT_CHARTS: tuple[FitChart, ...] = (
                                                     ("recrutements_cdi", "total"))),
     FitChart("ajustement_departs_retraite", "t_departs_retraite", ("departs_retraite",), ("departs_retraite",),
              (("departs_retraite", "regime_general"), ("departs_retraite", "total"))),
-    FitChart("ajustement_masse_salariale", "t_masse_salariale", ("masse_salariale", "depenses_personnel"),
+    FitChart("ajustement_masse_salariale", "t_masse_salariale", ("masse_salariale", "depenses_personnel",
+                                                                 "charges_personnel"),
              ("masse_salariale", "depenses_personnel"),
              (("masse_salariale", "regime_general"), ("masse_salariale", "total"))),
 )
@@ -311,7 +312,7 @@ def chart_ajustement(run: Run, chart: FitChart | str, observations: Observations
     legend_rows = (0.118 * lines + 0.05 * per_col) / 0.2
     note = source_note(run, lang) + "\n" + A["source_obs"].format(
         n=len(observations.observations), dossier=observations.shown, empreinte=observations.empreinte[:12])
-    for ind in ("effectif_moyen", "depenses_personnel"):  # what the panels' short names leave unsaid
+    for ind in ("effectif_moyen", "depenses_personnel", "charges_personnel"):  # what the panels' short names leave unsaid
         if any(i == ind for i, _ in cells) and not (ind == "effectif_moyen" and ind in run.ds):
             note += "\n" + A["n_" + ind]
     fr = frame_axes(fig, 1.8 * nrows + 0.45 + 0.2 * legend_rows + 0.1 * (note.count("\n") + 2), A[chart.title],

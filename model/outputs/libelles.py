@@ -131,6 +131,9 @@ FR: dict[str, dict[str, str]] = {
         "i_etpma": "ETPMA", "i_effectif_31dec": "Effectif au 31 décembre", "i_effectif_moyen": "Effectif moyen annuel",
         "i_recrutements_cdi": "Recrutements en CDI", "i_departs_retraite": "Départs en retraite",
         "i_masse_salariale": "Masse salariale", "i_depenses_personnel": "Dépenses de personnel",
+        "i_charges_personnel": "Charges de personnel",
+        "n_charges_personnel": ("Charges de personnel : dépenses de personnel hors taxe sur les salaires et "
+                                "versement mobilité (au sens des comptes et des chiffres publiés)."),
         "n_effectif_moyen": "Effectif moyen annuel simulé : ETPMA × personnes par ETP au 31 décembre.",
         "n_depenses_personnel": ("Masse salariale : rémunérations brutes hors charges patronales ; dépenses de "
                                  "personnel : masse salariale, charges, formation et autres."),
@@ -307,6 +310,9 @@ EN: dict[str, dict[str, str]] = {
         "i_etpma": "ETPMA", "i_effectif_31dec": "Headcount at 31 December", "i_effectif_moyen": "Annual mean headcount",
         "i_recrutements_cdi": "CDI hires", "i_departs_retraite": "Retirements",
         "i_masse_salariale": "Wage bill", "i_depenses_personnel": "Personnel expenses",
+        "i_charges_personnel": "Personnel costs",
+        "n_charges_personnel": ("Personnel costs: personnel expenses less the payroll tax and the transport levy "
+                                "(as the accounts and the published figures count them)."),
         "n_effectif_moyen": "Simulated annual mean headcount: ETPMA × persons per FTE at 31 December.",
         "n_depenses_personnel": ("Wage bill: gross pay, employer charges excluded; personnel expenses: wage bill, "
                                  "charges, training and other."),

@@ -88,7 +88,7 @@ def draw_chart(name: str, run, lang: str, sens=None, others: Sequence = (), fig=
 def key_figures(run) -> dict[str, Any]:
     """The key figures of a run, as numbers: for each organisme, ``regime_general`` and ``total``, the
     ETPMA of the COG base year and of the last year (mean, 90 % band), its change, the ceiling and its
-    saturation; the wage bill, its mean yearly growth, the mean RMPP, the dépenses limitatives, the gap
+    saturation, the annual mean headcount on the published perimeter (bodies outside the COG included); the wage bill, its mean yearly growth, the mean RMPP, the dépenses limitatives, the gap
     of ADF excluding IT to the COG target and the productivity gap to the COG target in the last year.
 
     Returns
@@ -112,7 +112,9 @@ def key_figures(run) -> dict[str, Any]:
         ea, ez = at("etpma", o, ia), at("etpma", o, iz)
         staff.append({"etpma_a": ea, "etpma_z": ez, "p05": float(lo[iz]), "p95": float(hi[iz]),
                       "variation": ez - ea, "plafond": at("plafond_emplois", o, iz),
-                      "saturation": at("saturation", o, iz)})
+                      "saturation": at("saturation", o, iz),
+                      # the published perimeter (COG perimeter + bodies outside the COG: model.budget.perimetres)
+                      "effectif_publie": at("effectif_moyen_publie", o, iz)})
         ms_a, ms_z = at("masse_salariale", o, ia), at("masse_salariale", o, iz)
         growth = (ms_z / ms_a) ** (1.0 / (z - a)) - 1.0 if ms_a > 0 and ms_z > 0 and z > a else nan
         rmpp = run.mean("rmpp", o)[ia + 1: iz + 1] if "rmpp" in run.ds else np.array([nan])
@@ -127,7 +129,7 @@ def key_figures(run) -> dict[str, Any]:
 # columns of the two key-figure tables: (key, text key, kind)
 STAFF_COLUMNS = (("etpma_a", "c_etpma_a", "etp"), ("etpma_z", "c_etpma_z", "etp"), ("band", "c_band", "band"),
                  ("variation", "c_variation", "etp_signed"), ("plafond", "c_plafond", "etp"),
-                 ("saturation", "c_saturation", "fraction"))
+                 ("saturation", "c_saturation", "fraction"), ("effectif_publie", "c_effectif_publie", "etp"))
 BUDGET_COLUMNS = (("masse_salariale", "c_ms", "meur"), ("evolution_ms", "c_ms_evol", "fraction_signed"),
                   ("rmpp", "c_rmpp", "percent"), ("depenses_limitatives", "c_dl", "meur"),
                   ("ecart_adf", "c_ecart_adf", "meur_signed"), ("ecart_productivite", "c_ecart_prod", "percent_signed"))

@@ -15,8 +15,11 @@ import pandas as pd
 import xarray as xr
 
 from model.budget import adf as _adf
+from model.budget import gestion as _gestion
+from model.budget import perimetres as _perimetres
 from model.budget import ecarts as _ecarts
 from model.budget import productivite as _productivite
+from model.budget import masse_salariale as _masse
 from model.budget.masse_salariale import bilan
 from model.engine.simulation import Trajectoire
 from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES, ORGANISMES_SORTIE
@@ -33,6 +36,8 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
                   "ETPMA en CDD", "sum"),
     "effectif_31dec": ("personnes", "Headcount at 31 December (CDI + CDD)",
                        "Effectif au 31 décembre (CDI + CDD)", "sum"),
+    "effectif_moyen": ("personnes", "Annual mean headcount (mean of the monthly headcounts, CDI + CDD)",
+                       "Effectif moyen annuel (moyenne des effectifs mensuels, CDI + CDD)", "sum"),
     "etp_31dec": ("ETP", "Full-time equivalent staff at 31 December",
                   "ETP au 31 décembre", "sum"),
     "departs_retraite": ("personnes/an", "Retirements during the year",
@@ -107,6 +112,7 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
                      "Effet report des mesures de l'année précédente", "sum"),
     "depenses_personnel": ("MEUR/an", "Personnel expenses: wage bill, employer charges, training, other",
                            "Dépenses de personnel : masse salariale, charges, formation, autres", "sum"),
+    **_masse.VARIABLES,  # each charge of the personnel expenses by name
     "enveloppe_masse_salariale": ("MEUR/an", "Wage-bill envelope of the COG; NaN = none",
                                   "Enveloppe de masse salariale de la COG ; NaN = aucune", "sum"),
     "ecart_masse_salariale": ("MEUR/an", "Wage bill minus its envelope (positive = above the envelope)",
@@ -127,7 +133,8 @@ UNITES_PAR_CIBLE = "unit of each target: coordinate cible_unite"
 # every output variable, in the order of the results: staffing and pay here, then the budget,
 # productivity, gaps and service modules (each declares its own metadata)
 REGISTRE: dict[str, tuple[str | None, str, str, str]] = {
-    **VARIABLES, **_adf.VARIABLES, **_productivite.VARIABLES, **_ecarts.VARIABLES, **_service.VARIABLES}
+    **VARIABLES, **_adf.VARIABLES, **_gestion.VARIABLES, **_perimetres.VARIABLES,
+    **_productivite.VARIABLES, **_ecarts.VARIABLES, **_service.VARIABLES}
 
 
 def annuel(traj: Trajectoire) -> dict[str, np.ndarray]:
@@ -168,7 +175,6 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
         return np.transpose(x, (0, 2, 1))
 
     data = annuel(traj)
-    del data["effectif_moyen"]  # not an output variable (the calibration reads it)
     with np.errstate(invalid="ignore", divide="ignore"):
         data["taux_remplacement_apparent"] = np.where(data["departs_retraite"] > 0,
                                                       data["recrutements_cdi"] / data["departs_retraite"], np.nan)
@@ -215,12 +221,15 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
     ds = xr.Dataset(variables, coords=coords)
     # budget, productivity, gaps and service quality: pure functions of the yearly state
     budget = _adf.budget(ds["etpma"], par, depenses_personnel=ds["depenses_personnel"],
-                         cout_transition_mutualisation=ds["cout_transition_mutualisation"])
-    indicateurs = _productivite.indicateurs(ds["etpma"], par, cout=budget["depenses_limitatives"])
+                         cout_transition_mutualisation=ds["cout_transition_mutualisation"],
+                         impots_sur_remunerations=ds["taxe_sur_les_salaires"] + ds["versement_mobilite"])
+    indicateurs = _productivite.indicateurs(ds["etpma"], par, cout=budget["cout_gestion_cog"])
     ecarts = _ecarts.ecarts(ds["etpma"], ds["plafond_emplois"], budget["adf_hors_informatique"], indicateurs, par)
     service = _service.indicateurs_service(ds["etpma"], par, charge=indicateurs)
     nouveaux = {}
-    for part in (budget, indicateurs, ecarts, service):  # same coordinates: plain arrays, no realignment
+    perimetres = _perimetres.perimetres(ds["etpma"], ds["effectif_31dec"], ds["effectif_moyen"],
+                                        ds["depenses_personnel"], par)
+    for part in (budget, perimetres, indicateurs, ecarts, service):  # same coordinates: plain arrays, no realignment
         part = part.reindex({d: ds[d].values for d in ("year", "organisme", "replicate")
                              if d in part.dims and not np.array_equal(part[d].values, ds[d].values)})
         for k in part.data_vars:
