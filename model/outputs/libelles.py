@@ -144,6 +144,40 @@ FR: dict[str, dict[str, str]] = {
         "une_replication": "une seule réplication : cible atteinte ou manquée, pas une probabilité",
         "sens_<=": "au plus", "sens_>=": "au moins",
     },
+    "balayage": {
+        "c_annee": "Année", "c_organisme": "Organisme", "c_code": "Code", "c_variable": "Variable",
+        "c_unite": "Unité", "c_moyenne": "Moyenne", "c_p05": "5ᵉ centile", "c_p50": "Médiane",
+        "c_p95": "95ᵉ centile", "c_ecart_type": "Écart-type",
+        "tous": "tous les organismes", "depuis": "{titre}, à partir de {annee}",
+        "plan": "tableaux du balayage : {text}",
+        "plan_table": "{table} : {k} variable(s) sur {n}, {rows} lignes (plafond {cap})",
+        "plan_aucune": "{table} non écrit (une variable dépasse le plafond de {cap} lignes ; le magasin Zarr garde tout)",
+        "plan_derniere": " ; le classeur ne garde que la dernière année",
+        "lisez_moi": "Lisez-moi", "titre": "Titre", "scenario": "Scénario", "replications": "Réplications",
+        "graine": "Graine", "axe": "Axe balayé", "statistiques": "Statistiques",
+        "statistiques_texte": ("moyenne, 5ᵉ centile, médiane, 95ᵉ centile et écart-type sur les réplications de "
+                               "chaque point (nombres aléatoires communs : la réplication r tire les mêmes aléas "
+                               "en chaque point)"),
+        "contenu": "Contenu",
+        "contenu_texte": ("{k} variable(s) sur {n}, une feuille chacune ({kept}) ; une ligne par point × année × "
+                          "organisme ; plafond de {cap} lignes ; balayage.csv et le magasin Zarr en gardent plus"),
+        "source": "Source", "source_texte": "cogsim {version}, commit {commit}",
+        "mode_stochastic": "{n} réplication(s) stochastique(s) par point",
+        "mode_deterministic": "déterministe (espérances, une réplication par point)",
+        "t_carte": "{variable} — {org}, {annee}",
+        "moyenne": "Moyenne des réplications", "bande": "Bande à 90 % (5ᵉ–95ᵉ centiles)",
+        "cible": "{cible} ({v})", "de_a": "de {a} à {b} {u} selon le point", "panneaux": "Un panneau par valeur de : {axes}",
+        "contour": "Ligne où la moyenne égale la cible",
+        "partout": "respect en tout point de la grille", "nulle_part": "manquement en tout point de la grille",
+        "en_partie": "respect en {k} points sur {n}",
+        "source_note": ("Source : cogsim {version}, balayage « {titre} » ({points} points, {mode}{commit})"
+                        " — scénario « {scenario} »"),
+        "n_rep": "{n} réplications par point, graine {seed}", "det": "déterministe", "commit": ", commit {commit}",
+        "panneaux_omis": "{k} panneaux sur {n} (valeurs extrêmes et médiane des autres axes)",
+        "ecrit": "Tableaux et graphiques du balayage écrits dans",
+        "zarr": "{store} : {axes} ; {r} réplication(s) par point, {v} variables × année × organisme × {stats}",
+        "graphiques_listes": "{n} graphiques (.png, .svg, .pdf) :",
+    },
 }
 
 EN: dict[str, dict[str, str]] = {
@@ -254,6 +288,39 @@ EN: dict[str, dict[str, str]] = {
         "ecart": "expected gap {e}", "ecart_un": "gap {e}", "deterministe": "deterministic run: target met or missed, not a probability",
         "une_replication": "a single replicate: target met or missed, not a probability",
         "sens_<=": "at most", "sens_>=": "at least",
+    },
+    "balayage": {
+        "c_annee": "Year", "c_organisme": "Organisme", "c_code": "Code", "c_variable": "Variable",
+        "c_unite": "Unit", "c_moyenne": "Mean", "c_p05": "5th centile", "c_p50": "Median",
+        "c_p95": "95th centile", "c_ecart_type": "Standard deviation",
+        "tous": "every organisme", "depuis": "{titre}, from {annee}",
+        "plan": "sweep tables: {text}",
+        "plan_table": "{table}: {k} of {n} variable(s), {rows} rows (cap {cap})",
+        "plan_aucune": "{table} not written (one variable exceeds the cap of {cap} rows; the Zarr store keeps everything)",
+        "plan_derniere": "; the workbook keeps the last year only",
+        "lisez_moi": "Read me", "titre": "Title", "scenario": "Scenario", "replications": "Replicates",
+        "graine": "Seed", "axe": "Swept axis", "statistiques": "Statistics",
+        "statistiques_texte": ("mean, 5th centile, median, 95th centile and standard deviation over the replicates of "
+                               "each point (common random numbers: replicate r draws the same dice at every point)"),
+        "contenu": "Contents",
+        "contenu_texte": ("{k} of {n} variable(s), one sheet each ({kept}); one row per point × year × organisme; "
+                          "cap of {cap} rows; balayage.csv and the Zarr store keep more"),
+        "source": "Source", "source_texte": "cogsim {version}, commit {commit}",
+        "mode_stochastic": "{n} stochastic replicate(s) per point",
+        "mode_deterministic": "deterministic (expected values, one replicate per point)",
+        "t_carte": "{variable} — {org}, {annee}",
+        "moyenne": "Mean of the replicates", "bande": "90 % band (5th–95th centiles)",
+        "cible": "{cible} ({v})", "de_a": "{a} to {b} {u} depending on the point", "panneaux": "One panel per value of: {axes}",
+        "contour": "Where the mean equals the target",
+        "partout": "met at every point of the grid", "nulle_part": "missed at every point of the grid",
+        "en_partie": "met at {k} points of {n}",
+        "source_note": ("Source: cogsim {version}, sweep \u201c{titre}\u201d ({points} points, {mode}{commit})"
+                        " — scenario \u201c{scenario}\u201d"),
+        "n_rep": "{n} replicates per point, seed {seed}", "det": "deterministic", "commit": ", commit {commit}",
+        "panneaux_omis": "{k} of {n} panels (extreme and middle values of the other axes)",
+        "ecrit": "Sweep tables and charts written to",
+        "zarr": "{store}: {axes}; {r} replicate(s) per point, {v} variables × year × organisme × {stats}",
+        "graphiques_listes": "{n} charts (.png, .svg, .pdf):",
     },
 }
 
