@@ -35,12 +35,14 @@ LABELS = {
            "written": "Résultats écrits dans", "ok": "valide", "warn": "avertissement",
            "reps": "réplication(s)",
            "ms": "MS RG (M€)", "rmpp": "RMPP RG (%)", "cadrage": "écart cadrage",
-           "cibles": "Cibles de la COG : probabilité d'être respectées", "cible": "cible"},
+           "cibles": "Cibles de la COG : probabilité d'être respectées", "cible": "cible",
+           "template": "Classeur de scénario écrit : {out} (changez les cellules jaunes, puis cogsim run {out})"},
     "en": {"title": "Mean ETPMA by organisme and year", "org": "organisme",
            "rg": "régime général", "total": "total", "band": "90 % band (total)",
            "written": "Results written to", "ok": "valid", "warn": "warning",
            "reps": "replicates", "ms": "RG wage bill MEUR", "rmpp": "RG RMPP (%)", "cadrage": "gap to cadrage",
-           "cibles": "COG targets: probability of being met", "cible": "target"},
+           "cibles": "COG targets: probability of being met", "cible": "target",
+           "template": "Scenario workbook written: {out} (change the yellow cells, then cogsim run {out})"},
 }
 
 
@@ -152,6 +154,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     d = sub.add_parser("describe", help="every parameter: baseline value, scenario value, unit, source")
     d.add_argument("scenario", type=Path)
     d.add_argument("--changed", action="store_true", help="only the parameters the scenario changes")
+    t = sub.add_parser("template", help="a scenario workbook (XLSX) that every command accepts like a TOML file")
+    t.add_argument("--baseline", type=Path, help="the scenario whose values the workbook shows (default: the "
+                   "catalogue and the calibration)")
+    t.add_argument("--out", type=Path, required=True, help="the workbook to write (a new .xlsx file)")
     # the module of the invoked command registers every command it provides (calibration: calibrate and
     # backtest), once; the other external commands get a placeholder (name and help only)
     invoked = _invoked(argv)
@@ -182,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                             max_replicates=args.max_replicates)
         if args.command == "check":
             return _cmd_check(args.scenarios, lang)
+        if args.command == "template":
+            return _cmd_template(args.baseline, args.out, lang)
         if args.command == "describe":
             return _cmd_describe(args.scenario, args.changed)
         if hasattr(args, "func"):
@@ -416,6 +424,30 @@ def _cmd_describe(path: Path, changed_only: bool) -> int:
         print(f"    scenario: {val}")
         print(f"    unit:     {unit}")
         print(f"    source:   {source}")
+    return 0
+
+
+def _cmd_template(baseline: Path | None, out: Path, lang: str) -> int:
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.params.classeur_scenario import SUFFIXES, ecrire_modele
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.params.scenario import default_parametres, load_scenario
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.results.writers import write_new_file
+
+    if out.suffix.lower() not in SUFFIXES:
+        raise InputError([Problem(SOURCE, "--out", out, "not a workbook name", "a file name ending in .xlsx")])
+    if baseline is not None:
+        sc = load_scenario(baseline)
+        par = sc.parametres
+        rel = os.path.relpath(baseline.resolve(), out.resolve().parent)
+        header = {"title": f"Variante de « {sc.header.get('title', sc.name)} »", "baseline": rel}
+    else:
+        par = default_parametres()
+        header = {"title": "Nouveau scénario", "baseline": ""}
+    # no run here: the by-year columns are the model's years (the length of every by-year parameter)
+    write_new_file(out, lambda tmp: ecrire_modele(tmp, par, ANNEES, header))
+    print(LABELS[lang]["template"].format(out=out))
     return 0
 
 
