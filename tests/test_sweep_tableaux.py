@@ -7,6 +7,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from model.analysis.sweep import open_sweep
 from model.cli.main import main
@@ -94,7 +95,7 @@ def test_heatmap_has_the_target_contour_where_the_grid_crosses_it(two_axes):
     cible = cible_de(ds, "etpma", "cnaf", int(ds["year"].values[-1]))
     assert cible is not None
     fig = chart_carte(ds, "etpma", lang="fr")
-    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    texts = [t.get_text() for t in fig.findobj(Text)]
     assert any("Plafond d'emplois" in t or "Trajectoire d'ETPMA" in t for t in texts)
     # a fake target through the middle of the grid: its contour is drawn
     z = ds["etpma"].sel(organisme="cnaf", year=2022, statistique="moyenne")
@@ -102,7 +103,7 @@ def test_heatmap_has_the_target_contour_where_the_grid_crosses_it(two_axes):
     fake = ds.load()
     fake["cible_etpma"] = ds["cible_etpma"].copy(data=np.full(ds["cible_etpma"].shape, mid))
     fig = chart_carte(fake, "etpma", lang="en")
-    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    texts = [t.get_text() for t in fig.findobj(Text)]
     assert any(t.startswith("Where the mean equals the target") for t in texts)
 
 
