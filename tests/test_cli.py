@@ -158,17 +158,33 @@ def test_bad_command_line_values(tmp_path, args, expected):
 
 
 def test_describe():
-    r = cli("describe", GOOD)
+    r = cli("--lang", "en", "describe", GOOD)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    i = lines.index("* organismes.cnaf.plafond_variation")  # changed by the scenario
+    i = next(k for k, line in enumerate(lines) if line.startswith("* organismes.cnaf.plafond_variation — "))
     # the baseline holds the 2018 ceiling (history); the scenario states the COG path after it
     assert lines[i + 1] == "    baseline: 2013-2017: 0; 2018-2022: -420"
     assert lines[i + 2].startswith("    scenario: ") and lines[i + 2].endswith("2021: -1680; 2022: -2100")
     assert lines[i + 3].split() == ["unit:", "ETPMA"]
-    assert lines[i + 4].startswith("    source:   COG targets; ")
-    assert "  organismes.cnaf.taux_remplacement" in lines  # restated at its baseline value: unchanged
-    assert "  organismes.cnaf.delai_recrutement" in lines  # unchanged
+    assert any(line.startswith("    source:   COG targets; ") for line in lines[i + 4:i + 6])
+    names = {line.split(" — ")[0] for line in lines}
+    assert "  organismes.cnaf.taux_remplacement" in names  # restated at its baseline value: unchanged
+    assert "  organismes.cnaf.delai_recrutement" in names  # unchanged
+
+
+def test_describe_in_french_by_default_with_events_as_tables():
+    r = cli("describe", GOOD)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "\n    base :     " in out and "scénario :" in out and "unité :" in out and "\n    baseline: " not in out
+    assert "{'nom'" not in out and "mappingproxy" not in out  # events as tables, not raw dicts
+    lines = out.splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("  mutualisations — Vagues de mutualisation"))
+    assert lines[i + 2].split()[:3] == ["nom", "organisme", "debut"] and set(lines[i + 3]) <= {"-", " "}
+    assert lines[i + 4].split()[:2] == ["msa_cog_2016_2020", "msa"]
+    # a fitted value is named as such, next to the source text
+    j = next(k for k, line in enumerate(lines) if line.startswith("  organismes.cnaf.taux_remplacement — "))
+    assert any(line.startswith("    calibré :  ") and "2018" in line for line in lines[j:j + 6])
 
 
 def test_describe_bad_file():

@@ -36,13 +36,25 @@ LABELS = {
            "reps": "réplication(s)",
            "ms": "MS RG (M€)", "rmpp": "RMPP RG (%)", "cadrage": "écart cadrage",
            "cibles": "Cibles de la COG : probabilité d'être respectées", "cible": "cible",
-           "template": "Classeur de scénario écrit : {out} (changez les cellules jaunes, puis cogsim run {out})"},
+           "template": "Classeur de scénario écrit : {out} (changez les cellules jaunes, puis cogsim run {out})",
+           "rep1": "réplication", "stochastic": "stochastique", "deterministic": "déterministe",
+           "d_head": "{title} ({path}) ; base : {baseline}", "d_catalogue": "catalogue et calibrage",
+           "d_star": "* = modifié par la chaîne de scénarios", "d_baseline": "base :     ",
+           "d_scenario": "scénario : ", "d_unit": "unité :    ", "d_source": "source :   ",
+           "d_calibre": "calibré :  ", "d_estimated": "estimé ; ", "d_none": "(aucun)",
+           "d_calibre_txt": "{values} (calibration/parametres_calibres.toml : ajusté par cogsim calibrate)"},
     "en": {"title": "Mean ETPMA by organisme and year", "org": "organisme",
-           "rg": "régime général", "total": "total", "band": "90 % band (total)",
+           "rg": "general scheme", "total": "total", "band": "90 % band (total)",
            "written": "Results written to", "ok": "valid", "warn": "warning",
            "reps": "replicates", "ms": "RG wage bill MEUR", "rmpp": "RG RMPP (%)", "cadrage": "gap to cadrage",
            "cibles": "COG targets: probability of being met", "cible": "target",
-           "template": "Scenario workbook written: {out} (change the yellow cells, then cogsim run {out})"},
+           "template": "Scenario workbook written: {out} (change the yellow cells, then cogsim run {out})",
+           "rep1": "replicate", "stochastic": "stochastic", "deterministic": "deterministic",
+           "d_head": "{title} ({path}); baseline: {baseline}", "d_catalogue": "catalogue and calibration",
+           "d_star": "* = changed by the scenario chain", "d_baseline": "baseline: ",
+           "d_scenario": "scenario: ", "d_unit": "unit:     ", "d_source": "source:   ",
+           "d_calibre": "fitted:   ", "d_estimated": "estimated; ", "d_none": "(none)",
+           "d_calibre_txt": "{values} (calibration/parametres_calibres.toml: fitted by cogsim calibrate)"},
 }
 
 
@@ -191,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "template":
             return _cmd_template(args.baseline, args.out, lang)
         if args.command == "describe":
-            return _cmd_describe(args.scenario, args.changed)
+            return _cmd_describe(args.scenario, args.changed, lang)
         if hasattr(args, "func"):
             return args.func(args)
     except InputError as exc:
@@ -260,7 +272,7 @@ def summary_table(ds, lang: str = "fr") -> str:
     da = with_aggregates(ds["etpma"], ds)
     mean = da.mean("replicate") if "replicate" in da.dims else da
     n_rep = ds.sizes.get("replicate", 1)
-    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
+    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({_replicates(n_rep, L)}, {_mode(ds, L)})"
     lines = [head, ""]
     lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
     names = list(ORGANISMES) + ["regime_general", "total"]
@@ -298,7 +310,7 @@ def _summary_from_statistics(ds, lang: str) -> str:
     L = LABELS[lang]
     organismes = list(ds["organisme"].values) + list(AGGREGATS)
     n_rep = ds.attrs.get("replicates", ds.sizes.get("replicate", 1))
-    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
+    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({_replicates(n_rep, L)}, {_mode(ds, L)})"
     lines = [head, ""]
     lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
     st = statistiques_replicates(ds, "etpma")
@@ -345,7 +357,7 @@ def summary_targets(ds, lang: str = "fr") -> str:
 
     sep = " : " if lang == "fr" else ": "
     how = (T["deterministe"] if p.attrs.get("mode") == "deterministic" else T["une_replication"]) if one else \
-        f"{p.attrs.get('replicates')} {L['reps']}"
+        _replicates(p.attrs.get("replicates"), L)
     lines = [f"{L['cibles']} ({how})"]
     for t in trajectoires_etpma(ds):
         head = T["etpma"].format(org=org_label(t["organisme"], lang), delta=_signed(t["variation"]), z=t["z"],
@@ -364,6 +376,16 @@ def summary_targets(ds, lang: str = "fr") -> str:
             lines.append(f"{labels[c]:<{width}}" + "".join(
                 f"{probabilite_label(float(last.sel(cible=c, organisme=o)), lang, one, space=' '):>10}" for o in orgs))
     return "\n".join(lines)
+
+
+def _replicates(n, L: Mapping[str, str]) -> str:
+    """"1 replicate", "60 replicates" (French: "1 réplication(s)" reads "1 réplication")."""
+    return f"{n} {L['rep1']}" if str(n) == "1" else f"{n} {L['reps'] if L is LABELS['en'] else 'réplications'}"
+
+
+def _mode(ds, L: Mapping[str, str]) -> str:
+    mode = str(ds.attrs.get("mode", ""))
+    return L.get(mode, mode)
 
 
 def _signed(v: float) -> str:
@@ -396,35 +418,55 @@ def _cmd_check(paths: list[Path], lang: str) -> int:
     return 0
 
 
-def _cmd_describe(path: Path, changed_only: bool) -> int:
+def _cmd_describe(path: Path, changed_only: bool, lang: str = "fr") -> int:
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.outputs.texte import court
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.params.calibres import parametres_calibres
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.params.parametres import jsonable
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.params.scenario import load_scenario
 
+    L = LABELS[lang]
     sc = load_scenario(path)
     cat = load_catalogue()
-    rows = []
+    fitted = parametres_calibres()
+    print(L["d_head"].format(title=court(sc.header.get("title", sc.name)), path=path,
+                             baseline=sc.header.get("baseline") or L["d_catalogue"]))
+    print(L["d_star"] + "\n")
     for p in cat.values():
         for rpath in p.paths():
-            base = _compact(jsonable(sc.baseline[rpath]))
-            val = _compact(jsonable(sc.parametres[rpath]))
-            changed = base != val
+            b, v = jsonable(sc.baseline[rpath]), jsonable(sc.parametres[rpath])
+            changed = b != v
             if changed_only and not changed:
                 continue
-            rows.append((("* " if changed else "  ") + rpath, base, val, p.unit,
-                         ("estimated; " if p.estimated else "") + " ".join(p.source.split())))
-    print(f"{court(sc.header.get('title', sc.name))} ({path}); baseline: {sc.header.get('baseline') or 'catalogue'}")
-    print("* = changed by the scenario chain\n")
-    for rpath, base, val, unit, source in rows:
-        print(rpath)
-        print(f"    baseline: {base}")
-        print(f"    scenario: {val}")
-        print(f"    unit:     {unit}")
-        print(f"    source:   {source}")
+            print(("* " if changed else "  ") + rpath + f" — {p.title_fr if lang == 'fr' else p.title}")
+            if p.type == "events":
+                for label, value in ((L["d_baseline"], b), (L["d_scenario"], v)):
+                    print(f"    {label}" + ("" if value else L["d_none"]))
+                    for line in _event_table(value, list(p.fields)):
+                        print(f"        {line}")
+            else:
+                print(f"    {L['d_baseline']}{_compact(b)}")
+                print(f"    {L['d_scenario']}{_compact(v)}")
+            print(f"    {L['d_unit']}{p.unit}")
+            if rpath in fitted:
+                print(f"    {L['d_calibre']}" + L["d_calibre_txt"].format(values=_compact(fitted[rpath])))
+            print(f"    {L['d_source']}" + (L["d_estimated"] if p.estimated else "") + " ".join(p.source.split()))
     return 0
+
+
+def _event_table(events, fields: list[str]) -> list[str]:
+    """Dated events as a text table: one column per field, one row per event."""
+    if not events:
+        return []
+    rows = [[str(e.get(f, "")) for f in fields] for e in events]
+    widths = [max(len(f), *(len(r[i]) for r in rows)) for i, f in enumerate(fields)]
+    out = ["  ".join(f"{f:<{w}}" for f, w in zip(fields, widths)).rstrip(),
+           "  ".join("-" * w for w in widths)]
+    out += ["  ".join(f"{c:<{w}}" for c, w in zip(r, widths)).rstrip() for r in rows]
+    return out
 
 
 def _cmd_template(baseline: Path | None, out: Path, lang: str) -> int:
@@ -453,7 +495,7 @@ def _cmd_template(baseline: Path | None, out: Path, lang: str) -> int:
 
 def _compact(v) -> str:
     """A by-year dict as runs of equal values ("2013-2017: 0.53; 2018-2022: 0.5")."""
-    if isinstance(v, dict) and v and all(k.isdigit() and len(k) == 4 for k in v):
+    if isinstance(v, dict) and v and all(str(k).isdigit() and len(str(k)) == 4 for k in v):
         items = list(v.items())
         runs = []
         start, cur = items[0]
