@@ -38,6 +38,8 @@ LABELS = {
            "cibles": "Cibles de la COG : probabilité d'être respectées", "cible": "cible",
            "template": "Classeur de scénario écrit : {out} (changez les cellules jaunes, puis cogsim run {out})",
            "rep1": "réplication", "stochastic": "stochastique", "deterministic": "déterministe",
+           "error": "erreur", "warn_prefix": "avertissement", "colon": " : ", "allowed": "autorisé",
+           "more": "... et {n} autre(s) problème(s)", "interrupted": "interrompu : rien n'a été écrit",
            "d_head": "{title} ({path}) ; base : {baseline}", "d_catalogue": "catalogue et calibrage",
            "d_star": "* = modifié par la chaîne de scénarios", "d_baseline": "base :     ",
            "d_scenario": "scénario : ", "d_unit": "unité :    ", "d_source": "source :   ",
@@ -50,6 +52,8 @@ LABELS = {
            "cibles": "COG targets: probability of being met", "cible": "target",
            "template": "Scenario workbook written: {out} (change the yellow cells, then cogsim run {out})",
            "rep1": "replicate", "stochastic": "stochastic", "deterministic": "deterministic",
+           "error": "error", "warn_prefix": "warning", "colon": ": ", "allowed": "allowed",
+           "more": "... and {n} more problem{s}", "interrupted": "interrupted: nothing was written",
            "d_head": "{title} ({path}); baseline: {baseline}", "d_catalogue": "catalogue and calibration",
            "d_star": "* = changed by the scenario chain", "d_baseline": "baseline: ",
            "d_scenario": "scenario: ", "d_unit": "unit:     ", "d_source": "source:   ",
@@ -207,16 +211,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(args, "func"):
             return args.func(args)
     except InputError as exc:
-        for line in lignes(as_options(exc.problems, getattr(args, "options", OPTIONS))):
-            print(f"error: {line}", file=sys.stderr)
+        for line in problem_lines(as_options(exc.problems, getattr(args, "options", OPTIONS)), lang):
+            print(line, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+        print(LABELS[lang]["interrupted"], file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`cogsim describe X | head`): not an error
         sys.stderr.close()
         return 0
     return 1
+
+
+def problem_lines(problems: Sequence[Problem], lang: str = "fr", severity: str | None = None) -> list[str]:
+    """The lines to print for ``problems`` in ``lang``: "erreur : FILE : PATH = VALUE : MESSAGE (autorisé : ...)"
+    in French (the library's English messages translated: :func:`model.outputs.libelles.traduire`), the
+    first :data:`~model.params.errors.MAX_AFFICHES`, then one line counting the rest."""
+    L = LABELS[lang]
+    problems = list(problems)
+    if lang != "en":
+        # lazy: the translation tables only when there is something to say
+        from model.outputs.libelles import traduire
+
+        problems = [dataclasses.replace(p, file=traduire(p.file, lang), message=traduire(p.message, lang),
+                                        allowed=traduire(p.allowed, lang)) for p in problems]
+    shown = lignes(problems)
+    out = []
+    for i, p in enumerate(problems[:len(shown)]):
+        kind = L["error"] if (severity or p.severity) == "error" else L["warn_prefix"]
+        out.append(f"{kind}{L['colon']}{p.texte(L['allowed'], L['colon']) if lang != 'en' else str(p)}")
+    if len(shown) > len(out):
+        rest = len(problems) - len(out)
+        out.append(f"{L['error']}{L['colon']}" + L["more"].format(n=rest, s="s" if rest > 1 else ""))
+    return out
 
 
 def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False, precision=(),
@@ -237,8 +264,8 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
         print(report["message"], file=sys.stderr)
 
     def warn(warnings) -> None:  # before the run starts
-        for w in warnings:
-            print(f"warning: {w}", file=sys.stderr)
+        for line in problem_lines(warnings, lang, "warning"):
+            print(line, file=sys.stderr)
 
     res = run_scenario(path, out=out, replicates=replicates, seed=seed, deterministic=deterministic,
                        results_dir=ROOT / "results" if path == DEFAULT_SCENARIO and out is None else "results",
@@ -407,10 +434,10 @@ def _cmd_check(paths: list[Path], lang: str) -> int:
     from model.params.scenario import check_scenarios
 
     errors, warnings = check_scenarios(paths)
-    for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    for line in lignes(errors):
-        print(f"error: {line}", file=sys.stderr)
+    for line in problem_lines(warnings, lang, "warning"):
+        print(line, file=sys.stderr)
+    for line in problem_lines(errors, lang):
+        print(line, file=sys.stderr)
     if errors:
         return 2
     for p in paths:

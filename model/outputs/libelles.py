@@ -23,6 +23,7 @@ before ``:`` is added where the text is laid out (source notes), « » for quote
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Literal, Mapping
 
 from model.results.cibles import PAR_CODE
@@ -178,6 +179,88 @@ FR: dict[str, dict[str, str]] = {
         "zarr": "{store} : {axes} ; {r} réplication(s) par point, {v} variables × année × organisme × {stats}",
         "graphiques_listes": "{n} graphiques (.png, .svg, .pdf) :",
     },
+    # the messages of bad input (check, run, ...): English as the library writes them -> French, applied in
+    # this order to the message, the "allowed" text and the file of a problem (:func:`traduire`); a text
+    # with no pattern here stays as written
+    "messages": {
+        r"sheet '([^']*)', cell ([A-Z]+[0-9]+)": r"feuille « \1 », cellule \2",
+        r"^command line$": "ligne de commande",
+        r"^arguments$": "arguments",
+        r"^unknown key( '[^']*')?": r"clé inconnue\1", r"^unknown organisme( '[^']*')?": r"organisme inconnu\1",
+        r"^unknown variable( '[^']*')?": r"variable inconnue\1", r"^unknown field( '[^']*')?": r"champ inconnu\1",
+        r"; did you mean '([^']*)'\?$": r" ; vouliez-vous dire « \1 » ?",
+        r"^file not found$": "fichier introuvable",
+        r"^file not found \((.*)\)$": r"fichier introuvable (\1)",
+        r"^baseline file not found$": "fichier de base introuvable",
+        r"^circular baseline \((.*)\)$": r"chaîne de bases circulaire (\1)",
+        r"^missing header table \[scenario\]$": "table d'en-tête [scenario] manquante",
+        r"^missing title$": "titre manquant", r"^empty title$": "titre vide",
+        r"^wrong type$": "type incorrect", r"^not a number$": "pas un nombre",
+        r"^out of range$": "hors de la plage autorisée", r"^outside the usual range$": "hors de la plage habituelle",
+        r"^bad year$": "année invalide", r"^missing field$": "champ manquant",
+        r"^duplicate key$": "clé en double", r"^duplicate key \(line (\d+)\)$": r"clé en double (ligne \1)",
+        r"^empty table$": "table vide", r"^not an allowed value$": "valeur non autorisée",
+        r"^key out of range$": "clé hors de la plage", r"^key is not a number$": "la clé n'est pas un nombre",
+        r"^year (\d+) given twice \(keys '([^']*)' and '([^']*)'\)$": r"année \1 donnée deux fois (clés « \2 » et « \3 »)",
+        r"^ends before it starts$": "se termine avant de commencer",
+        r"^not the first day of a month \(the clock is monthly\)$":
+            "pas le premier jour d'un mois (l'horloge est mensuelle)",
+        r"^violates a cross-parameter bound$": "enfreint une borne liée à un autre paramètre",
+        r"^shares sum to (.*)$": r"les parts ont pour somme \1",
+        r"^the ex-RSI has no staff after the bulk transfer$": "l'ex-RSI n'a plus d'effectifs après le transfert principal",
+        r"^invalid TOML at line (\d+): (.*)$": r"TOML invalide à la ligne \1 (\2)",
+        r"^not a readable XLSX workbook \((.*)\)$": r"pas un classeur XLSX lisible (\1)",
+        r"^not a regular file \(a directory\)$": "pas un fichier ordinaire (un dossier)",
+        r"^not a regular file \((.*)\)$": r"pas un fichier ordinaire (\1)",
+        r"^file larger than (.*)$": r"fichier de plus de \1",
+        r"^not UTF-8 text \(byte (\d+)\)$": r"pas un texte UTF-8 (octet \1)",
+        r"^exists already; cogsim does not replace a file it did not just write$":
+            "existe déjà ; cogsim ne remplace pas un fichier qu'il n'a pas écrit",
+        r"^not a workbook name$": "pas un nom de classeur",
+        r"^a row cogsim template did not write \((.*)\)$": r"une ligne que cogsim template n'a pas écrite (\1)",
+        r"^not a table \((.*)\)$": r"pas une table (\1)",
+        r"^changes the calibrated (\d+)-(\d+) history: this parameter is behaviour or past policy the calibration "
+        r"fitted or used$": r"change l'histoire calibrée \1-\2 : ce paramètre est un comportement ou une politique "
+                            r"passée que le calibrage a ajusté ou utilisé",
+        r"^policy changes after (\d+); change the calibration data to change the history$":
+            r"des changements de politique après \1 ; changer les données du calibrage pour changer l'histoire",
+        # the "allowed" texts
+        r"\(or a table \{year = value\}\)": "(ou une table {année = valeur})",
+        r"or a table \{year = value\} for years (\d+)-(\d+)": r"ou une table {année = valeur} pour les années \1-\2",
+        r"^an integer\b": "un entier", r"^a number\b": "un nombre", r"^a string$": "une chaîne de caractères",
+        r"^a non-empty string$": "une chaîne non vide", r"^true or false$": "true ou false",
+        r"^a date YYYY-MM-01 from (\S+) to (\S+)$": r"une date AAAA-MM-01 de \1 à \2",
+        r"^a date YYYY-MM-01\b": "une date AAAA-MM-01",
+        r"^a date after debut = (.*)$": r"une date après debut = \1",
+        r"^a date before (.*)$": r"une date avant \1",
+        r"^a year from (\d+) to (\d+)$": r"une année de \1 à \2",
+        r"^each key once$": "chaque clé une fois", r"^each year once$": "chaque année une fois",
+        r"^at least one year$": "au moins une année",
+        r"^a chain of baselines without a loop$": "une chaîne de bases sans boucle",
+        r"^an existing file relative to (.*)$": r"un fichier existant, relatif à \1",
+        r"^a CSV file, relative to the scenario file that names it$":
+            "un fichier CSV, relatif au fichier de scénario qui le nomme",
+        r"^a \[scenario\] table with a title$": "une table [scenario] avec un titre",
+        r"^a table \[scenario\] with a title$": "une table [scenario] avec un titre",
+        r"^a table of parameters$": "une table de paramètres", r"^a table of organismes$": "une table d'organismes",
+        r"^a non-empty table \{key = number\}$": "une table non vide {clé = nombre}",
+        r"^a table \{key = number\}": "une table {clé = nombre}",
+        r"^shares summing to 1$": "des parts de somme 1",
+        r"^a table of shares summing to 1": "une table de parts de somme 1",
+        r"^an array of tables": "un tableau de tables",
+        r"^numbers in (.*)$": r"des nombres dans \1",
+        r"^one of ": "l'une des valeurs ",
+        r" keys ": " clés ",
+        r"\bin \[": "dans [",
+        r"^TOML syntax \(https://toml\.io\)$": "la syntaxe TOML (https://toml.io)",
+        r"^a path where nothing exists yet$": "un chemin où rien n'existe encore",
+        r"^a file name ending in \.xlsx$": "un nom de fichier terminé par .xlsx",
+        r"^a workbook written by cogsim template(.*)$": r"un classeur écrit par cogsim template\1",
+        r"^the rows of the template \(change values, not paths\)$":
+            "les lignes du modèle (changer les valeurs, pas les chemins)",
+        r"^(.*), written \{\"key\" = number, \.\.\.\}$": r"\1, écrite {\"clé\" = nombre, ...}",
+        r"^(une? [^:]*): ": r"\1 : ",
+    },
 }
 
 EN: dict[str, dict[str, str]] = {
@@ -322,6 +405,7 @@ EN: dict[str, dict[str, str]] = {
         "zarr": "{store}: {axes}; {r} replicate(s) per point, {v} variables × year × organisme × {stats}",
         "graphiques_listes": "{n} charts (.png, .svg, .pdf):",
     },
+    "messages": {},  # the library writes its messages in English
 }
 
 TABLES: dict[str, dict[str, dict[str, str]]] = {"fr": FR, "en": EN}
@@ -389,6 +473,15 @@ def cible_label(code: str, lang: Lang = "fr") -> str:
     if c is None:
         return code
     return c.libelle_fr if lang == "fr" else c.libelle
+
+
+def traduire(text: str, lang: Lang = "fr") -> str:
+    """A message of the library (written in English) in ``lang``: the patterns of the ``messages`` table
+    applied in order (an "allowed" text may be a composite: each pattern that matches rewrites its part)."""
+    out = str(text)
+    for pattern, repl in table(lang)["messages"].items():
+        out = re.sub(pattern, repl, out)
+    return out
 
 
 def probabilite_label(p: float, lang: Lang = "fr", deterministic: bool = False, space: str = "\u202f") -> str:

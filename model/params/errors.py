@@ -20,10 +20,15 @@ class Problem:
     severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        where = f"{self.file}: {_court(self.path, MAX_CHEMIN)}" if self.path else self.file
+        return self.texte()
+
+    def texte(self, allowed_word: str = "allowed", colon: str = ": ") -> str:
+        """The problem as one line: ``file: path = value: message (allowed: ...)``; ``allowed_word`` and
+        ``colon`` are the words of another language (French: "autorisé", " : ")."""
+        where = f"{self.file}{colon}{_court(self.path, MAX_CHEMIN)}" if self.path else self.file
         value = "" if self.value is _MISSING else f" = {_show(self.value)}"
-        allowed = f" (allowed: {self.allowed})" if self.allowed else ""
-        return f"{where}{value}: {self.message}{allowed}"
+        allowed = f" ({allowed_word}{colon}{self.allowed})" if self.allowed else ""
+        return f"{where}{value}{colon}{self.message}{allowed}"
 
     def as_dict(self) -> dict:
         return {
