@@ -33,7 +33,7 @@ def test_check_good_scenario():
 
 
 def test_check_bad_scenario_lists_every_problem():
-    r = cli("check", BAD, GOOD)
+    r = cli("--lang", "en", "check", BAD, GOOD)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     lines = r.stderr.splitlines()
@@ -45,15 +45,29 @@ def test_check_bad_scenario_lists_every_problem():
     assert "did you mean 'taux_remplacement'?" in lines[0]
 
 
+def test_check_errors_are_in_french_by_default_without_english_words():
+    r = cli("check", BAD, "scenarios/no_such_scenario.toml", "tests/fixtures/soft_bound.toml")
+    assert r.returncode == 2
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith("avertissement : tests/fixtures/soft_bound.toml : ") and "hors de la plage habituelle" in lines[0]
+    assert all(line.startswith(("erreur : ", "avertissement : ")) for line in lines)
+    text = r.stderr
+    assert "vouliez-vous dire « taux_remplacement » ?" in text and "année invalide" in text
+    assert "scenarios/no_such_scenario.toml : fichier introuvable (autorisé : un fichier TOML existant)" in text
+    for english in ("error", "warning", "allowed", "unknown", "did you mean", "out of range", "wrong type", "a number",
+                    "an integer", "file not found", "ends before"):
+        assert english not in text, english
+
+
 def test_check_missing_file():
-    r = cli("check", "scenarios/no_such_scenario.toml")
+    r = cli("--lang", "en", "check", "scenarios/no_such_scenario.toml")
     assert r.returncode == 2
     assert r.stderr == ("error: scenarios/no_such_scenario.toml: file not found "
                         "(allowed: an existing TOML file)\n")
 
 
 def test_check_warns_but_passes_a_soft_bound():
-    r = cli("check", "tests/fixtures/soft_bound.toml")
+    r = cli("--lang", "en", "check", "tests/fixtures/soft_bound.toml")
     assert r.returncode == 0
     assert r.stderr.startswith("warning: tests/fixtures/soft_bound.toml: organismes.cnaf.taux_remplacement.2019")
 
@@ -137,7 +151,7 @@ def test_run_of_a_bad_file_writes_nothing(tmp_path):
 
 
 def test_run_with_a_missing_initial_state_file_writes_nothing(tmp_path):
-    r = cli("run", FIXTURES / "missing_state_file.toml", "--out", tmp_path / "run")
+    r = cli("--lang", "en", "run", FIXTURES / "missing_state_file.toml", "--out", tmp_path / "run")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     assert "missing_state_file.toml: etat_initial.fichier = 'no_such_state.csv': file not found" in r.stderr

@@ -25,7 +25,7 @@ import numpy as np
 from model.engine.simulation import keep_freed_memory
 from model.params.calendrier import ANNEES, ORGANISMES
 from model.params.catalogue import load_catalogue
-from model.params.errors import InputError, Problem, lignes
+from model.params.errors import MAX_AFFICHES, InputError, Problem
 
 ROOT = Path(__file__).resolve().parents[2]  # the project folder (model/<layer>/<module>.py)
 DEFAULT_SCENARIO = ROOT / "scenarios" / "cog_2018_2022.toml"
@@ -38,6 +38,7 @@ LABELS = {
            "cibles": "Cibles de la COG : probabilité d'être respectées", "cible": "cible",
            "template": "Classeur de scénario écrit : {out} (changez les cellules jaunes, puis cogsim run {out})",
            "rep1": "réplication", "stochastic": "stochastique", "deterministic": "déterministe",
+           "charts": "{n} fichiers de graphiques dans {out}",
            "error": "erreur", "warn_prefix": "avertissement", "colon": " : ", "allowed": "autorisé",
            "more": "... et {n} autre(s) problème(s)", "interrupted": "interrompu : rien n'a été écrit",
            "d_head": "{title} ({path}) ; base : {baseline}", "d_catalogue": "catalogue et calibrage",
@@ -52,6 +53,7 @@ LABELS = {
            "cibles": "COG targets: probability of being met", "cible": "target",
            "template": "Scenario workbook written: {out} (change the yellow cells, then cogsim run {out})",
            "rep1": "replicate", "stochastic": "stochastic", "deterministic": "deterministic",
+           "charts": "{n} chart files in {out}",
            "error": "error", "warn_prefix": "warning", "colon": ": ", "allowed": "allowed",
            "more": "... and {n} more problem{s}", "interrupted": "interrupted: nothing was written",
            "d_head": "{title} ({path}); baseline: {baseline}", "d_catalogue": "catalogue and calibration",
@@ -235,15 +237,24 @@ def problem_lines(problems: Sequence[Problem], lang: str = "fr", severity: str |
 
         problems = [dataclasses.replace(p, file=traduire(p.file, lang), message=traduire(p.message, lang),
                                         allowed=traduire(p.allowed, lang)) for p in problems]
-    shown = lignes(problems)
     out = []
-    for i, p in enumerate(problems[:len(shown)]):
+    for p in problems[:MAX_AFFICHES]:
         kind = L["error"] if (severity or p.severity) == "error" else L["warn_prefix"]
         out.append(f"{kind}{L['colon']}{p.texte(L['allowed'], L['colon']) if lang != 'en' else str(p)}")
-    if len(shown) > len(out):
+    if len(problems) > len(out):
         rest = len(problems) - len(out)
         out.append(f"{L['error']}{L['colon']}" + L["more"].format(n=rest, s="s" if rest > 1 else ""))
     return out
+
+
+def _traduit(text: str, lang: str) -> str:
+    """A notice of the library (English) in ``lang``."""
+    if lang == "en":
+        return text
+    # lazy: the translation tables only when there is something to say
+    from model.outputs.libelles import traduire
+
+    return traduire(text, lang)
 
 
 def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False, precision=(),
@@ -261,7 +272,7 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
                                       "sampling error", "--precision without --deterministic")])
         replicates, report = replicates_for_run(path, targets, pilot=replicates or PILOT_REPLICATES, seed=seed,
                                                 max_replicates=max_replicates)
-        print(report["message"], file=sys.stderr)
+        print(_traduit(report["message"], lang), file=sys.stderr)
 
     def warn(warnings) -> None:  # before the run starts
         for line in problem_lines(warnings, lang, "warning"):
@@ -269,7 +280,7 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
 
     res = run_scenario(path, out=out, replicates=replicates, seed=seed, deterministic=deterministic,
                        results_dir=ROOT / "results" if path == DEFAULT_SCENARIO and out is None else "results",
-                       on_warnings=warn, on_notice=lambda text: print(text, file=sys.stderr))
+                       on_warnings=warn, on_notice=lambda text: print(_traduit(text, lang), file=sys.stderr))
     if summary:
         print(summary_table(res.dataset, lang))
         targets = summary_targets(res.dataset, lang)
@@ -281,7 +292,7 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
         from model.outputs.rapport import draw_charts
 
         paths = draw_charts(res.out, lang)
-        print(f"{len(paths)} charts in {res.out / 'charts'}")
+        print(LABELS[lang]["charts"].format(n=len(paths), out=res.out / "charts"))
     return 0
 
 

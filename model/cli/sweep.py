@@ -10,7 +10,7 @@ from model.analysis.precision import MAX_REPLICATES
 from model.analysis.sweep import (BATCH_TARGET, DEFAULT_REPLICATES, SCHEDULER_ALLOWED, STORE, SweepResult, SweepSpec,
                                   open_sweep, run_sweep, scheduler_problem)
 from model.cli.main import SOURCE, command_line, keep_memory, non_negative_int, positive_int
-from model.outputs.libelles import table
+from model.outputs.libelles import table, traduire
 from model.outputs.rapport_sweep import RapportSweep, write_sweep_report
 from model.outputs.sweep_tableaux import PlanTableaux, plan_tableaux
 from model.params.calendrier import ORGANISMES_SORTIE
@@ -33,8 +33,8 @@ def print_start(result: SweepResult, lang: str = "fr") -> None:
     """What a sweep found before it starts: the pilot's choice of replicates, the size of the work, and
     what its tables (CSV, XLSX) will hold within their size caps."""
     if result.precision is not None:
-        print(result.precision["message"], file=sys.stderr)
-    print(f"estimate: {result.estimate}", file=sys.stderr)
+        print(traduire(result.precision["message"], lang), file=sys.stderr)
+    print(table(lang)["balayage"]["devis"] + traduire(str(result.estimate), lang), file=sys.stderr)
     print(plan_du_devis(result.estimate).message(lang), file=sys.stderr)
 
 
@@ -106,8 +106,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                          command=command_line(args), names=OPTIONS)
         target = run_sweep(spec, on_start=lambda r: print_start(r, lang)).out
     except KeyboardInterrupt:
-        print("interrupted: the blocks finished so far are kept in the .partial folder beside the output; "
-              "the same command with --resume finishes the sweep", file=sys.stderr)
+        print(table(lang)["balayage"]["interrompu"], file=sys.stderr)
         return 130
     ds = open_sweep(target)
     axes = ", ".join(f"{a['name']} ({len(a['values'])})" for a in ds.attrs["grid"])

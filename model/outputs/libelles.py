@@ -26,6 +26,7 @@ import math
 import re
 from typing import Any, Literal, Mapping
 
+from model.params.errors import INDICE
 from model.results.cibles import PAR_CODE
 from model.results.dataset import REGISTRE
 
@@ -176,6 +177,9 @@ FR: dict[str, dict[str, str]] = {
         "n_rep": "{n} réplications par point, graine {seed}", "det": "déterministe", "commit": ", commit {commit}",
         "panneaux_omis": "{k} panneaux sur {n} (valeurs extrêmes et médiane des autres axes)",
         "ecrit": "Tableaux et graphiques du balayage écrits dans",
+        "devis": "taille : ",
+        "interrompu": ("interrompu : les blocs terminés sont gardés dans le dossier .partial à côté de la sortie ; "
+                       "la même commande avec --resume termine le balayage"),
         "zarr": "{store} : {axes} ; {r} réplication(s) par point, {v} variables × année × organisme × {stats}",
         "graphiques_listes": "{n} graphiques (.png, .svg, .pdf) :",
     },
@@ -188,7 +192,7 @@ FR: dict[str, dict[str, str]] = {
         r"^arguments$": "arguments",
         r"^unknown key( '[^']*')?": r"clé inconnue\1", r"^unknown organisme( '[^']*')?": r"organisme inconnu\1",
         r"^unknown variable( '[^']*')?": r"variable inconnue\1", r"^unknown field( '[^']*')?": r"champ inconnu\1",
-        r"; did you mean '([^']*)'\?$": r" ; vouliez-vous dire « \1 » ?",
+        re.escape(INDICE).replace(re.escape("{close}"), "([^']*)") + "$": r" ; vouliez-vous dire « \1 » ?",
         r"^file not found$": "fichier introuvable",
         r"^file not found \((.*)\)$": r"fichier introuvable (\1)",
         r"^baseline file not found$": "fichier de base introuvable",
@@ -238,6 +242,10 @@ FR: dict[str, dict[str, str]] = {
         r"^at least one year$": "au moins une année",
         r"^a chain of baselines without a loop$": "une chaîne de bases sans boucle",
         r"^an existing file relative to (.*)$": r"un fichier existant, relatif à \1",
+        r"^an existing TOML file$": "un fichier TOML existant", r"^an existing (\S+) file$": r"un fichier \1 existant",
+        r"^an existing XLSX workbook$": "un classeur XLSX existant", r"^a regular (.*)$": r"un \1 ordinaire",
+        r"^a readable (.*)$": r"un \1 lisible", r"^a UTF-8 (.*)$": r"un \1 en UTF-8",
+        r"^cannot read the file \((.*)\)$": r"fichier illisible (\1)",
         r"^a CSV file, relative to the scenario file that names it$":
             "un fichier CSV, relatif au fichier de scénario qui le nomme",
         r"^a \[scenario\] table with a title$": "une table [scenario] avec un titre",
@@ -260,6 +268,26 @@ FR: dict[str, dict[str, str]] = {
             "les lignes du modèle (changer les valeurs, pas les chemins)",
         r"^(.*), written \{\"key\" = number, \.\.\.\}$": r"\1, écrite {\"clé\" = nombre, ...}",
         r"^(une? [^:]*): ": r"\1 : ",
+        # notices: the size of a sweep, runs in blocks, precision
+        r"^(\S+) points x (\S+) replicates = (\S+) batch elements, about (.+?) on one core; results store (\S+ \S+) "
+        r"\((\d+) variables x (\d+) years x (\d+) organismes x (\d+) statistics per point\)$":
+            r"\1 points × \2 réplications = \3 éléments de lot, environ \4 sur un cœur ; magasin de résultats \5 "
+            r"(\6 variables × \7 années × \8 organismes × \9 statistiques par point)",
+        r"^(\S+) points x (\S+) replicates = (\S+) batch elements, about (.+?) on (\d+) workers; results store "
+        r"(\S+ \S+) \((\d+) variables x (\d+) years x (\d+) organismes x (\d+) statistics per point\)$":
+            r"\1 points × \2 réplications = \3 éléments de lot, environ \4 sur \5 processus ; magasin de résultats "
+            r"\6 (\7 variables × \8 années × \9 organismes × \10 statistiques par point)",
+        r"^(\d+) replicates, simulated in blocks of (\d+): results\.nc keeps the first (\d+), results\.csv has exact "
+        r"statistics over all \d+; at most (.*) of temporary disk in (.*) \((.*) free\), deleted at the end; memory "
+        r"that of one block \(about (.*)\)$":
+            r"\1 réplications, simulées par blocs de \2 : results.nc garde les \3 premières, results.csv des "
+            r"statistiques exactes sur toutes ; au plus \4 de disque temporaire dans \5 (\6 libres), effacé à la "
+            r"fin ; la mémoire d'un bloc (environ \7)",
+        r"^precision: (\d+) pilot replicates(.*) -> (\d+) replicates": r"précision : \1 réplications pilotes\2 -> \3 "
+                                                                         r"réplications",
+        r" at (\d+) corner point\(s\)": r" en \1 point(s) des coins de la grille",
+        r" \(capped at (\d+); (\d+) would be needed\)": r" (plafonné à \1 ; il en faudrait \2)",
+        r"\bTOML file\b": "fichier TOML", r"\bXLSX workbook\b": "classeur XLSX", r"\bCSV file\b": "fichier CSV",
     },
 }
 
@@ -402,6 +430,9 @@ EN: dict[str, dict[str, str]] = {
         "n_rep": "{n} replicates per point, seed {seed}", "det": "deterministic", "commit": ", commit {commit}",
         "panneaux_omis": "{k} of {n} panels (extreme and middle values of the other axes)",
         "ecrit": "Sweep tables and charts written to",
+        "devis": "estimate: ",
+        "interrompu": ("interrupted: the blocks finished so far are kept in the .partial folder beside the output; "
+                       "the same command with --resume finishes the sweep"),
         "zarr": "{store}: {axes}; {r} replicate(s) per point, {v} variables × year × organisme × {stats}",
         "graphiques_listes": "{n} charts (.png, .svg, .pdf):",
     },

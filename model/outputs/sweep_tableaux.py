@@ -99,7 +99,7 @@ class PlanTableaux:
             return T["plan_table"].format(table=name, k=len(kept), n=n, rows=_entier(rows, lang),
                                           cap=_entier(cap, lang))
 
-        text = "; ".join((part(CSV, self.csv_variables, self.lignes_csv, LIGNES_MAX_CSV),
+        text = (" ; " if lang == "fr" else "; ").join((part(CSV, self.csv_variables, self.lignes_csv, LIGNES_MAX_CSV),
                           part(XLSX, self.xlsx_variables, self.lignes_xlsx, LIGNES_MAX_XLSX)))
         if self.xlsx_derniere_annee and self.xlsx_variables:
             text += T["plan_derniere"]

@@ -57,7 +57,11 @@ def unknown_name(kind: str, name: str, candidates: Iterable[str], *, show_name: 
     """
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     head = f"unknown {kind} '{name}'" if show_name else f"unknown {kind}"
-    return head + (f"; did you mean '{close[0]}'?" if close else "")
+    return head + (INDICE.format(close=close[0]) if close else "")
+
+
+# the hint of :func:`unknown_name` (the outputs translate it: :func:`model.outputs.libelles.traduire`)
+INDICE = "; did you mean '{close}'?"
 
 
 class _Missing:
