@@ -4,6 +4,7 @@ and the files of a run."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -21,8 +22,9 @@ BAD = "tests/fixtures/several_problems.toml"
 
 
 def cli(*args, timeout=300):
+    env = {k: v for k, v in os.environ.items() if k != "COGSIM_LANG"}  # as a user runs it: French by default
     return subprocess.run([sys.executable, "run_scenario.py", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
 
 
 def test_check_good_scenario():

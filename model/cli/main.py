@@ -87,6 +87,12 @@ def command_line(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(getattr(args, "argv", None) or sys.argv)
 
 
+def default_lang() -> str:
+    """The language of the command line when ``--lang`` is not given: ``COGSIM_LANG`` (fr or en), else fr."""
+    lang = os.environ.get("COGSIM_LANG", "fr")
+    return lang if lang in LABELS else "fr"
+
+
 def keep_memory() -> bool:
     """Does the command line keep freed memory for reuse (the default; ``COGSIM_MALLOC=system``: no)?"""
     return os.environ.get("COGSIM_MALLOC", "keep") != "system"
@@ -151,7 +157,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p = _Parser(prog="cogsim", description="cogsim: workforce and management-budget model of the "
                 "French social-security funds (COG 2018-2022). Without a command: runs the default "
                 "scenario and prints a summary.")
-    p.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the printed labels")
+    p.add_argument("--lang", choices=["fr", "en"], default=default_lang(),
+                   help="language of the messages, tables and charts (default fr, or the COGSIM_LANG environment "
+                        "variable)")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     r = sub.add_parser("run", help="run one scenario and write results/<run-id>/")
     r.add_argument("scenario", type=Path)
@@ -196,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv) if argv is None else ["cogsim", *map(str, argv)]
     if keep_memory():
         keep_freed_memory()  # a choice for the whole process: the command line's (see the module docstring)
-    lang = getattr(args, "lang", None) or "fr"
+    lang = getattr(args, "lang", None) or default_lang()
     try:
         if args.command is None:
             return _cmd_run(DEFAULT_SCENARIO, None, None, None, False, lang, summary=True)
