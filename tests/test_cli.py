@@ -213,3 +213,15 @@ def test_unknown_command():
     r = cli("frobnicate")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
+
+
+def test_the_summary_speaks_one_language(tmp_path):
+    fr = cli("run", GOOD, "--replicates", "2", "--out", tmp_path / "fr")
+    assert fr.returncode == 0, fr.stderr
+    head = fr.stdout.splitlines()[0]
+    assert "2 réplications, stochastique)" in head and "stochastic" not in fr.stdout
+    assert "régime général" in fr.stdout and "Résultats écrits dans" in fr.stdout
+    en = cli("--lang", "en", "run", GOOD, "--deterministic", "--out", tmp_path / "en")
+    assert en.returncode == 0, en.stderr
+    assert "(1 replicate, deterministic)" in en.stdout.splitlines()[0]
+    assert "régime général" not in en.stdout and "general scheme" in en.stdout and "réplication" not in en.stdout

@@ -534,7 +534,10 @@ def _cmd_template(baseline: Path | None, out: Path, lang: str) -> int:
         par = default_parametres()
         header = {"title": "Nouveau scénario", "baseline": ""}
     # no run here: the by-year columns are the model's years (the length of every by-year parameter)
-    write_new_file(out, lambda tmp: ecrire_modele(tmp, par, ANNEES, header))
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.outputs.libelles import traduire
+
+    write_new_file(out, lambda tmp: ecrire_modele(tmp, par, ANNEES, header, texte=traduire))
     print(LABELS[lang]["template"].format(out=out))
     return 0
 

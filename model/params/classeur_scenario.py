@@ -26,7 +26,7 @@ import math
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -92,11 +92,13 @@ def _num(x: Any) -> str:
 
 # ----------------------------------------------------------------------------- writing the template
 def ecrire_modele(path: str | Path, parametres: Parametres, annees: Sequence[int],
-                  header: Mapping[str, str]) -> None:
+                  header: Mapping[str, str], texte: Callable[[str], str] | None = None) -> None:
     """Write the scenario template to ``path`` (a new file in a folder being written): every parameter of
     the catalogue at its value in ``parametres`` (the baseline's), ``annees`` the years of the by-year
     columns (the horizon of ``parametres``), ``header`` the ``Scénario`` sheet (``baseline`` a path
-    relative to the workbook)."""
+    relative to the workbook); ``texte`` puts the catalogue's "allowed" texts (English) in the workbook's
+    language (the command line passes :func:`model.outputs.libelles.traduire`)."""
+    texte = texte or (lambda t: t)
     # lazy: openpyxl only when a workbook is written or read
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -151,7 +153,7 @@ def ecrire_modele(path: str | Path, parametres: Parametres, annees: Sequence[int
                 vals = [None, *[_cell_value(p, float(x)) for x in np.asarray(v, float)]]
             else:
                 vals = [_cell_value(p, v), *([None] * len(years))]
-            line = [rpath, p.title_fr, p.unit, *vals, p.allowed(), ("estimé ; " if p.estimated else "") +
+            line = [rpath, p.title_fr, p.unit, *vals, texte(p.allowed()), ("estimé ; " if p.estimated else "") +
                     " ".join(p.source.split())]
             visible.append(line)
             twin.append(line)
