@@ -37,7 +37,7 @@ from matplotlib.patches import Patch
 from model.outputs.libelles import Lang, cible_label, org_label, table, unit_label, variable_label
 from model.outputs.nombres import NNBSP, NumberFormatter, format_number
 from model.outputs.style import FAN, frame_axes, number_axis, save_figure, styled
-from model.outputs.sweep_tableaux import axe_info, axe_label, axes_du_sweep
+from model.outputs.sweep_tableaux import axe_info, axe_label, axes_du_sweep, ordre
 from model.outputs.texte import court
 from model.results.cibles import CIBLES, Cible
 
@@ -60,8 +60,13 @@ def organisme_du_sweep(ds: xr.Dataset) -> str:
 
 
 def variables_du_sweep(ds: xr.Dataset) -> list[str]:
-    """The headline variables the sweep kept (:data:`VARIABLES`)."""
-    return [v for v in VARIABLES if v in ds.data_vars]
+    """The headline variables the sweep kept (:data:`VARIABLES`); without any, its first variable in the
+    tables' order (:func:`~model.outputs.sweep_tableaux.ordre`)."""
+    kept = [v for v in VARIABLES if v in ds.data_vars]
+    if kept:
+        return kept
+    others = ordre([str(v) for v in ds.data_vars if "statistique" in ds[v].dims])
+    return others[:1]
 
 
 def chart_names(ds: xr.Dataset) -> list[str]:
@@ -185,13 +190,13 @@ def _edges(v: np.ndarray) -> np.ndarray:
     return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
-def _ticks(axis, values: np.ndarray, lang: Lang) -> None:
-    """Ticks at the swept values (up to 12 of them; else evenly chosen ones), labelled by :func:`_tick`."""
-    shown = values if len(values) <= 12 else values[_choisis(len(values), 7)]
+def _ticks(axis, values: np.ndarray, lang: Lang, most: int = 12) -> None:
+    """Ticks at the swept values (up to ``most`` of them; else evenly chosen ones), labelled by :func:`_tick`."""
+    shown = values if len(values) <= most else values[_choisis(len(values), min(most, 6))]
     axis.set_ticks(shown, [_tick(v, lang) for v in shown])
 
 
-def _carte(ax, x, y, z, norm, cmap, cible: np.ndarray | None, write_values: bool, lang: Lang):
+def _carte(ax, x, y, z, norm, cmap, cible: np.ndarray | None, write_values: bool, lang: Lang, most: int = 12):
     """One heatmap panel: z has shape (len(x), len(y)); returns the mesh and whether a contour was drawn."""
     mesh = ax.pcolormesh(_edges(x), _edges(y), z.T, cmap=cmap, norm=norm, shading="flat", edgecolors="white",
                          linewidth=0.3)
@@ -211,7 +216,7 @@ def _carte(ax, x, y, z, norm, cmap, cible: np.ndarray | None, write_values: bool
                 light = norm(z[i, j]) < 0.55
                 ax.text(xi, yj, format_number(z[i, j], decimals, lang), ha="center", va="center", fontsize=5.5,
                         color="white" if light else "black")
-    _ticks(ax.xaxis, x, lang)
+    _ticks(ax.xaxis, x, lang, most)
     _ticks(ax.yaxis, y, lang)
     ax.grid(False)
     ax.tick_params(length=2)
@@ -297,12 +302,11 @@ def chart_multiples(ds: xr.Dataset, variable: str, organisme: str | None = None,
     ncols = min(3, len(combos))
     nrows = math.ceil(len(combos) / ncols)
     note = source_note(ds, lang)
-    if len(combos) < total:
-        note = T["panneaux_omis"].format(k=len(combos), n=total) + ". " + note
+    omis = T["panneaux_omis"].format(k=len(combos), n=total) + "." if len(combos) < total else ""
     letters = "abcdefgh"
     named = (axe_label(ds, others[0], lang) if len(others) == 1 else
              " ; ".join(f"({letters[i]}) {axe_label(ds, a, lang)}" for i, a in enumerate(others)))
-    note = "\n".join(textwrap.wrap(T["panneaux"].format(axes=named), 118)) + "\n" + note
+    note = "\n".join(textwrap.wrap(T["panneaux"].format(axes=named) + (". " + omis if omis else ""), 118)) + "\n" + note
     frame = frame_axes(fig, 1.4 + 2.0 * nrows, _titre(ds, "t_carte", variable, org, year, lang), note)
     grid = frame.body.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
     norm = Normalize(np.nanmin(full), np.nanmax(full)) if np.isfinite(full).any() else Normalize(0, 1)
@@ -311,7 +315,7 @@ def chart_multiples(ds: xr.Dataset, variable: str, organisme: str | None = None,
         ax = grid[k // ncols][k % ncols]
         z = full[(slice(None), slice(None), *combo)]
         c = None if cible is None else cible[1][(slice(None), slice(None), *combo)]
-        mesh, drawn = _carte(ax, x, y, z, norm, colormaps[CMAP], c, z.size <= 36, lang)
+        mesh, drawn = _carte(ax, x, y, z, norm, colormaps[CMAP], c, z.size <= 36, lang, most=5 if ncols > 1 else 12)
         any_drawn |= drawn
         ax.set_title(_tick(_valeurs_axe(ds, others[0])[combo[0]], lang) if len(others) == 1 else
                      " · ".join(f"({letters[i]}) {_tick(_valeurs_axe(ds, a)[j], lang)}"

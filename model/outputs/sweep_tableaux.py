@@ -38,7 +38,7 @@ from model.outputs.texte import court
 from model.params.catalogue import lookup
 from model.results.dataset import STATISTIQUES
 
-LIGNES_MAX_CSV = 2_000_000    # about 250 MB of text
+LIGNES_MAX_CSV = 500_000      # about 60 MB of text, 10 s to write; Excel opens at most 1 048 576 rows
 LIGNES_MAX_XLSX = 20_000      # about 3 s to write, 2 MB; Excel's own limit is 1 048 576 rows a sheet
 CSV = "balayage.csv"
 XLSX = "balayage.xlsx"
