@@ -498,7 +498,10 @@ def _cmd_describe(path: Path, changed_only: bool, lang: str = "fr") -> int:
                 print(f"    {L['d_scenario']}{_compact(v)}")
             print(f"    {L['d_unit']}{p.unit}")
             if rpath in fitted:
-                print(f"    {L['d_calibre']}" + L["d_calibre_txt"].format(values=_compact(fitted[rpath])))
+                raw = fitted[rpath]  # as the file writes it: a table {year = value from that year on}
+                shown = ("{" + ", ".join(f"{k} = {_num(x)}" for k, x in raw.items()) + "}") if isinstance(raw, dict) \
+                    else _num(raw)
+                print(f"    {L['d_calibre']}" + L["d_calibre_txt"].format(values=shown))
             print(f"    {L['d_source']}" + (L["d_estimated"] if p.estimated else "") + " ".join(p.source.split()))
     return 0
 
