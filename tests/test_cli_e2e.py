@@ -79,11 +79,11 @@ def test_every_command_of_the_readme_table_has_a_test():
         commands.add((name, words[2] if len(words) > 2 and words[1] == "..." else ""))
     assert commands == {("", ""), ("run", ""), ("check", ""), ("describe", ""), ("calibrate", ""),
                         ("backtest", ""), ("solve", ""), ("report", ""), ("sweep", ""), ("sensitivity", ""),
-                        ("run", "--precision"), ("", "--lang")}, commands
+                        ("run", "--precision"), ("", "--lang"), ("template", "")}, commands
 
 
 @pytest.mark.parametrize("command", ["run", "check", "describe", "calibrate", "backtest", "solve", "report",
-                                     "sweep", "sensitivity"])
+                                     "sweep", "sensitivity", "template"])
 def test_every_command_parses(command):
     """Every command's parser builds, whichever command is invoked (a module registering several
     commands, like calibration's calibrate and backtest, once crashed with 'conflicting subparser')."""

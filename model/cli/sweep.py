@@ -22,6 +22,13 @@ OPTIONS = {"source": SOURCE, "grid": "--grid", "sweep_file": "--file", "param": 
            "resume": "--resume", "out": "--out", "scheduler": "--scheduler", "samples": "--samples"}
 
 
+INTERRUPTED = {
+    "fr": "interrompu : les blocs terminés sont gardés dans le dossier .partial à côté de la sortie ; la même "
+          "commande avec --resume termine le balayage",
+    "en": "interrupted: the blocks finished so far are kept in the .partial folder beside the output; the same "
+          "command with --resume finishes the sweep"}
+
+
 def scheduler_address(text: str) -> str:
     """argparse type of ``--scheduler``: the address checked before anything is computed or written."""
     if scheduler_problem(text) is not None:
@@ -106,7 +113,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                          command=command_line(args), names=OPTIONS)
         target = run_sweep(spec, on_start=lambda r: print_start(r, lang)).out
     except KeyboardInterrupt:
-        print(table(lang)["balayage"]["interrompu"], file=sys.stderr)
+        print(INTERRUPTED[lang], file=sys.stderr)
         return 130
     ds = open_sweep(target)
     axes = ", ".join(f"{a['name']} ({len(a['values'])})" for a in ds.attrs["grid"])

@@ -178,8 +178,6 @@ FR: dict[str, dict[str, str]] = {
         "panneaux_omis": "{k} panneaux sur {n} (valeurs extrêmes et médiane des autres axes)",
         "ecrit": "Tableaux et graphiques du balayage écrits dans",
         "devis": "taille : ",
-        "interrompu": ("interrompu : les blocs terminés sont gardés dans le dossier .partial à côté de la sortie ; "
-                       "la même commande avec --resume termine le balayage"),
         "zarr": "{store} : {axes} ; {r} réplication(s) par point, {v} variables × année × organisme × {stats}",
         "graphiques_listes": "{n} graphiques (.png, .svg, .pdf) :",
     },
@@ -431,12 +429,11 @@ EN: dict[str, dict[str, str]] = {
         "panneaux_omis": "{k} of {n} panels (extreme and middle values of the other axes)",
         "ecrit": "Sweep tables and charts written to",
         "devis": "estimate: ",
-        "interrompu": ("interrupted: the blocks finished so far are kept in the .partial folder beside the output; "
-                       "the same command with --resume finishes the sweep"),
         "zarr": "{store}: {axes}; {r} replicate(s) per point, {v} variables × year × organisme × {stats}",
         "graphiques_listes": "{n} charts (.png, .svg, .pdf):",
     },
-    "messages": {},  # the library writes its messages in English
+    # the library writes its messages in English: the same patterns, each leaving its text as it is
+    "messages": {k: r"\g<0>" for k in FR["messages"]},
 }
 
 TABLES: dict[str, dict[str, dict[str, str]]] = {"fr": FR, "en": EN}
