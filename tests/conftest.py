@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from model.params.calendrier import AGES, ANNEES, CONTRATS, ORGANISMES
 from model.engine.etat_initial import reconstruct
 from model.params.effectifs import EtatInitial
 from model.params.scenario import default_parametres, load_scenario
+
+# the command line speaks French unless told otherwise (--lang, COGSIM_LANG): most tests check the messages
+# as the library writes them, in English; the tests of the French texts pass --lang fr (or clear this)
+os.environ["COGSIM_LANG"] = "en"
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

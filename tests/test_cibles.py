@@ -189,9 +189,9 @@ def test_results_nc_and_csv(four, deterministic):
 def test_printed_summary(four, capsys, tmp_path):
     _, target, _, _ = four
     path = scenario_with_etpma_target(tmp_path, target)
-    assert main(["run", str(path), "--replicates", "4", "--seed", "7", "--out", str(tmp_path / "fr")]) == 0
+    assert main(["--lang", "fr", "run", str(path), "--replicates", "4", "--seed", "7", "--out", str(tmp_path / "fr")]) == 0
     text = capsys.readouterr().out
-    assert "Cibles de la COG : probabilité d'être respectées (4 réplication(s))" in text
+    assert "Cibles de la COG : probabilité d'être respectées (4 réplications)" in text
     line = next(x for x in text.splitlines() if x.startswith("CNAF, "))
     assert "ETPMA en 2022 par rapport à 2017" in line and line.split(" : ")[1].startswith("75 % de chances")
     assert "écart attendu" in line

@@ -4,6 +4,7 @@ and the files of a run."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -21,8 +22,9 @@ BAD = "tests/fixtures/several_problems.toml"
 
 
 def cli(*args, timeout=300):
+    env = {k: v for k, v in os.environ.items() if k != "COGSIM_LANG"}  # as a user runs it: French by default
     return subprocess.run([sys.executable, "run_scenario.py", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
 
 
 def test_check_good_scenario():
@@ -33,7 +35,7 @@ def test_check_good_scenario():
 
 
 def test_check_bad_scenario_lists_every_problem():
-    r = cli("check", BAD, GOOD)
+    r = cli("--lang", "en", "check", BAD, GOOD)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     lines = r.stderr.splitlines()
@@ -45,15 +47,29 @@ def test_check_bad_scenario_lists_every_problem():
     assert "did you mean 'taux_remplacement'?" in lines[0]
 
 
+def test_check_errors_are_in_french_by_default_without_english_words():
+    r = cli("check", BAD, "scenarios/no_such_scenario.toml", "tests/fixtures/soft_bound.toml")
+    assert r.returncode == 2
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith("avertissement : tests/fixtures/soft_bound.toml : ") and "hors de la plage habituelle" in lines[0]
+    assert all(line.startswith(("erreur : ", "avertissement : ")) for line in lines)
+    text = r.stderr
+    assert "vouliez-vous dire « taux_remplacement » ?" in text and "année invalide" in text
+    assert "scenarios/no_such_scenario.toml : fichier introuvable (autorisé : un fichier TOML existant)" in text
+    for english in ("error", "warning", "allowed", "unknown", "did you mean", "out of range", "wrong type", "a number",
+                    "an integer", "file not found", "ends before"):
+        assert english not in text, english
+
+
 def test_check_missing_file():
-    r = cli("check", "scenarios/no_such_scenario.toml")
+    r = cli("--lang", "en", "check", "scenarios/no_such_scenario.toml")
     assert r.returncode == 2
     assert r.stderr == ("error: scenarios/no_such_scenario.toml: file not found "
                         "(allowed: an existing TOML file)\n")
 
 
 def test_check_warns_but_passes_a_soft_bound():
-    r = cli("check", "tests/fixtures/soft_bound.toml")
+    r = cli("--lang", "en", "check", "tests/fixtures/soft_bound.toml")
     assert r.returncode == 0
     assert r.stderr.startswith("warning: tests/fixtures/soft_bound.toml: organismes.cnaf.taux_remplacement.2019")
 
@@ -137,7 +153,7 @@ def test_run_of_a_bad_file_writes_nothing(tmp_path):
 
 
 def test_run_with_a_missing_initial_state_file_writes_nothing(tmp_path):
-    r = cli("run", FIXTURES / "missing_state_file.toml", "--out", tmp_path / "run")
+    r = cli("--lang", "en", "run", FIXTURES / "missing_state_file.toml", "--out", tmp_path / "run")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     assert "missing_state_file.toml: etat_initial.fichier = 'no_such_state.csv': file not found" in r.stderr
@@ -158,17 +174,33 @@ def test_bad_command_line_values(tmp_path, args, expected):
 
 
 def test_describe():
-    r = cli("describe", GOOD)
+    r = cli("--lang", "en", "describe", GOOD)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    i = lines.index("* organismes.cnaf.plafond_variation")  # changed by the scenario
+    i = next(k for k, line in enumerate(lines) if line.startswith("* organismes.cnaf.plafond_variation — "))
     # the baseline holds the 2018 ceiling (history); the scenario states the COG path after it
     assert lines[i + 1] == "    baseline: 2013-2017: 0; 2018-2022: -420"
     assert lines[i + 2].startswith("    scenario: ") and lines[i + 2].endswith("2021: -1680; 2022: -2100")
     assert lines[i + 3].split() == ["unit:", "ETPMA"]
-    assert lines[i + 4].startswith("    source:   COG targets; ")
-    assert "  organismes.cnaf.taux_remplacement" in lines  # restated at its baseline value: unchanged
-    assert "  organismes.cnaf.delai_recrutement" in lines  # unchanged
+    assert any(line.startswith("    source:   COG targets; ") for line in lines[i + 4:i + 6])
+    names = {line.split(" — ")[0] for line in lines}
+    assert "  organismes.cnaf.taux_remplacement" in names  # restated at its baseline value: unchanged
+    assert "  organismes.cnaf.delai_recrutement" in names  # unchanged
+
+
+def test_describe_in_french_by_default_with_events_as_tables():
+    r = cli("describe", GOOD)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "\n    base :     " in out and "scénario :" in out and "unité :" in out and "\n    baseline: " not in out
+    assert "{'nom'" not in out and "mappingproxy" not in out  # events as tables, not raw dicts
+    lines = out.splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("  mutualisations — Vagues de mutualisation"))
+    assert lines[i + 2].split()[:3] == ["nom", "organisme", "debut"] and set(lines[i + 3]) <= {"-", " "}
+    assert lines[i + 4].split()[:2] == ["msa_cog_2016_2020", "msa"]
+    # a fitted value is named as such, next to the source text
+    j = next(k for k, line in enumerate(lines) if line.startswith("  organismes.cnaf.taux_remplacement — "))
+    assert any(line.startswith("    calibré :  ") and "2018" in line for line in lines[j:j + 6])
 
 
 def test_describe_bad_file():
@@ -181,3 +213,15 @@ def test_unknown_command():
     r = cli("frobnicate")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
+
+
+def test_the_summary_speaks_one_language(tmp_path):
+    fr = cli("run", GOOD, "--replicates", "2", "--out", tmp_path / "fr")
+    assert fr.returncode == 0, fr.stderr
+    head = fr.stdout.splitlines()[0]
+    assert "2 réplications, stochastique)" in head and "stochastic" not in fr.stdout
+    assert "régime général" in fr.stdout and "Résultats écrits dans" in fr.stdout
+    en = cli("--lang", "en", "run", GOOD, "--deterministic", "--out", tmp_path / "en")
+    assert en.returncode == 0, en.stderr
+    assert "(1 replicate, deterministic)" in en.stdout.splitlines()[0]
+    assert "régime général" not in en.stdout and "general scheme" in en.stdout and "réplication" not in en.stdout

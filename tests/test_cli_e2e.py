@@ -10,6 +10,7 @@ default observations, about 30 s each) are marked slow.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -27,7 +28,8 @@ TAU = "organismes.cnaf.taux_remplacement@2020"
 def cogsim(*args, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the console script (``python -m model.cli.main`` if it is not installed) from ``cwd``."""
     cmd = [str(COGSIM)] if COGSIM.exists() else [sys.executable, "-m", "model.cli.main"]
-    return subprocess.run([*cmd, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    env = {k: v for k, v in os.environ.items() if k != "COGSIM_LANG"}  # as a user runs it: French by default
+    return subprocess.run([*cmd, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def ok(r: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -77,11 +79,11 @@ def test_every_command_of_the_readme_table_has_a_test():
         commands.add((name, words[2] if len(words) > 2 and words[1] == "..." else ""))
     assert commands == {("", ""), ("run", ""), ("check", ""), ("describe", ""), ("calibrate", ""),
                         ("backtest", ""), ("solve", ""), ("report", ""), ("compare", ""), ("sweep", ""),
-                        ("sensitivity", ""), ("run", "--precision"), ("", "--lang")}, commands
+                        ("sensitivity", ""), ("run", "--precision"), ("", "--lang"), ("template", "")}, commands
 
 
 @pytest.mark.parametrize("command", ["run", "check", "describe", "calibrate", "backtest", "solve", "report",
-                                     "compare", "sweep", "sensitivity"])
+                                     "compare", "sweep", "sensitivity", "template"])
 def test_every_command_parses(command):
     """Every command's parser builds, whichever command is invoked (a module registering several
     commands, like calibration's calibrate and backtest, once crashed with 'conflicting subparser')."""
@@ -117,7 +119,7 @@ def test_run_deterministic(det_run):
 def test_run_precision(work):
     out = work / "precision"
     r = ok(cogsim("run", COG, "--precision", "etpma:cnaf:2022=2%", "--replicates", 5, "--out", out, cwd=work))
-    assert "precision:" in r.stderr
+    assert "précision : " in r.stderr  # French by default
     assert (out / "results.nc").exists()
 
 
@@ -134,7 +136,7 @@ def test_check(work):
 
 def test_describe(work):
     r = ok(cogsim("describe", COG, cwd=work))
-    assert "organismes.cnaf.taux_remplacement" in r.stdout and "source:" in r.stdout
+    assert "organismes.cnaf.taux_remplacement" in r.stdout and "source :" in r.stdout and "unité :" in r.stdout
 
 
 def test_describe_changed(work):

@@ -111,6 +111,8 @@ def test_one_table_per_language_with_the_same_keys_and_fields():
         fr, en = libelles.FR[section], libelles.EN[section]
         if section != "variables":
             assert fr.keys() == en.keys(), (section, fr.keys() ^ en.keys())
+        if section == "messages":  # regular expressions and their replacements, not str.format templates
+            continue
         for k in fr.keys() & en.keys():
             assert fields(fr[k]) == fields(en[k]), (section, k)
     named = libelles.FR["variables"].keys() | libelles.EN["variables"].keys()

@@ -10,7 +10,6 @@ import dataclasses
 import re
 import shutil
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -217,7 +216,7 @@ def test_the_command_line_says_why_and_exits_2_on_a_corrupt_table(tmp_path_facto
     run_dir = saved_run(tmp_path_factory, "cog_2018_2022_transfert_2021")
     monkeypatch.setattr(g, "applicable", lambda run: [])  # fast: only the note and the workbook
     monkeypatch.setattr(ga, "OBSERVATIONS_DIR", run_dir / "no-such-folder")
-    assert main(["report", str(run_dir)]) == 0
+    assert main(["--lang", "fr", "report", str(run_dir)]) == 0
     out = capsys.readouterr().out
     assert "Graphiques d'ajustement omis : tables d'observations absentes" in out and "ajustement_" not in out
     bad = tmp_path_factory.mktemp("obs-cli")

@@ -50,7 +50,7 @@ def within(seconds: int):
 
 def run(argv: list[str], capsys) -> tuple[int, str]:
     with within(5):
-        code = main(argv)
+        code = main(["--lang", "en", *map(str, argv)])  # the messages as the library writes them
     return code, capsys.readouterr().err
 
 

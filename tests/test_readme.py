@@ -15,6 +15,7 @@ command repeated later in the documents runs once.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -145,8 +146,9 @@ class Workspace:
         key = tuple(cmd.args)
         if key not in self.done:
             prog = [str(COGSIM)] if COGSIM.exists() else [sys.executable, "-m", "model.cli.main"]
+            env = {k: v for k, v in os.environ.items() if k != "COGSIM_LANG"}  # as a reader runs it: French
             self.done[key] = subprocess.run([*prog, *cmd.args], cwd=self.root, capture_output=True, text=True,
-                                            timeout=1800)
+                                            timeout=1800, env=env)
         return self.done[key]
 
     def run_through(self, cmd: Command) -> subprocess.CompletedProcess:

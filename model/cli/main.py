@@ -26,7 +26,7 @@ import numpy as np
 from model.engine.simulation import keep_freed_memory
 from model.params.calendrier import ANNEES, ORGANISMES
 from model.params.catalogue import load_catalogue
-from model.params.errors import InputError, Problem, lignes
+from model.params.errors import MAX_AFFICHES, InputError, Problem
 
 ROOT = Path(__file__).resolve().parents[2]  # the project folder (model/<layer>/<module>.py)
 DEFAULT_SCENARIO = ROOT / "scenarios" / "cog_2018_2022.toml"
@@ -38,14 +38,34 @@ LABELS = {
            "ms": "MS RG (M€)", "rmpp": "RMPP RG (%)", "cadrage": "écart cadrage",
            "cibles": "Cibles de la COG : probabilité d'être respectées", "cible": "cible",
            "hint": "Graphiques, note PDF et classeur : {cmd} report {out}  (ou : {cmd} run SCENARIO --report)",
-           "report_written": "Rapport (graphiques, note PDF, classeur) écrit dans"},
+           "report_written": "Rapport (graphiques, note PDF, classeur) écrit dans",
+           "template": "Classeur de scénario écrit : {out} (changez les cellules jaunes, puis cogsim run {out})",
+           "rep1": "réplication", "stochastic": "stochastique", "deterministic": "déterministe",
+           "charts": "{n} fichiers de graphiques dans {out}",
+           "error": "erreur", "warn_prefix": "avertissement", "colon": " : ", "allowed": "autorisé",
+           "more": "... et {n} autre(s) problème(s)", "interrupted": "interrompu : rien n'a été écrit",
+           "d_head": "{title} ({path}) ; base : {baseline}", "d_catalogue": "catalogue et calibrage",
+           "d_star": "* = modifié par la chaîne de scénarios", "d_baseline": "base :     ",
+           "d_scenario": "scénario : ", "d_unit": "unité :    ", "d_source": "source :   ",
+           "d_calibre": "calibré :  ", "d_estimated": "estimé ; ", "d_none": "(aucun)",
+           "d_calibre_txt": "{values} (calibration/parametres_calibres.toml : ajusté par cogsim calibrate)"},
     "en": {"title": "Mean ETPMA by organisme and year", "org": "organisme",
-           "rg": "régime général", "total": "total", "band": "90 % band (total)",
+           "rg": "general scheme", "total": "total", "band": "90 % band (total)",
            "written": "Results written to", "ok": "valid", "warn": "warning",
            "reps": "replicates", "ms": "RG wage bill MEUR", "rmpp": "RG RMPP (%)", "cadrage": "gap to cadrage",
            "cibles": "COG targets: probability of being met", "cible": "target",
            "hint": "Charts, PDF note and workbook: {cmd} report {out}  (or: {cmd} run SCENARIO --report)",
-           "report_written": "Report (charts, PDF note, workbook) written to"},
+           "report_written": "Report (charts, PDF note, workbook) written to",
+           "template": "Scenario workbook written: {out} (change the yellow cells, then cogsim run {out})",
+           "rep1": "replicate", "stochastic": "stochastic", "deterministic": "deterministic",
+           "charts": "{n} chart files in {out}",
+           "error": "error", "warn_prefix": "warning", "colon": ": ", "allowed": "allowed",
+           "more": "... and {n} more problem{s}", "interrupted": "interrupted: nothing was written",
+           "d_head": "{title} ({path}); baseline: {baseline}", "d_catalogue": "catalogue and calibration",
+           "d_star": "* = changed by the scenario chain", "d_baseline": "baseline: ",
+           "d_scenario": "scenario: ", "d_unit": "unit:     ", "d_source": "source:   ",
+           "d_calibre": "fitted:   ", "d_estimated": "estimated; ", "d_none": "(none)",
+           "d_calibre_txt": "{values} (calibration/parametres_calibres.toml: fitted by cogsim calibrate)"},
 }
 
 
@@ -70,6 +90,12 @@ def as_options(problems: Sequence[Problem], options: Mapping[str, str]) -> list[
 def command_line(args: argparse.Namespace) -> tuple[str, ...]:
     """The command line as typed (recorded in the manifests of what it writes)."""
     return tuple(getattr(args, "argv", None) or sys.argv)
+
+
+def default_lang() -> str:
+    """The language of the command line when ``--lang`` is not given: ``COGSIM_LANG`` (fr or en), else fr."""
+    lang = os.environ.get("COGSIM_LANG", "fr")
+    return lang if lang in LABELS else "fr"
 
 
 def keep_memory() -> bool:
@@ -138,7 +164,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p = _Parser(prog="cogsim", description="cogsim: workforce and management-budget model of the "
                 "French social-security funds (COG 2018-2022). Without a command: runs the default "
                 "scenario and prints a summary.")
-    p.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the printed labels")
+    p.add_argument("--lang", choices=["fr", "en"], default=default_lang(),
+                   help="language of the messages, tables and charts (default fr, or the COGSIM_LANG environment "
+                        "variable)")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     r = sub.add_parser("run", help="run one scenario and write results/<run-id>/")
     r.add_argument("scenario", type=Path)
@@ -162,6 +190,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     d = sub.add_parser("describe", help="every parameter: baseline value, scenario value, unit, source")
     d.add_argument("scenario", type=Path)
     d.add_argument("--changed", action="store_true", help="only the parameters the scenario changes")
+    t = sub.add_parser("template", help="a scenario workbook (XLSX) that every command accepts like a TOML file")
+    t.add_argument("--baseline", type=Path, help="the scenario whose values the workbook shows (default: the "
+                   "catalogue and the calibration)")
+    t.add_argument("--out", type=Path, required=True, help="the workbook to write (a new .xlsx file)")
     # the module of the invoked command registers every command it provides (calibration: calibrate and
     # backtest), once; the other external commands get a placeholder (name and help only)
     invoked = _invoked(argv)
@@ -182,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv) if argv is None else ["cogsim", *map(str, argv)]
     if keep_memory():
         keep_freed_memory()  # a choice for the whole process: the command line's (see the module docstring)
-    lang = getattr(args, "lang", None) or "fr"
+    lang = getattr(args, "lang", None) or default_lang()
     try:
         if args.command is None:
             return _cmd_run(DEFAULT_SCENARIO, None, None, None, False, lang, summary=True)
@@ -192,21 +224,55 @@ def main(argv: Sequence[str] | None = None) -> int:
                             max_replicates=args.max_replicates, report=args.report)
         if args.command == "check":
             return _cmd_check(args.scenarios, lang)
+        if args.command == "template":
+            return _cmd_template(args.baseline, args.out, lang)
         if args.command == "describe":
-            return _cmd_describe(args.scenario, args.changed)
+            return _cmd_describe(args.scenario, args.changed, lang)
         if hasattr(args, "func"):
             return args.func(args)
     except InputError as exc:
-        for line in lignes(as_options(exc.problems, getattr(args, "options", OPTIONS))):
-            print(f"error: {line}", file=sys.stderr)
+        for line in problem_lines(as_options(exc.problems, getattr(args, "options", OPTIONS)), lang):
+            print(line, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+        print(LABELS[lang]["interrupted"], file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`cogsim describe X | head`): not an error
         sys.stderr.close()
         return 0
     return 1
+
+
+def problem_lines(problems: Sequence[Problem], lang: str = "fr", severity: str | None = None) -> list[str]:
+    """The lines to print for ``problems`` in ``lang``: "erreur : FILE : PATH = VALUE : MESSAGE (autorisé : ...)"
+    in French (the library's English messages translated: :func:`model.outputs.libelles.traduire`), the
+    first :data:`~model.params.errors.MAX_AFFICHES`, then one line counting the rest."""
+    L = LABELS[lang]
+    problems = list(problems)
+    if lang != "en":
+        # lazy: the translation tables only when there is something to say
+        from model.outputs.libelles import traduire
+
+        problems = [dataclasses.replace(p, file=traduire(p.file, lang), message=traduire(p.message, lang),
+                                        allowed=traduire(p.allowed, lang)) for p in problems]
+    out = []
+    for p in problems[:MAX_AFFICHES]:
+        kind = L["error"] if (severity or p.severity) == "error" else L["warn_prefix"]
+        out.append(f"{kind}{L['colon']}{p.texte(L['allowed'], L['colon']) if lang != 'en' else str(p)}")
+    if len(problems) > len(out):
+        rest = len(problems) - len(out)
+        out.append(f"{L['error']}{L['colon']}" + L["more"].format(n=rest, s="s" if rest > 1 else ""))
+    return out
+
+
+def _traduit(text: str, lang: str) -> str:
+    """A notice of the library (English) in ``lang``."""
+    if lang == "en":
+        return text
+    # lazy: the translation tables only when there is something to say
+    from model.outputs.libelles import traduire
+
+    return traduire(text, lang)
 
 
 def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False, precision=(),
@@ -224,15 +290,15 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
                                       "sampling error", "--precision without --deterministic")])
         replicates, report = replicates_for_run(path, targets, pilot=replicates or PILOT_REPLICATES, seed=seed,
                                                 max_replicates=max_replicates)
-        print(report["message"], file=sys.stderr)
+        print(_traduit(report["message"], lang), file=sys.stderr)
 
     def warn(warnings) -> None:  # before the run starts
-        for w in warnings:
-            print(f"warning: {w}", file=sys.stderr)
+        for line in problem_lines(warnings, lang, "warning"):
+            print(line, file=sys.stderr)
 
     res = run_scenario(path, out=out, replicates=replicates, seed=seed, deterministic=deterministic,
                        results_dir=ROOT / "results" if path == DEFAULT_SCENARIO and out is None else "results",
-                       on_warnings=warn, on_notice=lambda text: print(text, file=sys.stderr))
+                       on_warnings=warn, on_notice=lambda text: print(_traduit(text, lang), file=sys.stderr))
     if summary:
         print(summary_table(res.dataset, lang))
         targets = summary_targets(res.dataset, lang)
@@ -252,7 +318,7 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
         from model.outputs.rapport import draw_charts
 
         paths = draw_charts(res.out, lang)
-        print(f"{len(paths)} charts in {res.out / 'charts'}")
+        print(LABELS[lang]["charts"].format(n=len(paths), out=res.out / "charts"))
     return 0
 
 
@@ -281,7 +347,7 @@ def summary_table(ds, lang: str = "fr") -> str:
     da = with_aggregates(ds["etpma"], ds)
     mean = da.mean("replicate") if "replicate" in da.dims else da
     n_rep = ds.sizes.get("replicate", 1)
-    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
+    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({_replicates(n_rep, L)}, {_mode(ds, L)})"
     lines = [head, ""]
     lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
     names = list(ORGANISMES) + ["regime_general", "total"]
@@ -319,7 +385,7 @@ def _summary_from_statistics(ds, lang: str) -> str:
     L = LABELS[lang]
     organismes = list(ds["organisme"].values) + list(AGGREGATS)
     n_rep = ds.attrs.get("replicates", ds.sizes.get("replicate", 1))
-    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
+    head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({_replicates(n_rep, L)}, {_mode(ds, L)})"
     lines = [head, ""]
     lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
     st = statistiques_replicates(ds, "etpma")
@@ -366,7 +432,7 @@ def summary_targets(ds, lang: str = "fr") -> str:
 
     sep = " : " if lang == "fr" else ": "
     how = (T["deterministe"] if p.attrs.get("mode") == "deterministic" else T["une_replication"]) if one else \
-        f"{p.attrs.get('replicates')} {L['reps']}"
+        _replicates(p.attrs.get("replicates"), L)
     lines = [f"{L['cibles']} ({how})"]
     for t in trajectoires_etpma(ds):
         head = T["etpma"].format(org=org_label(t["organisme"], lang), delta=_signed(t["variation"]), z=t["z"],
@@ -385,6 +451,16 @@ def summary_targets(ds, lang: str = "fr") -> str:
             lines.append(f"{labels[c]:<{width}}" + "".join(
                 f"{probabilite_label(float(last.sel(cible=c, organisme=o)), lang, one, space=' '):>10}" for o in orgs))
     return "\n".join(lines)
+
+
+def _replicates(n, L: Mapping[str, str]) -> str:
+    """"1 replicate", "60 replicates" (French: "1 réplication(s)" reads "1 réplication")."""
+    return f"{n} {L['rep1']}" if str(n) == "1" else f"{n} {L['reps'] if L is LABELS['en'] else 'réplications'}"
+
+
+def _mode(ds, L: Mapping[str, str]) -> str:
+    mode = str(ds.attrs.get("mode", ""))
+    return L.get(mode, mode)
 
 
 def _signed(v: float) -> str:
@@ -406,10 +482,10 @@ def _cmd_check(paths: list[Path], lang: str) -> int:
     from model.params.scenario import check_scenarios
 
     errors, warnings = check_scenarios(paths)
-    for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    for line in lignes(errors):
-        print(f"error: {line}", file=sys.stderr)
+    for line in problem_lines(warnings, lang, "warning"):
+        print(line, file=sys.stderr)
+    for line in problem_lines(errors, lang):
+        print(line, file=sys.stderr)
     if errors:
         return 2
     for p in paths:
@@ -417,40 +493,90 @@ def _cmd_check(paths: list[Path], lang: str) -> int:
     return 0
 
 
-def _cmd_describe(path: Path, changed_only: bool) -> int:
+def _cmd_describe(path: Path, changed_only: bool, lang: str = "fr") -> int:
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.outputs.texte import court
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.params.calibres import parametres_calibres
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.params.parametres import jsonable
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.params.scenario import load_scenario
 
+    L = LABELS[lang]
     sc = load_scenario(path)
     cat = load_catalogue()
-    rows = []
+    fitted = parametres_calibres()
+    print(L["d_head"].format(title=court(sc.header.get("title", sc.name)), path=path,
+                             baseline=sc.header.get("baseline") or L["d_catalogue"]))
+    print(L["d_star"] + "\n")
     for p in cat.values():
         for rpath in p.paths():
-            base = _compact(jsonable(sc.baseline[rpath]))
-            val = _compact(jsonable(sc.parametres[rpath]))
-            changed = base != val
+            b, v = jsonable(sc.baseline[rpath]), jsonable(sc.parametres[rpath])
+            changed = b != v
             if changed_only and not changed:
                 continue
-            rows.append((("* " if changed else "  ") + rpath, base, val, p.unit,
-                         ("estimated; " if p.estimated else "") + " ".join(p.source.split())))
-    print(f"{court(sc.header.get('title', sc.name))} ({path}); baseline: {sc.header.get('baseline') or 'catalogue'}")
-    print("* = changed by the scenario chain\n")
-    for rpath, base, val, unit, source in rows:
-        print(rpath)
-        print(f"    baseline: {base}")
-        print(f"    scenario: {val}")
-        print(f"    unit:     {unit}")
-        print(f"    source:   {source}")
+            print(("* " if changed else "  ") + rpath + f" — {p.title_fr if lang == 'fr' else p.title}")
+            if p.type == "events":
+                for label, value in ((L["d_baseline"], b), (L["d_scenario"], v)):
+                    print(f"    {label}" + ("" if value else L["d_none"]))
+                    for line in _event_table(value, list(p.fields)):
+                        print(f"        {line}")
+            else:
+                print(f"    {L['d_baseline']}{_compact(b)}")
+                print(f"    {L['d_scenario']}{_compact(v)}")
+            print(f"    {L['d_unit']}{p.unit}")
+            if rpath in fitted:
+                raw = fitted[rpath]  # as the file writes it: a table {year = value from that year on}
+                shown = ("{" + ", ".join(f"{k} = {_num(x)}" for k, x in raw.items()) + "}") if isinstance(raw, dict) \
+                    else _num(raw)
+                print(f"    {L['d_calibre']}" + L["d_calibre_txt"].format(values=shown))
+            print(f"    {L['d_source']}" + (L["d_estimated"] if p.estimated else "") + " ".join(p.source.split()))
+    return 0
+
+
+def _event_table(events, fields: list[str]) -> list[str]:
+    """Dated events as a text table: one column per field, one row per event."""
+    if not events:
+        return []
+    rows = [[str(e.get(f, "")) for f in fields] for e in events]
+    widths = [max(len(f), *(len(r[i]) for r in rows)) for i, f in enumerate(fields)]
+    out = ["  ".join(f"{f:<{w}}" for f, w in zip(fields, widths)).rstrip(),
+           "  ".join("-" * w for w in widths)]
+    out += ["  ".join(f"{c:<{w}}" for c, w in zip(r, widths)).rstrip() for r in rows]
+    return out
+
+
+def _cmd_template(baseline: Path | None, out: Path, lang: str) -> int:
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.params.classeur_scenario import SUFFIXES, ecrire_modele
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.params.scenario import default_parametres, load_scenario
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.results.writers import write_new_file
+
+    if out.suffix.lower() not in SUFFIXES:
+        raise InputError([Problem(SOURCE, "--out", out, "not a workbook name", "a file name ending in .xlsx")])
+    if baseline is not None:
+        sc = load_scenario(baseline)
+        par = sc.parametres
+        rel = os.path.relpath(baseline.resolve(), out.resolve().parent)
+        header = {"title": f"Variante de « {sc.header.get('title', sc.name)} »", "baseline": rel}
+    else:
+        par = default_parametres()
+        header = {"title": "Nouveau scénario", "baseline": ""}
+    # no run here: the by-year columns are the model's years (the length of every by-year parameter)
+    # lazy: a command's modules load only when it runs (check and describe stay fast)
+    from model.outputs.libelles import traduire
+
+    write_new_file(out, lambda tmp: ecrire_modele(tmp, par, ANNEES, header, texte=traduire))
+    print(LABELS[lang]["template"].format(out=out))
     return 0
 
 
 def _compact(v) -> str:
     """A by-year dict as runs of equal values ("2013-2017: 0.53; 2018-2022: 0.5")."""
-    if isinstance(v, dict) and v and all(k.isdigit() and len(k) == 4 for k in v):
+    if isinstance(v, dict) and v and all(str(k).isdigit() and len(str(k)) == 4 for k in v):
         items = list(v.items())
         runs = []
         start, cur = items[0]

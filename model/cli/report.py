@@ -6,9 +6,11 @@ import argparse
 from pathlib import Path
 
 from model.cli.main import SOURCE
+from model.cli.sweep import report_command as sweep_report
 from model.outputs.graphiques_ajustement import FIT_CHARTS, charger_observations
 from model.outputs.note import TEXTS
 from model.outputs.rapport import write_report
+from model.outputs.rapport_sweep import est_un_sweep
 
 # what the library's messages call the inputs of this command: the report's folder is RUN_DIR/report
 OPTIONS = {"source": SOURCE, "out": "RUN_DIR/report", "lang": "--lang", "organisme": "--organisme"}
@@ -22,7 +24,7 @@ def register(subparsers) -> None:
         "report", help="charts + PDF note + XLSX workbook from a saved run (writes RUN_DIR/report/)",
         description="Draw the charts, write a PDF note and an XLSX workbook from a saved run folder, into "
                     "RUN_DIR/report/ (replaced whole; nothing half-written on failure).")
-    p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder written by `cogsim run`")
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder written by `cogsim run`, or a sweep folder written by `cogsim sweep`")
     p.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS,
                    help="language of the charts, note and workbook (default fr)")
     p.add_argument("--compare", type=Path, nargs="+", metavar="RUN_DIR", default=[],
@@ -37,6 +39,8 @@ def register(subparsers) -> None:
 def command(args: argparse.Namespace) -> int:
     """Run the ``report`` command; returns the exit code (bad input raises :class:`InputError`)."""
     lang = getattr(args, "lang", None) or "fr"
+    if est_un_sweep(args.run_dir):  # a sweep's folder: its tables and charts (model.outputs.rapport_sweep)
+        return sweep_report(args)
     out = write_report(args.run_dir, lang=lang, compare=getattr(args, "compare", None) or (),
                        organisme=getattr(args, "organisme", None))
     files = sorted(p.name for p in out.iterdir())

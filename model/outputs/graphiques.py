@@ -52,7 +52,6 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-from matplotlib import ticker
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch

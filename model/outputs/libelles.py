@@ -23,8 +23,10 @@ before ``:`` is added where the text is laid out (source notes), « » for quote
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Literal, Mapping
 
+from model.params.errors import INDICE
 from model.results.cibles import PAR_CODE
 from model.results.dataset import REGISTRE
 
@@ -213,6 +215,147 @@ FR: dict[str, dict[str, str]] = {
         "une_replication": "une seule réplication : cible atteinte ou manquée, pas une probabilité",
         "sens_<=": "au plus", "sens_>=": "au moins",
     },
+    "balayage": {
+        "c_annee": "Année", "c_organisme": "Organisme", "c_code": "Code", "c_variable": "Variable",
+        "c_unite": "Unité", "c_moyenne": "Moyenne", "c_p05": "5ᵉ centile", "c_p50": "Médiane",
+        "c_p95": "95ᵉ centile", "c_ecart_type": "Écart-type",
+        "tous": "tous les organismes", "depuis": "{titre}, à partir de {annee}",
+        "plan": "tableaux du balayage : {text}",
+        "plan_table": "{table} : {k} variable(s) sur {n}, {rows} lignes (plafond {cap})",
+        "plan_aucune": "{table} non écrit (une variable dépasse le plafond de {cap} lignes ; le magasin Zarr garde tout)",
+        "plan_derniere": " ; le classeur ne garde que la dernière année",
+        "lisez_moi": "Lisez-moi", "titre": "Titre", "scenario": "Scénario", "replications": "Réplications",
+        "graine": "Graine", "axe": "Axe balayé", "statistiques": "Statistiques",
+        "statistiques_texte": ("moyenne, 5ᵉ centile, médiane, 95ᵉ centile et écart-type sur les réplications de "
+                               "chaque point (nombres aléatoires communs : la réplication r tire les mêmes aléas "
+                               "en chaque point)"),
+        "contenu": "Contenu",
+        "contenu_texte": ("{k} variable(s) sur {n}, une feuille chacune ({kept}) ; une ligne par point × année × "
+                          "organisme ; plafond de {cap} lignes ; balayage.csv et le magasin Zarr en gardent plus"),
+        "source": "Source", "source_texte": "cogsim {version}, commit {commit}",
+        "mode_stochastic": "{n} réplication(s) stochastique(s) par point",
+        "mode_deterministic": "déterministe (espérances, une réplication par point)",
+        "t_carte": "{variable} — {org}, {annee}",
+        "moyenne": "Moyenne des réplications", "bande": "Bande à 90 % (5ᵉ–95ᵉ centiles)",
+        "cible": "{cible} ({v})", "de_a": "de {a} à {b} {u} selon le point", "panneaux": "Un panneau par valeur de : {axes}",
+        "contour": "Ligne où la moyenne égale la cible",
+        "partout": "respect en tout point de la grille", "nulle_part": "manquement en tout point de la grille",
+        "en_partie": "respect en {k} points sur {n}",
+        "source_note": ("Source : cogsim {version}, balayage « {titre} » ({points} points, {mode}{commit})"
+                        " — scénario « {scenario} »"),
+        "n_rep": "{n} réplications par point, graine {seed}", "det": "déterministe", "commit": ", commit {commit}",
+        "panneaux_omis": "{k} panneaux sur {n} (valeurs extrêmes et médiane des autres axes)",
+        "ecrit": "Tableaux et graphiques du balayage écrits dans",
+        "devis": "taille : ",
+        "zarr": "{store} : {axes} ; {r} réplication(s) par point, {v} variables × année × organisme × {stats}",
+        "graphiques_listes": "{n} graphiques (.png, .svg, .pdf) :",
+    },
+    # the messages of bad input (check, run, ...): English as the library writes them -> French, applied in
+    # this order to the message, the "allowed" text and the file of a problem (:func:`traduire`); a text
+    # with no pattern here stays as written
+    "messages": {
+        r"sheet '([^']*)', cell ([A-Z]+[0-9]+)": r"feuille « \1 », cellule \2",
+        r"^command line$": "ligne de commande",
+        r"^arguments$": "arguments",
+        r"^unknown key( '[^']*')?": r"clé inconnue\1", r"^unknown organisme( '[^']*')?": r"organisme inconnu\1",
+        r"^unknown variable( '[^']*')?": r"variable inconnue\1", r"^unknown field( '[^']*')?": r"champ inconnu\1",
+        re.escape(INDICE).replace(re.escape("{close}"), "([^']*)") + "$": r" ; vouliez-vous dire « \1 » ?",
+        r"^file not found$": "fichier introuvable",
+        r"^file not found \((.*)\)$": r"fichier introuvable (\1)",
+        r"^baseline file not found$": "fichier de base introuvable",
+        r"^circular baseline \((.*)\)$": r"chaîne de bases circulaire (\1)",
+        r"^missing header table \[scenario\]$": "table d'en-tête [scenario] manquante",
+        r"^missing title$": "titre manquant", r"^empty title$": "titre vide",
+        r"^wrong type$": "type incorrect", r"^not a number$": "pas un nombre",
+        r"^out of range$": "hors de la plage autorisée", r"^outside the usual range$": "hors de la plage habituelle",
+        r"^bad year$": "année invalide", r"^missing field$": "champ manquant",
+        r"^duplicate key$": "clé en double", r"^duplicate key \(line (\d+)\)$": r"clé en double (ligne \1)",
+        r"^empty table$": "table vide", r"^not an allowed value$": "valeur non autorisée",
+        r"^key out of range$": "clé hors de la plage", r"^key is not a number$": "la clé n'est pas un nombre",
+        r"^year (\d+) given twice \(keys '([^']*)' and '([^']*)'\)$": r"année \1 donnée deux fois (clés « \2 » et « \3 »)",
+        r"^ends before it starts$": "se termine avant de commencer",
+        r"^not the first day of a month \(the clock is monthly\)$":
+            "pas le premier jour d'un mois (l'horloge est mensuelle)",
+        r"^violates a cross-parameter bound$": "enfreint une borne liée à un autre paramètre",
+        r"^shares sum to (.*)$": r"les parts ont pour somme \1",
+        r"^the ex-RSI has no staff after the bulk transfer$": "l'ex-RSI n'a plus d'effectifs après le transfert principal",
+        r"^invalid TOML at line (\d+): (.*)$": r"TOML invalide à la ligne \1 (\2)",
+        r"^not a readable XLSX workbook \((.*)\)$": r"pas un classeur XLSX lisible (\1)",
+        r"^not a regular file \(a directory\)$": "pas un fichier ordinaire (un dossier)",
+        r"^not a regular file \((.*)\)$": r"pas un fichier ordinaire (\1)",
+        r"^file larger than (.*)$": r"fichier de plus de \1",
+        r"^not UTF-8 text \(byte (\d+)\)$": r"pas un texte UTF-8 (octet \1)",
+        r"^exists already; cogsim does not replace a file it did not just write$":
+            "existe déjà ; cogsim ne remplace pas un fichier qu'il n'a pas écrit",
+        r"^not a workbook name$": "pas un nom de classeur",
+        r"^a row cogsim template did not write \((.*)\)$": r"une ligne que cogsim template n'a pas écrite (\1)",
+        r"^not a table \((.*)\)$": r"pas une table (\1)",
+        r"^changes the calibrated (\d+)-(\d+) history: this parameter is behaviour or past policy the calibration "
+        r"fitted or used$": r"change l'histoire calibrée \1-\2 : ce paramètre est un comportement ou une politique "
+                            r"passée que le calibrage a ajusté ou utilisé",
+        r"^policy changes after (\d+); change the calibration data to change the history$":
+            r"des changements de politique après \1 ; changer les données du calibrage pour changer l'histoire",
+        # the "allowed" texts
+        r"\(or a table \{year = value\}\)": "(ou une table {année = valeur})",
+        r"or a table \{year = value\} for years (\d+)-(\d+)": r"ou une table {année = valeur} pour les années \1-\2",
+        r"^an integer\b": "un entier", r"^a number\b": "un nombre", r"^a string$": "une chaîne de caractères",
+        r"^a non-empty string$": "une chaîne non vide", r"^true or false$": "true ou false",
+        r"^a date YYYY-MM-01 from (\S+) to (\S+)$": r"une date AAAA-MM-01 de \1 à \2",
+        r"^a date YYYY-MM-01\b": "une date AAAA-MM-01",
+        r"^a date after debut = (.*)$": r"une date après debut = \1",
+        r"^a date before (.*)$": r"une date avant \1",
+        r"^a year from (\d+) to (\d+)$": r"une année de \1 à \2",
+        r"^each key once$": "chaque clé une fois", r"^each year once$": "chaque année une fois",
+        r"^at least one year$": "au moins une année",
+        r"^a chain of baselines without a loop$": "une chaîne de bases sans boucle",
+        r"^an existing file relative to (.*)$": r"un fichier existant, relatif à \1",
+        r"^an existing TOML file$": "un fichier TOML existant", r"^an existing (\S+) file$": r"un fichier \1 existant",
+        r"^an existing XLSX workbook$": "un classeur XLSX existant", r"^a regular (.*)$": r"un \1 ordinaire",
+        r"^a readable (.*)$": r"un \1 lisible", r"^a UTF-8 (.*)$": r"un \1 en UTF-8",
+        r"^cannot read the file \((.*)\)$": r"fichier illisible (\1)",
+        r"^a CSV file, relative to the scenario file that names it$":
+            "un fichier CSV, relatif au fichier de scénario qui le nomme",
+        r"^a \[scenario\] table with a title$": "une table [scenario] avec un titre",
+        r"^a table \[scenario\] with a title$": "une table [scenario] avec un titre",
+        r"^a table of parameters$": "une table de paramètres", r"^a table of organismes$": "une table d'organismes",
+        r"^a non-empty table \{key = number\}$": "une table non vide {clé = nombre}",
+        r"^a table \{key = number\}": "une table {clé = nombre}",
+        r"^shares summing to 1$": "des parts de somme 1",
+        r"^a table of shares summing to 1": "une table de parts de somme 1",
+        r"^an array of tables": "un tableau de tables",
+        r"^numbers in (.*)$": r"des nombres dans \1",
+        r"^one of ": "l'une des valeurs ",
+        r" keys ": " clés ",
+        r"\bin \[": "dans [",
+        r"^TOML syntax \(https://toml\.io\)$": "la syntaxe TOML (https://toml.io)",
+        r"^a path where nothing exists yet$": "un chemin où rien n'existe encore",
+        r"^a file name ending in \.xlsx$": "un nom de fichier terminé par .xlsx",
+        r"^a workbook written by cogsim template(.*)$": r"un classeur écrit par cogsim template\1",
+        r"^the rows of the template \(change values, not paths\)$":
+            "les lignes du modèle (changer les valeurs, pas les chemins)",
+        r"^(.*), written \{\"key\" = number, \.\.\.\}$": r"\1, écrite {\"clé\" = nombre, ...}",
+        r"^(une? [^:]*): ": r"\1 : ",
+        # notices: the size of a sweep, runs in blocks, precision
+        r"^(\S+) points x (\S+) replicates = (\S+) batch elements, about (.+?) on one core; results store (\S+ \S+) "
+        r"\((\d+) variables x (\d+) years x (\d+) organismes x (\d+) statistics per point\)$":
+            r"\1 points × \2 réplications = \3 éléments de lot, environ \4 sur un cœur ; magasin de résultats \5 "
+            r"(\6 variables × \7 années × \8 organismes × \9 statistiques par point)",
+        r"^(\S+) points x (\S+) replicates = (\S+) batch elements, about (.+?) on (\d+) workers; results store "
+        r"(\S+ \S+) \((\d+) variables x (\d+) years x (\d+) organismes x (\d+) statistics per point\)$":
+            r"\1 points × \2 réplications = \3 éléments de lot, environ \4 sur \5 processus ; magasin de résultats "
+            r"\6 (\7 variables × \8 années × \9 organismes × \10 statistiques par point)",
+        r"^(\d+) replicates, simulated in blocks of (\d+): results\.nc keeps the first (\d+), results\.csv has exact "
+        r"statistics over all \d+; at most (.*) of temporary disk in (.*) \((.*) free\), deleted at the end; memory "
+        r"that of one block \(about (.*)\)$":
+            r"\1 réplications, simulées par blocs de \2 : results.nc garde les \3 premières, results.csv des "
+            r"statistiques exactes sur toutes ; au plus \4 de disque temporaire dans \5 (\6 libres), effacé à la "
+            r"fin ; la mémoire d'un bloc (environ \7)",
+        r"^precision: (\d+) pilot replicates(.*) -> (\d+) replicates": r"précision : \1 réplications pilotes\2 -> \3 "
+                                                                         r"réplications",
+        r" at (\d+) corner point\(s\)": r" en \1 point(s) des coins de la grille",
+        r" \(capped at (\d+); (\d+) would be needed\)": r" (plafonné à \1 ; il en faudrait \2)",
+        r"\bTOML file\b": "fichier TOML", r"\bXLSX workbook\b": "classeur XLSX", r"\bCSV file\b": "fichier CSV",
+    },
 }
 
 EN: dict[str, dict[str, str]] = {
@@ -392,6 +535,42 @@ EN: dict[str, dict[str, str]] = {
         "une_replication": "a single replicate: target met or missed, not a probability",
         "sens_<=": "at most", "sens_>=": "at least",
     },
+    "balayage": {
+        "c_annee": "Year", "c_organisme": "Organisme", "c_code": "Code", "c_variable": "Variable",
+        "c_unite": "Unit", "c_moyenne": "Mean", "c_p05": "5th centile", "c_p50": "Median",
+        "c_p95": "95th centile", "c_ecart_type": "Standard deviation",
+        "tous": "every organisme", "depuis": "{titre}, from {annee}",
+        "plan": "sweep tables: {text}",
+        "plan_table": "{table}: {k} of {n} variable(s), {rows} rows (cap {cap})",
+        "plan_aucune": "{table} not written (one variable exceeds the cap of {cap} rows; the Zarr store keeps everything)",
+        "plan_derniere": "; the workbook keeps the last year only",
+        "lisez_moi": "Read me", "titre": "Title", "scenario": "Scenario", "replications": "Replicates",
+        "graine": "Seed", "axe": "Swept axis", "statistiques": "Statistics",
+        "statistiques_texte": ("mean, 5th centile, median, 95th centile and standard deviation over the replicates of "
+                               "each point (common random numbers: replicate r draws the same dice at every point)"),
+        "contenu": "Contents",
+        "contenu_texte": ("{k} of {n} variable(s), one sheet each ({kept}); one row per point × year × organisme; "
+                          "cap of {cap} rows; balayage.csv and the Zarr store keep more"),
+        "source": "Source", "source_texte": "cogsim {version}, commit {commit}",
+        "mode_stochastic": "{n} stochastic replicate(s) per point",
+        "mode_deterministic": "deterministic (expected values, one replicate per point)",
+        "t_carte": "{variable} — {org}, {annee}",
+        "moyenne": "Mean of the replicates", "bande": "90 % band (5th–95th centiles)",
+        "cible": "{cible} ({v})", "de_a": "{a} to {b} {u} depending on the point", "panneaux": "One panel per value of: {axes}",
+        "contour": "Where the mean equals the target",
+        "partout": "met at every point of the grid", "nulle_part": "missed at every point of the grid",
+        "en_partie": "met at {k} points of {n}",
+        "source_note": ("Source: cogsim {version}, sweep \u201c{titre}\u201d ({points} points, {mode}{commit})"
+                        " — scenario \u201c{scenario}\u201d"),
+        "n_rep": "{n} replicates per point, seed {seed}", "det": "deterministic", "commit": ", commit {commit}",
+        "panneaux_omis": "{k} of {n} panels (extreme and middle values of the other axes)",
+        "ecrit": "Sweep tables and charts written to",
+        "devis": "estimate: ",
+        "zarr": "{store}: {axes}; {r} replicate(s) per point, {v} variables × year × organisme × {stats}",
+        "graphiques_listes": "{n} charts (.png, .svg, .pdf):",
+    },
+    # the library writes its messages in English: the same patterns, each leaving its text as it is
+    "messages": {k: r"\g<0>" for k in FR["messages"]},
 }
 
 TABLES: dict[str, dict[str, dict[str, str]]] = {"fr": FR, "en": EN}
@@ -460,6 +639,15 @@ def cible_label(code: str, lang: Lang = "fr") -> str:
     if c is None:
         return code
     return c.libelle_fr if lang == "fr" else c.libelle
+
+
+def traduire(text: str, lang: Lang = "fr") -> str:
+    """A message of the library (written in English) in ``lang``: the patterns of the ``messages`` table
+    applied in order (an "allowed" text may be a composite: each pattern that matches rewrites its part)."""
+    out = str(text)
+    for pattern, repl in table(lang)["messages"].items():
+        out = re.sub(pattern, repl, out)
+    return out
 
 
 def probabilite_label(p: float, lang: Lang = "fr", deterministic: bool = False, space: str = "\u202f") -> str:

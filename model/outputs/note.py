@@ -18,16 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-# typst embeds the compiler (no system install); imported here, not lazily: this module is only imported
-# by the report's modules, and the import costs a few milliseconds
-import typst
 
 from model.outputs import graphiques as g
 from model.outputs import graphiques_ajustement as ga
@@ -35,7 +31,7 @@ from model.outputs import graphiques_sensibilite as gs
 from model.outputs.lecture_run import cog_period
 from model.outputs.libelles import cible_label, org_label, probabilite_label, table
 from model.outputs.nombres import NNBSP, decimals_needed, format_number, format_percent
-from model.outputs.style import font_paths, typst_compiler
+from model.outputs.style import typst_compiler
 from model.outputs.texte import court, court_description
 from model.results.cibles import trajectoires_etpma, une_trajectoire
 from model.results.dataset import CIBLE_DIM, CIBLE_UNITE, unite_organisme

@@ -11,8 +11,6 @@ import json
 import math
 from typing import Any, Sequence
 
-import numpy as np
-
 from model.outputs.comparaison import PROBABILITE, Comparaison, premiere_annee_differente, synthese, unite_lisible
 from model.outputs.graphiques_comparaison import cibles_rows, legend_entries
 from model.outputs.libelles import Lang, org_label, probabilite_label, table, unit_label, variable_label

@@ -20,10 +20,15 @@ class Problem:
     severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        where = f"{self.file}: {_court(self.path, MAX_CHEMIN)}" if self.path else self.file
+        return self.texte()
+
+    def texte(self, allowed_word: str = "allowed", colon: str = ": ") -> str:
+        """The problem as one line: ``file: path = value: message (allowed: ...)``; ``allowed_word`` and
+        ``colon`` are the words of another language (French: "autorisé", " : ")."""
+        where = f"{self.file}{colon}{_court(self.path, MAX_CHEMIN)}" if self.path else self.file
         value = "" if self.value is _MISSING else f" = {_show(self.value)}"
-        allowed = f" (allowed: {self.allowed})" if self.allowed else ""
-        return f"{where}{value}: {self.message}{allowed}"
+        allowed = f" ({allowed_word}{colon}{self.allowed})" if self.allowed else ""
+        return f"{where}{value}{colon}{self.message}{allowed}"
 
     def as_dict(self) -> dict:
         return {
@@ -52,7 +57,11 @@ def unknown_name(kind: str, name: str, candidates: Iterable[str], *, show_name: 
     """
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     head = f"unknown {kind} '{name}'" if show_name else f"unknown {kind}"
-    return head + (f"; did you mean '{close[0]}'?" if close else "")
+    return head + (INDICE.format(close=close[0]) if close else "")
+
+
+# the hint of :func:`unknown_name` (the outputs translate it: :func:`model.outputs.libelles.traduire`)
+INDICE = "; did you mean '{close}'?"
 
 
 class _Missing:

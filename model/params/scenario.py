@@ -31,6 +31,7 @@ import numpy as np
 from model.params.calendrier import ORGANISMES, PREMIERE_ANNEE
 from model.params.calibres import fenetre_calibration, parametres_calibres
 from model.params.catalogue import load_catalogue, lookup
+from model.params.classeur_scenario import est_un_classeur, lire_classeur, placer
 from model.params.effectifs import read_csv
 from model.params.errors import InputError, Problem
 from model.params.lecture import lire_octets, lire_toml
@@ -95,13 +96,28 @@ def catalogue_defaults() -> Parametres:
 
 
 # ----------------------------------------------------------------------------- reading files
-def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict | None:
-    """Read a scenario file through the bounded reader; its problems go to ``problems``."""
+def _read_toml(path: Path, shown: str, problems: list[Problem],
+               cellules: dict[str, dict[str, str]] | None = None) -> dict | None:
+    """Read a scenario file through the bounded reader; its problems go to ``problems``. A workbook
+    (``.xlsx``, :mod:`model.params.classeur_scenario`) gives the same dict, and where each key came from
+    (``cellules[shown]``)."""
     try:
+        if est_un_classeur(path):
+            raw, cells = lire_classeur(path, shown)
+            if cellules is not None:
+                cellules[shown] = cells
+            return raw
         return lire_toml(path, shown, "TOML file")
     except InputError as exc:
         problems.extend(exc.problems)
         return None
+
+
+def _places(problems: list[Problem], cellules: Mapping[str, Mapping[str, str]]) -> list[Problem]:
+    """The problems of the workbooks of the chain placed in their sheet and cell."""
+    for shown, cells in cellules.items():
+        problems = placer(problems, shown, cells)
+    return list(problems)
 
 
 def file_hash(path: Path) -> str:
@@ -116,7 +132,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
 
     Parameters
     ----------
-    path : the scenario TOML file.
+    path : the scenario file: TOML, or a workbook written by ``cogsim template`` (.xlsx).
     overrides : extra ``{path: raw value}`` changes applied last (command-line options), validated
         like file values and reported under ``overrides_source``.
 
@@ -127,6 +143,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
     """
     path = Path(path)
     problems: list[Problem] = []
+    cellules: dict[str, dict[str, str]] = {}  # a workbook's key paths -> their sheet and cell
     chain: list[tuple[Path, dict, list]] = []
     seen: list[Path] = []
     current: Path | None = path
@@ -144,7 +161,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
             problems.append(Problem(referrer[0], "scenario.baseline", referrer[1], "baseline file not found",
                                     f"an existing file relative to {Path(referrer[0]).parent or '.'}"))
             break
-        raw = _read_toml(current, shown, problems)
+        raw = _read_toml(current, shown, problems, cellules)
         if raw is None:
             break
         v = Validator(shown, problems)
@@ -174,7 +191,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
     # cross-parameter bounds are checked on the valid values, so every problem is reported at once
     if any(p.severity == "error" and (not p.path or p.path == "scenario.baseline" or "duplicate key" in p.message)
            for p in problems):
-        raise InputError(problems)
+        raise InputError(_places(problems, cellules))
 
     files = list(reversed(chain))  # root baseline first, this scenario last
     values = dict(default_parametres())
@@ -194,8 +211,9 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
         _check_state_file(values["etat_initial.fichier"], state_set_by, problems)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise InputError(problems)
+        raise InputError(_places(problems, cellules))
     problems.extend(changements_dans_la_fenetre(values, _shown(path)))
+    problems = _places(problems, cellules)
     header = chain[0][1]
     hashes = {_shown(f): file_hash(f) for f, _, _ in files}
     return Scenario(

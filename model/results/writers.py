@@ -40,7 +40,7 @@ import stat
 import subprocess
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import xarray as xr
 
@@ -436,4 +436,36 @@ def write_results(ds: xr.Dataset, manifest: dict[str, Any], target: Path) -> Pat
     """Write a run folder (``results.nc``, ``results.csv``, ``manifest.json``) to ``target`` atomically."""
     with atomic_dir(target, "run") as tmp:
         write_results_into(ds, manifest, tmp)
+    return target
+
+
+def write_new_file(target: str | Path, write: Callable[[Path], None], argument: str = ARGUMENT) -> Path:
+    """Write a new file at ``target`` (a scenario template...): refused (exit 2) when anything exists at
+    the path, a part of it is not a folder, or it is a protected place; ``write(tmp)`` writes a temporary
+    file beside it (``.NAME.PID.tmp``), renamed into place when complete, removed on failure or
+    interruption: nothing half-written is left."""
+    target = Path(target)
+    if os.path.lexists(target):
+        raise InputError([Problem(SOURCE, argument, target, "exists already; cogsim does not replace a file it "
+                                  "did not just write", "a path where nothing exists yet")])
+    why = _protected(target.resolve())
+    if why or target.name in ("", ".", ".."):
+        raise _refuse(target, why or "is not a file name", argument)
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _refuse(target, f"cannot be created: its folder {parent} cannot be made ({exc.strerror})",
+                      argument) from None
+    tmp = parent / f".{target.name}.{os.getpid()}.tmp"
+    with _sigterm_as_interrupt():
+        try:
+            write(tmp)
+            if os.path.lexists(target):
+                raise InputError([Problem(SOURCE, argument, target, "appeared while it was being written",
+                                          "a path where nothing exists yet")])
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
     return target
