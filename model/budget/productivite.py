@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import ORGANISMES
 from model.params.parametres import Parametres, ParametresLot
 
 DIMS = ("year", "organisme", "replicate")
@@ -110,12 +110,12 @@ def _parametre_organisme(par: Parametres, name: str) -> xr.DataArray:
     lot = par.lot_organisme(name) if isinstance(par, ParametresLot) else None
     if lot is not None:  # differs between the points of a batch: one value per batch element
         dims = ("replicate", "organisme", "year")[:lot.ndim]
-        coords = {"organisme": list(ORGANISMES), "year": list(ANNEES)}
+        coords = {"organisme": list(ORGANISMES), "year": list(par.horizon.annees)}
         da = xr.DataArray(lot, coords={d: coords[d] for d in dims[1:]}, dims=dims, name=name)
         return da.transpose(*[d for d in ("year", "organisme", "replicate") if d in dims])
     v = par.par_organisme(name)
     if v.ndim == 2:
-        return xr.DataArray(v.T, coords={"year": list(ANNEES), "organisme": list(ORGANISMES)},
+        return xr.DataArray(v.T, coords={"year": list(par.horizon.annees), "organisme": list(ORGANISMES)},
                             dims=("year", "organisme"), name=name)
     return xr.DataArray(v, coords={"organisme": list(ORGANISMES)}, dims=("organisme",), name=name)
 
@@ -126,9 +126,9 @@ def parametre_annuel(par: Parametres, path: str) -> xr.DataArray:
     lot = par.lot(path) if isinstance(par, ParametresLot) else None
     if lot is not None:
         return memo(par, ("annuel", path), lambda: xr.DataArray(
-            lot.T, coords={"year": list(ANNEES)}, dims=("year", "replicate"), name=path))
+            lot.T, coords={"year": list(par.horizon.annees)}, dims=("year", "replicate"), name=path))
     return memo(par, ("annuel", path), lambda: xr.DataArray(
-        np.asarray(par[path], float), coords={"year": list(ANNEES)}, dims=("year",), name=path))
+        np.asarray(par[path], float), coords={"year": list(par.horizon.annees)}, dims=("year",), name=path))
 
 
 def parametre_scalaire(par: Parametres, path: str) -> float | xr.DataArray:
@@ -209,9 +209,9 @@ def fraction_transferee(par: Parametres) -> xr.DataArray:
     [0.0, 0.5, 1.0]
     """
     d = par["transfert_rsi.date_principale"]
-    years = np.array(ANNEES)
+    years = np.array(par.horizon.annees)
     f = np.clip((years + 1 - (d.year + (d.month - 1) / 12.0)), 0.0, 1.0)
-    return xr.DataArray(f, coords={"year": list(ANNEES)}, dims=("year",), name="fraction_transferee")
+    return xr.DataArray(f, coords={"year": list(par.horizon.annees)}, dims=("year",), name="fraction_transferee")
 
 
 def parts_accueil(par: Parametres) -> xr.DataArray:

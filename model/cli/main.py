@@ -23,7 +23,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from model.engine.simulation import keep_freed_memory
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import ORGANISMES
 from model.params.catalogue import load_catalogue
 from model.params.errors import InputError, Problem, lignes
 
@@ -254,7 +254,7 @@ def summary_table(ds, lang: str = "fr") -> str:
     n_rep = ds.sizes.get("replicate", 1)
     head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
     lines = [head, ""]
-    lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
+    lines.append(f"{L['org']:<16}" + "".join(f"{int(y):>9}" for y in ds["year"].values))
     names = list(ORGANISMES) + ["regime_general", "total"]
     for name in names:
         label = L["rg"] if name == "regime_general" else L["total"] if name == "total" else name
@@ -292,7 +292,7 @@ def _summary_from_statistics(ds, lang: str) -> str:
     n_rep = ds.attrs.get("replicates", ds.sizes.get("replicate", 1))
     head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({n_rep} {L['reps']}, {ds.attrs.get('mode', '')})"
     lines = [head, ""]
-    lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
+    lines.append(f"{L['org']:<16}" + "".join(f"{int(y):>9}" for y in ds["year"].values))
     st = statistiques_replicates(ds, "etpma")
     mean = st[..., STATISTIQUES.index("moyenne")]
     for name in list(ORGANISMES) + ["regime_general", "total"]:

@@ -46,7 +46,7 @@ from model.engine.remuneration import (GvtParElement, facteurs_rmpp,
                                        gvt_mensuel, indice_initial,
                                        valeur_point)
 from model.engine.tirages import FLOWS, Esperances, Tirages
-from model.params.calendrier import AGES, ANNEES, N_MOIS, ORGANISMES
+from model.params.calendrier import AGES, ORGANISMES
 from model.params.effectifs import EtatInitial
 from model.params.errors import MISSING, InputError, Problem
 from model.params.parametres import Parametres, ParametresLot
@@ -109,6 +109,7 @@ class _Etat:
         P = 1 if lot is None else lot.n_points
         R = replicates * P  # the batch: P blocks of `replicates`, point-major
         self.par = par
+        self.horizon = h = par.horizon
         self.mode = mode
         self.R = R
         self.tirages = (Tirages if mode == "stochastic" else Esperances)(seed, replicates, P, first)
@@ -134,15 +135,15 @@ class _Etat:
         self.q = np.zeros((2, C_, R, O_, A_)).transpose(0, 2, 3, 1, 4)
         self.e, self.w = self.q[0], self.q[1]
         self.e[...] = e0
-        T = N_MOIS
+        T, Y = h.n_mois, h.n_annees
         z = lambda: np.zeros((T, R, O))  # noqa: E731
         self.traj = Trajectoire(
             mode=mode, seed=seed, replicates=R, etp_cdi=z(), etp_cdd=z(), effectif=z(),
             flux={k: z() for k in FLUX}, flux_etp={k: z() for k in FLUX},
-            age_somme=np.zeros((len(ANNEES), R, O)), plus_50=np.zeros((len(ANNEES), R, O)),
+            age_somme=np.zeros((Y, R, O)), plus_50=np.zeros((Y, R, O)),
             gain_mutualisation=z(), cout_transition=z(),
             effectif_initial=n0.copy(), etp_initial=e0.copy(), indice_etp=z(),
-            rmpp_num=np.full((len(ANNEES), R, O), np.nan), rmpp_den=np.full((len(ANNEES), R, O), np.nan),
+            rmpp_num=np.full((Y, R, O), np.nan), rmpp_den=np.full((Y, R, O), np.nan),
             first_replicate=first)
         # pay: index mass per cell (Σ persons' index, EUR/yr at full time at the January 2013 point)
         self.w[...] = self.e * indice_initial(par, e0)
@@ -176,7 +177,6 @@ class _Etat:
         self.supp = lot_par("recrutements_supplementaires")
         # ceilings per batch element and year: the absolute plafond_emplois, and where a base year is set,
         # the simulated ETPMA of that year plus plafond_variation (filled in when the base year ends)
-        Y = len(ANNEES)
         self.plafond = np.broadcast_to(lot_par("plafond_emplois"), (R, O, Y)).copy()
         self.plafond_base = par.par_organisme("plafond_annee_base").astype(int)  # (O,)
         self.plafond_variation = np.broadcast_to(lot_par("plafond_variation"), (R, O, Y))
@@ -200,7 +200,7 @@ class _Etat:
     def fixer_plafonds(self, y: int) -> None:
         """1 January of year y: the organismes whose ceiling base year has just ended get their ceilings
         for the years after it (base-year ETPMA + plafond_variation), never above plafond_emplois."""
-        for o in np.flatnonzero(self.plafond_base == ANNEES[y] - 1):
+        for o in np.flatnonzero(self.plafond_base == self.horizon.annees[y] - 1):
             b = y - 1
             etpma = (self.traj.etp_cdi[12 * b:12 * b + 12, :, o] + self.traj.etp_cdd[12 * b:12 * b + 12, :, o]).mean(0)
             rel = etpma[:, None] + self.plafond_variation[:, o, y:]
@@ -208,7 +208,7 @@ class _Etat:
 
     # -- rates of a year
     def taux_annee(self, y: int) -> None:
-        year = ANNEES[y]
+        year = self.horizon.annees[y]
         ages = np.array(AGES, float)
         kc, vc = self.par.table("departs.age_legal_par_generation")
         legal = np.interp(year - ages, kc, vc)
@@ -249,7 +249,7 @@ class _Etat:
                 x[..., 0] = 0.0
                 x[..., lim:] = 0.0
         y = t // 12
-        if y + 1 < len(ANNEES):  # the RMPP population of year y + 1: the CDI staff of 1 January y
+        if y + 1 < self.horizon.n_annees:  # the RMPP population of year y + 1: the CDI staff of 1 January y
             f1, f2 = facteurs_rmpp(self.v, self.gm, y)
             cdi_e = e[:, :, CDI]
             idx = np.divide(self.w[:, :, CDI], cdi_e, out=np.zeros_like(cdi_e), where=cdi_e > 0)
@@ -329,7 +329,7 @@ class _Etat:
         if np.any(limite):
             # the ceiling glides towards next year's when it is lower, so that neither year's ETPMA
             # can exceed its ceiling; the caisse aims at it less its execution margin
-            suivant = self.plafond[:, :, min(y + 1, len(ANNEES) - 1)]
+            suivant = self.plafond[:, :, min(y + 1, self.horizon.n_annees - 1)]
             glisse = np.zeros(np.broadcast_shapes(plafond.shape, suivant.shape))
             np.subtract(suivant, plafond, out=glisse, where=np.isfinite(suivant) & limite)
             cap = np.where(limite, np.minimum(plafond, plafond + glisse * (m + 1) / 12.0), np.inf)
@@ -342,8 +342,8 @@ class _Etat:
             for k in range(1, int(self.delai.max()) + 1):
                 s_k = t - self.delai + k  # (O,): months whose departures are replaced after this one
                 ok = (k <= self.delai) & (s_k >= 0) & (s_k < t + 1)
-                r_k = np.where(ok, self.departs_cdi[0, np.clip(s_k, 0, N_MOIS - 1), :, orgs].T, 0.0)
-                a_k = np.where(ok, self.departs_cdi[1, np.clip(s_k, 0, N_MOIS - 1), :, orgs].T, 0.0)
+                r_k = np.where(ok, self.departs_cdi[0, np.clip(s_k, 0, self.horizon.n_mois - 1), :, orgs].T, 0.0)
+                a_k = np.where(ok, self.departs_cdi[1, np.clip(s_k, 0, self.horizon.n_mois - 1), :, orgs].T, 0.0)
                 attendus += self.tau[..., y] * r_k + self.tau_aut[..., y] * a_k
             ecart = np.where(limite, vise - etp - attendus * self.q_ent, 0.0)  # the gap CDD may close
             voulu_cdd = voulu_cdd + np.where(limite, self.comblement * np.maximum(ecart, 0.0) / self.q_ent, 0.0)
@@ -410,7 +410,7 @@ class _Etat:
         périmètre constant') rises by the ETP received, pro rata of the months left in the year of the
         transfer (its ETPMA effect) and whole in the later years. ``etp``: (batch,)."""
         y, m = divmod(t, 12)
-        part = np.ones(len(ANNEES) - y)
+        part = np.ones(self.horizon.n_annees - y)
         part[0] = (12 - m) / 12.0
         self.plafond[:, o, y:] += etp[:, None] * part[None, :]
 
@@ -503,7 +503,7 @@ def keep_freed_memory() -> None:
 
 def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: int = 0,
              mode: Mode = "stochastic", trace: bool = False, first_replicate: int = 0) -> Trajectoire:
-    """Simulate 2013-2022 month by month for a batch of ``replicates`` (× the points of a lot).
+    """Simulate the years of ``par.horizon`` month by month for a batch of ``replicates`` (× the points of a lot).
 
     Parameters
     ----------
@@ -514,7 +514,7 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
         reconstructed initial state only) and in parameters the engine does not read; the batch is
         then ``n_points × replicates``, point-major (element ``p × replicates + r`` is replicate r of
         point p), and replicate r uses the same random streams at every point.
-    etat0 : the state at 31 December 2012.
+    etat0 : the state at 31 December of the year before the horizon.
     replicates : batch size; in deterministic mode every replicate is the same expected path.
     seed : root of the random streams.
     mode : "stochastic" (binomial draws) or "deterministic" (expected values).
@@ -546,7 +546,7 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     for g in par["gels_recrutement"]:
         env.process(gel(env, s, g))
     env.process(tick(env, s))
-    env.run(until=N_MOIS)
+    env.run(until=s.horizon.n_mois)
     s.traj.plafond = np.transpose(s.plafond, (2, 0, 1))
     return s.traj
 

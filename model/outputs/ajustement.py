@@ -19,7 +19,7 @@ import numpy as np
 
 from model.analysis.calibration import SEUIL_IDENTIFIE, SEUIL_LEVIER, ResultatAjustement
 from model.analysis.observations import INDICATEURS
-from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.calendrier import ORGANISMES_SORTIE
 
 
 # --------------------------------------------------------------------------- report
@@ -62,7 +62,7 @@ def rapport(res: ResultatAjustement, out: str | Path) -> Path:
               "unite": s.unite, "chemins": " ".join(s.chemins)}
              for k, (s, t, e, ok) in enumerate(zip(res.specs, res.theta, res.se, res.identifie))]
     write_csv(out / "parametres.csv", prows)
-    years = np.array(ANNEES)
+    years = np.array(res.annees)
     for ind in sorted({o.indicator for o in res.observations}):
         obs = [o for o in res.observations if o.indicator == ind]
         lev = [o for o in obs if o.kind == "level"]

@@ -19,7 +19,7 @@ import xarray as xr
 from model import __version__
 from model.engine.etat_initial import etat_initial
 from model.engine.simulation import simulate
-from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES
+from model.params.calendrier import AGGREGATS, HORIZON_DEFAUT, ORGANISMES, Horizon
 from model.params.catalogue import catalogue_files
 from model.params.errors import InputError, Problem
 from model.params.incertitude import LoiParametres, description, loi_calibree, tirages, tire
@@ -93,7 +93,7 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
     timings["load_s"] = time.perf_counter() - t0
     if on_warnings is not None:
         on_warnings(sc.warnings)  # before the run: a long run is not a reason to hear of them late
-    plan = blocks_plan(1 if par["simulation.mode"] == "deterministic" else par["simulation.replicates"])
+    plan = blocks_plan(1 if par["simulation.mode"] == "deterministic" else par["simulation.replicates"], par.horizon)
     if plan is not None:
         check_blocks_plan(plan)
         if on_notice is not None:
@@ -121,7 +121,7 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
     n_rep = 1 if mode == "deterministic" else par["simulation.replicates"]
     seed_used = par["simulation.seed"]
     kept = min(n_rep, REPLICATES_GARDES)
-    loi = loi_calibree() if tire(par, mode) else None  # parameter uncertainty (model.params.incertitude)
+    loi = loi_calibree(horizon=par.horizon) if tire(par, mode) else None  # parameter uncertainty (model.params.incertitude)
 
     inputs = {str(f): h for f, h in sc.hashes.items()}
     for cat_file in catalogue_files():
@@ -143,6 +143,7 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
         "random_streams": "numpy SeedSequence(seed, spawn_key=(replicate, flow)), flows: "
                           "retraite, autres_departs, fins_cdd, recrutement, ages_entrants, transferts, allocation",
         "incertitude_parametres": description(par, mode, seed_used, loi),
+        "horizon": {"premiere_annee": par.horizon.premiere, "derniere_annee": par.horizon.derniere},
         "etat_initial": {"source": etat0.source, "estimated": etat0.estimated},
         "code": {"cogsim": __version__, **git_commit(), "python": platform.python_version(),
                  "numpy": np.__version__, "xarray": xr.__version__},
@@ -184,7 +185,7 @@ def in_one_batch(replicates: int) -> bool:
     return replicates <= min(BLOC_REPLICATES, REPLICATES_GARDES)
 
 
-def blocks_plan(replicates: int) -> dict[str, Any] | None:
+def blocks_plan(replicates: int, horizon: Horizon = HORIZON_DEFAUT) -> dict[str, Any] | None:
     """What a run of ``replicates`` replicates in blocks will use, or None for a run in one batch.
 
     The statistics over all replicates go through a temporary file of at most ``variables × years ×
@@ -193,7 +194,7 @@ def blocks_plan(replicates: int) -> dict[str, Any] | None:
     """
     if in_one_batch(replicates):
         return None
-    per_replicate = len(REGISTRE) * len(ANNEES) * (len(ORGANISMES) + len(AGGREGATS)) * 8
+    per_replicate = len(REGISTRE) * horizon.n_annees * (len(ORGANISMES) + len(AGGREGATS)) * 8
     folder = tempfile.gettempdir()
     disk = replicates * per_replicate
     free = shutil.disk_usage(folder).free
