@@ -144,6 +144,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                    help="pick the replicates so that the 95%% confidence half-width of these means is reached "
                         "(a pilot of --replicates, default 20); repeatable")
     r.add_argument("--max-replicates", type=positive_int, default=1000, help="upper limit for --precision")
+    r.add_argument("--export-state", action="store_true",
+                   help="also write RUN_DIR/etat_31dec_<last year>.csv: the expected staff and pay at the end of "
+                        "the horizon, a staff file (etat_initial.fichier) for a run of the following years")
     for sp in (r,):
         sp.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS,
                         help="language of the printed labels")
@@ -179,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _cmd_run(args.scenario, args.out, args.replicates, args.seed, args.deterministic, lang,
                             summary=True, charts=args.charts, precision=args.precision,
-                            max_replicates=args.max_replicates)
+                            max_replicates=args.max_replicates, export_state=args.export_state)
         if args.command == "check":
             return _cmd_check(args.scenarios, lang)
         if args.command == "describe":
@@ -200,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False, precision=(),
-             max_replicates=1000) -> int:
+             max_replicates=1000, export_state=False) -> int:
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.results.run import run_scenario
 
@@ -222,7 +225,8 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
 
     res = run_scenario(path, out=out, replicates=replicates, seed=seed, deterministic=deterministic,
                        results_dir=ROOT / "results" if path == DEFAULT_SCENARIO and out is None else "results",
-                       on_warnings=warn, on_notice=lambda text: print(text, file=sys.stderr))
+                       on_warnings=warn, on_notice=lambda text: print(text, file=sys.stderr),
+                       export_state=export_state)
     if summary:
         print(summary_table(res.dataset, lang))
         targets = summary_targets(res.dataset, lang)

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model.params.calendrier import AGES, CONTRATS
+from model.params.calendrier import AGES, CONTRATS, HORIZON_DEFAUT
 from model.params.effectifs import EtatInitial, read_csv
+from model.params.errors import InputError, Problem
 from model.params.parametres import Parametres
 
 MU_ANCIENS, SD_ANCIENS, SD_RECENTS = 56.0, 4.0, 8.5  # shape assumptions (the first: etat_initial.age_moyen_anciens)
@@ -123,11 +124,27 @@ def reconstruct_par_element(par: Parametres, effectif_initial: np.ndarray) -> tu
 
 def etat_initial(par: Parametres, base_dir: Path | None = None) -> EtatInitial:
     """The initial state a run uses: the user's CSV if ``etat_initial.fichier`` is set, else the
-    reconstruction."""
+    reconstruction at 31 December 2012 (a later first year without a file: :func:`etat_final`, of a run
+    through the year before, which :func:`model.results.run.run_scenario` makes; refused here)."""
     fichier = par["etat_initial.fichier"]
     if fichier:
         p = Path(fichier)
         if not p.is_absolute() and base_dir is not None:
             p = base_dir / p
         return read_csv(p)
+    if par.horizon.premiere != HORIZON_DEFAUT.premiere:
+        raise InputError([Problem("scenario", "simulation.premiere_annee", par.horizon.premiere,
+                                  "a later first year needs the staff at 31 December of the year before here",
+                                  f"etat_initial.fichier, or {HORIZON_DEFAUT.premiere} (cogsim run simulates "
+                                  "the years before itself)")])
     return reconstruct(par)
+
+
+def etat_final(traj, replicate: int = 0, source: str = "") -> EtatInitial:
+    """The state at 31 December of the last year of a run (``traj``: a :class:`Trajectoire`), element
+    ``replicate`` of its batch, as the initial state of a run of the following years: persons, ETP and
+    the mean pay at full time per cell at the pay of that December (index × value of the point), so that
+    the next run, whose point value starts at 1, pays the same."""
+    n, e, w = (x[replicate] for x in traj.etat_final)
+    indice = np.divide(w, e, out=np.zeros_like(w), where=e > 0) * traj.valeur_point_finale
+    return EtatInitial(n.copy(), e.copy(), source or "simulated by cogsim", True, indice)

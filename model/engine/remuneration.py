@@ -24,6 +24,18 @@ def valeur_point(par: Parametres) -> np.ndarray:
     return v
 
 
+def point_avant_horizon(par: Parametres) -> float:
+    """The value of the point at the start of the horizon relative to January 2013: the product of the
+    general measures dated before it (1 for a horizon from 2013). Pay amounts stated at the 2012 point
+    (``salaire_moyen_initial``: the entrants' pay) are multiplied by it in a run that starts later."""
+    h = par.horizon
+    f = 1.0
+    for mesure in par["mesures_generales"]:
+        if h.mois_depuis_debut(mesure["date"]) < 0:
+            f *= 1.0 + mesure["taux"]
+    return f
+
+
 def gvt_annuel(par: Parametres, promotions: np.ndarray | None = None) -> np.ndarray:
     """Annual GVT positif rate of CDI staff, shape (year, organisme, age): experience + promotions.
 

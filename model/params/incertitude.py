@@ -224,7 +224,8 @@ def valeurs_tirees(loi: LoiParametres, theta: np.ndarray) -> dict[str, Tirage]:
 def _gardees(par: Parametres, loi: LoiParametres, path: str, touche: np.ndarray) -> np.ndarray:
     """Where the draws replace ``par``'s value of ``path``: (...) or (batch, ...) booleans."""
     p = lookup(path)
-    if p.by_organisme and p.name in ETAT_INITIAL and par["etat_initial.fichier"]:
+    if p.by_organisme and p.name in ETAT_INITIAL and (par["etat_initial.fichier"]
+                                                      or par.horizon.premiere != HORIZON_DEFAUT.premiere):
         return np.zeros(touche.shape, bool)
     ref = _forme(loi.reference, path)
     if p.type == "table":

@@ -137,7 +137,7 @@ def file_hash(path: Path) -> str:
 
 # ----------------------------------------------------------------------------- loading
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
-                  overrides_source: str = "command line") -> Scenario:
+                  overrides_source: str = "command line", jusqu_a: int | None = None) -> Scenario:
     """Load, validate and resolve a scenario file and its baseline chain.
 
     Parameters
@@ -145,6 +145,9 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
     path : the scenario TOML file.
     overrides : extra ``{path: raw value}`` changes applied last (command-line options), validated
         like file values and reported under ``overrides_source``.
+    jusqu_a : the scenario's years from 2013 to ``jusqu_a`` only, whatever its horizon (years after it
+        are accepted and not simulated): the run that hands its state at 31 December of ``jusqu_a`` to a
+        scenario whose first year is the next one and that has no staff file.
 
     Raises
     ------
@@ -183,9 +186,11 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
             current = None
     # the horizon first (the last word of the chain, then the command line): every year is checked against it
     horizon = horizon_du_scenario([raw for _, _, raw in raws], overrides)
+    if jusqu_a is not None:
+        horizon = Horizon(HORIZON_DEFAUT.premiere, jusqu_a)
     chain: list[tuple[Path, dict, list]] = []
     for i, (current, shown, raw) in enumerate(raws):
-        v = Validator(shown, problems, horizon, passe=i > 0)
+        v = Validator(shown, problems, horizon, passe=i > 0 or jusqu_a is not None, futur=jusqu_a is not None)
         header, changes = v.check_file(raw)
         chain.append((current, header, changes))
     override_changes: list = []
@@ -221,6 +226,9 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
                 state_set_by = (overrides_source if i == len(files) else _shown(f), raw)
                 raw = str(Path(raw) if Path(raw).is_absolute() else (f.parent / raw).resolve())
             values[cpath] = resolve_value(p, raw, values[cpath], horizon)
+    if jusqu_a is not None:
+        values["simulation.premiere_annee"], values["simulation.derniere_annee"] = horizon.premiere, horizon.derniere
+        values["etat_initial.fichier"] = ""
     cross_checks(values, _shown(path), problems)
     if state_set_by is not None and values["etat_initial.fichier"]:
         _check_state_file(values["etat_initial.fichier"], state_set_by, problems)

@@ -70,7 +70,7 @@ class Validator:
     """Checks one scenario file's raw dict against the catalogue, collecting problems."""
 
     def __init__(self, shown: str, problems: list[Problem], horizon: Horizon = HORIZON_DEFAUT,
-                 passe: bool = False):
+                 passe: bool = False, futur: bool = False):
         """``horizon``: the run's years (a by-year key or a date after it is refused, naming it);
         ``passe``: years and dates before the horizon are accepted (a baseline file of the chain, written
         for an earlier horizon: what it says before the first year is history, in the initial state)."""
@@ -78,6 +78,7 @@ class Validator:
         self.problems = problems
         self.horizon = horizon
         self.passe = passe
+        self.futur = futur  # years and dates after the horizon accepted (not simulated)
 
     @property
     def date_min(self) -> dt.date:
@@ -85,7 +86,7 @@ class Validator:
 
     @property
     def date_max(self) -> dt.date:
-        return self.horizon.date_du_mois(self.horizon.n_mois - 1)
+        return dt.date(2100, 12, 1) if self.futur else self.horizon.date_du_mois(self.horizon.n_mois - 1)
 
     def annees_permises(self) -> str:
         h = self.horizon
@@ -225,7 +226,8 @@ class Validator:
                 return False
             return True
         if t == "date":  # an end date ("first month no longer ...") may be 2023-01-01
-            fin = self.horizon.date_du_mois(self.horizon.n_mois) if path.endswith(".fin") else self.date_max
+            fin = self.horizon.date_du_mois(self.horizon.n_mois) if path.endswith(".fin") and not self.futur \
+                else self.date_max
             return self._check_date(path, v, self.date_min, fin)
         return self._check_number(path, v, t, spec.get("min"), spec.get("max"),
                                   spec.get("warn_min"), spec.get("warn_max"))
@@ -245,7 +247,7 @@ class Validator:
                     self.err(f"{path}.{k}", x, "bad year", self.annees_permises())
                     ok = False
                     continue
-                if year > self.horizon.derniere or (year < self.horizon.premiere and not self.passe):
+                if (year > self.horizon.derniere and not self.futur) or (year < self.horizon.premiere and not self.passe):
                     self.err(f"{path}.{k}", x, f"year outside the horizon {self.horizon}", self.annees_permises())
                     ok = False
                     continue
