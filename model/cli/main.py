@@ -144,9 +144,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                    help="pick the replicates so that the 95%% confidence half-width of these means is reached "
                         "(a pilot of --replicates, default 20); repeatable")
     r.add_argument("--max-replicates", type=positive_int, default=1000, help="upper limit for --precision")
-    r.add_argument("--export-state", action="store_true",
-                   help="also write RUN_DIR/etat_31dec_<last year>.csv: the expected staff and pay at the end of "
-                        "the horizon, a staff file (etat_initial.fichier) for a run of the following years")
+    r.add_argument("--export-state", type=int, metavar="YEAR",
+                   help="also write RUN_DIR/etat_31dec_YEAR.csv: the expected staff and pay at 31 December YEAR, a "
+                        "staff file (etat_initial.fichier) for a run of the following years")
     for sp in (r,):
         sp.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS,
                         help="language of the printed labels")

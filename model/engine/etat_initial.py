@@ -131,13 +131,19 @@ def etat_initial(par: Parametres, base_dir: Path | None = None) -> EtatInitial:
         p = Path(fichier)
         if not p.is_absolute() and base_dir is not None:
             p = base_dir / p
-        return read_csv(p)
+        return read_csv(p, organismes_fermes(par))
     if par.horizon.premiere != HORIZON_DEFAUT.premiere:
         raise InputError([Problem("scenario", "simulation.premiere_annee", par.horizon.premiere,
                                   "a later first year needs the staff at 31 December of the year before here",
                                   f"etat_initial.fichier, or {HORIZON_DEFAUT.premiere} (cogsim run simulates "
                                   "the years before itself)")])
     return reconstruct(par)
+
+
+def organismes_fermes(par: Parametres) -> tuple[str, ...]:
+    """The organismes closed before the horizon starts (the ex-RSI after its bulk transfer): a staff file
+    may have no row for them."""
+    return ("rsi",) if par.horizon.mois_depuis_debut(par["transfert_rsi.date_principale"]) <= 0 else ()
 
 
 def etat_final(traj, replicate: int = 0, source: str = "") -> EtatInitial:

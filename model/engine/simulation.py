@@ -250,7 +250,8 @@ class _Etat:
     def taux_annee(self, y: int) -> None:
         year = self.horizon.annees[y]
         ages = np.array(AGES, float)
-        kc, vc = self.par.table("departs.age_legal_par_generation")
+        reforme = year >= self.par["departs.date_reforme_2023"].year  # the legal ages in force that year
+        kc, vc = self.par.table("departs.age_legal_par_generation_2023" if reforme else "departs.age_legal_par_generation")
         legal = np.interp(year - ages, kc, vc)
         kh, vh = self.par.table("departs.hazard_retraite")
         if self.hazard_lot is None:

@@ -33,11 +33,12 @@ class EtatInitial:
     indice: np.ndarray | None = None
 
 
-def read_csv(path: str | Path) -> EtatInitial:
+def read_csv(path: str | Path, fermes: tuple[str, ...] = ()) -> EtatInitial:
     """Read a user-supplied initial state. Raises InputError naming file, row and column.
 
     The file is read through the bounded reader (a regular UTF-8 file of at most 4 MiB, byte-order mark
-    allowed); every organisme × contract must have staff (a row with a positive headcount).
+    allowed); every organisme × contract must have staff (a row with a positive headcount), except the
+    organismes in ``fermes`` (closed before the start: the ex-RSI after its transfer), which may have none.
     """
     path = Path(path)
     shown = str(path)
@@ -63,7 +64,7 @@ def read_csv(path: str | Path) -> EtatInitial:
         problems.append(Problem(shown, f"line {reader.reader.line_num}", MISSING, f"unreadable CSV ({exc})",
                                 "a CSV file with fields of a reasonable size"))
     if not problems:
-        _check_complete(n, shown, problems)
+        _check_complete(n, shown, problems, fermes)
     if problems:
         raise InputError(problems)
     return EtatInitial(n, e, f"user file {shown}", False, np.nan_to_num(w) if SALAIRE in fieldnames else None)
@@ -135,10 +136,10 @@ def _read_row(row: dict, where: str, shown: str, problems: list[Problem], seen: 
         w[o, c, a] = vals[SALAIRE]
 
 
-def _check_complete(n: np.ndarray, shown: str, problems: list[Problem]) -> None:
+def _check_complete(n: np.ndarray, shown: str, problems: list[Problem], fermes: tuple[str, ...] = ()) -> None:
     """Every organisme × contract needs staff: an empty cell would start a network from nothing."""
     empty = [f"{org} {con}" for o, org in enumerate(ORGANISMES) for c, con in enumerate(CONTRATS)
-             if n[o, c].sum() <= 0]
+             if n[o, c].sum() <= 0 and org not in fermes]
     if not empty:
         return
     listed = ", ".join(empty[:6]) + (f" and {len(empty) - 6} more" if len(empty) > 6 else "")

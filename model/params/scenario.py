@@ -231,7 +231,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
         values["etat_initial.fichier"] = ""
     cross_checks(values, _shown(path), problems)
     if state_set_by is not None and values["etat_initial.fichier"]:
-        _check_state_file(values["etat_initial.fichier"], state_set_by, problems)
+        _check_state_file(values["etat_initial.fichier"], state_set_by, problems,
+                          ("rsi",) if horizon.mois_depuis_debut(values["transfert_rsi.date_principale"]) <= 0 else ())
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InputError(problems)
@@ -303,7 +304,8 @@ def _avertir(shown: str, path: str, value: Any, debut: int, fin: int) -> Problem
                    severity="warning")
 
 
-def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Problem]) -> None:
+def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Problem],
+                      fermes: tuple[str, ...] = ()) -> None:
     """Read the initial-state CSV a scenario names, so that ``check`` reports its problems too."""
 
     if not Path(fichier).exists():  # anything else that is not a regular file is refused by read_csv
@@ -311,7 +313,7 @@ def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Prob
                                 "a CSV file, relative to the scenario file that names it"))
         return
     try:
-        read_csv(fichier)
+        read_csv(fichier, fermes)
     except InputError as exc:
         problems.extend(exc.problems)
 

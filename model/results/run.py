@@ -74,7 +74,7 @@ def simulation_overrides(replicates: int | None = None, seed: int | None = None,
 def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates: int | None = None,
                  seed: int | None = None, deterministic: bool = False, results_dir: str | Path = "results",
                  write: bool = True, on_warnings: Callable[[list], None] | None = None,
-                 on_notice: Callable[[str], None] | None = None, export_state: bool = False) -> RunResult:
+                 on_notice: Callable[[str], None] | None = None, export_state: int | None = None) -> RunResult:
     """Run one scenario file and (by default) write ``results/<run-id>/``.
 
     Command-line options override the scenario's ``simulation.*`` values and are validated the same
@@ -87,16 +87,20 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
     statistics over all of them; the manifest's ``replicates_kept`` and ``statistics`` say so.
 
     A first year after 2013 without a staff file starts from the model's own state at 31 December of the
-    year before (:func:`etat_de_depart`; the manifest's ``etat_initial`` says so). ``export_state``: the
-    run folder also gets ``etat_31dec_<last year>.csv``, the expected (deterministic) state at the end of
-    the horizon in the format of ``etat_initial.fichier``, with the mean pay per cell, from which a run of
-    the following years starts (:func:`etat_fin_du_scenario`).
+    year before (:func:`depart_tardif`; the manifest's ``etat_initial`` says so). ``export_state``: a year
+    of the horizon; the run folder also gets ``etat_31dec_<year>.csv``, the expected (deterministic) state
+    at its 31 December in the format of ``etat_initial.fichier``, with the mean pay per cell, from which a
+    run of the following years starts (:func:`etat_fin_du_scenario`).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     overrides = simulation_overrides(replicates, seed, deterministic)
     sc = load_scenario(path, overrides)
     par = sc.parametres
+    if export_state is not None and export_state not in par.horizon:
+        raise InputError([Problem("command line", "--export-state", export_state,
+                                  f"outside the horizon {par.horizon}",
+                                  f"a year from {par.horizon.premiere} to {par.horizon.derniere}")])
     depart = depart_tardif(path, sc, overrides)
     etat0 = depart.etat0 if depart is not None else etat_initial(par, base_dir=Path(path).parent)
     timings["load_s"] = time.perf_counter() - t0
@@ -117,9 +121,9 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
         if claim is not None:
             manifest["run_id"] = target.name
             ds.attrs["run_id"] = target.name
-            if export_state:
-                fin = etat_fin_du_scenario(sc, etat0)
-                nom = f"etat_31dec_{par.horizon.derniere}.csv"
+            if export_state is not None:
+                fin = etat_fin_du_scenario(sc, etat0, export_state, depart)
+                nom = f"etat_31dec_{export_state}.csv"
                 write_text(claim.tmp / nom, texte_csv(fin))
                 manifest["etat_exporte"] = {"fichier": nom, "source": fin.source}
             write_results_into(ds, manifest, claim.tmp)
@@ -234,7 +238,8 @@ def depart_tardif(path: str | Path, sc: Scenario, overrides: dict[str, Any] | No
     h = par.horizon
     if h.premiere == HORIZON_DEFAUT.premiere:
         return None
-    complet = load_scenario(path, {**(overrides or {}), "simulation.premiere_annee": HORIZON_DEFAUT.premiere})
+    complet = load_scenario(path, {**(overrides or {}), "simulation.premiere_annee": HORIZON_DEFAUT.premiere,
+                                   "etat_initial.fichier": ""})  # the history starts from the reconstruction
     pc = complet.parametres
     hist = simulate(pc, reconstruct(pc), replicates=1, seed=par["simulation.seed"], mode="deterministic",
                     etat_au=h.premiere - 1)
@@ -247,13 +252,16 @@ def depart_tardif(path: str | Path, sc: Scenario, overrides: dict[str, Any] | No
     return DepartTardif(etat0, complet, hist, reprise_de(hist, mois, not par["etat_initial.fichier"]), mois)
 
 
-def etat_fin_du_scenario(sc: Scenario, etat0: EtatInitial, source: str = "") -> EtatInitial:
-    """The expected state at 31 December of the last year of ``sc`` started from ``etat0`` (one deterministic
-    replicate at the scenario's seed), with the mean pay per cell."""
+def etat_fin_du_scenario(sc: Scenario, etat0: EtatInitial, annee: int,
+                         depart: DepartTardif | None = None) -> EtatInitial:
+    """The expected state at 31 December ``annee`` of ``sc`` started from ``etat0`` (one deterministic
+    replicate at the scenario's seed, over the whole horizon: a year's ceilings glide towards the next
+    year's), with the mean pay per cell."""
     par = sc.parametres
-    traj = simulate(par, etat0, replicates=1, seed=par["simulation.seed"], mode="deterministic")
-    return etat_final(traj, 0, source or f"simulated by cogsim: {sc.name} at 31 December {par.horizon.derniere} "
-                                         f"(deterministic; from {etat0.source})")
+    traj = simulate(par, etat0, replicates=1, seed=par["simulation.seed"], mode="deterministic", etat_au=annee,
+                    reprise=None if depart is None else depart.reprise)
+    return etat_final(traj, 0, f"simulated by cogsim: {sc.name} at 31 December {annee} (deterministic; from "
+                               f"{etat0.source})")
 
 
 def in_one_batch(replicates: int) -> bool:
