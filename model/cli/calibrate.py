@@ -28,9 +28,12 @@ def _window(text: str) -> tuple[int, int]:
         a, b = (int(x) for x in text.split("-"))
     except ValueError:
         raise InputError([Problem(SOURCE, OPTIONS["window"], text, "not a window", "FIRST-LAST, e.g. 2013-2018")])
-    if not (HORIZON_DEFAUT.premiere <= a < b <= FENETRE[1]):
+    # the calibration simulates the default horizon (the shipped observations stop in 2018; a user's
+    # tables may reach its last year)
+    if not (HORIZON_DEFAUT.premiere <= a < b <= HORIZON_DEFAUT.derniere):
         raise InputError([Problem(SOURCE, OPTIONS["window"], text, "window outside the calibration period",
-                                  f"{HORIZON_DEFAUT.premiere} <= FIRST < LAST <= {FENETRE[1]}")])
+                                  f"{HORIZON_DEFAUT.premiere} <= FIRST < LAST <= {HORIZON_DEFAUT.derniere} (the "
+                                  f"shipped observations stop in {FENETRE[1]})")])
     return a, b
 
 

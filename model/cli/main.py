@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False, precision=(),
-             max_replicates=1000, export_state=False) -> int:
+             max_replicates=1000, export_state=None) -> int:
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.results.run import run_scenario
 
