@@ -224,3 +224,33 @@ def test_retirements_follow_the_reform(tmp_path):
          .isel(replicate=0) for k, p in (("avec", base), ("sans", sans))}
     np.testing.assert_array_equal(r["avec"].sel(year=slice(2013, 2022)), r["sans"].sel(year=slice(2013, 2022)))
     assert (r["avec"].sel(year=slice(2023, 2026)) < r["sans"].sel(year=slice(2023, 2026))).all()
+
+
+def test_the_workbook_covers_the_horizon(run_2327, tmp_path):
+    from openpyxl import load_workbook
+
+    from model.outputs.classeur import write_workbook
+    from model.outputs.lecture_run import load_run
+
+    write_workbook(load_run(run_2327.out), tmp_path / "c.xlsx", "fr")
+    wb = load_workbook(tmp_path / "c.xlsx", read_only=True)
+    vus = {c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row
+           if isinstance(c, (int, float)) and c in (2026, 2027)}
+    assert vus == {2026, 2027}
+
+
+@pytest.mark.slow
+def test_the_report_of_a_2013_2032_run(tmp_path):
+    """A 20-year run and its report: charts, note and workbook, every year to 2032."""
+    from openpyxl import load_workbook
+
+    from model.outputs.rapport import write_report
+
+    p = scenario(tmp_path, f'baseline = "{SCENARIOS / "cog_2018_2022.toml"}"\n[simulation]\nderniere_annee = 2032\n')
+    res = run_scenario(p, replicates=10, out=tmp_path / "run")
+    assert res.dataset["year"].values.tolist() == list(range(2013, 2033))
+    write_report(tmp_path / "run")
+    rep = tmp_path / "run" / "report"
+    assert (rep / "run_trajectoire_etpma.png").exists() and (rep / "run_note.pdf").exists()
+    wb = load_workbook(rep / "run_tableaux.xlsx", read_only=True)
+    assert any(c == 2032 for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row)
