@@ -254,3 +254,21 @@ def test_the_report_of_a_2013_2032_run(tmp_path):
     assert (rep / "run_trajectoire_etpma.png").exists() and (rep / "run_note.pdf").exists()
     wb = load_workbook(rep / "run_tableaux.xlsx", read_only=True)
     assert any(c == 2032 for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row)
+
+
+def test_a_sweep_and_a_solve_with_2025_levers(tmp_path):
+    import xarray as xr
+
+    from model.analysis.objectifs import SolveSpec
+    from model.analysis.solve import solve
+    from model.analysis.sweep import SweepSpec, run_sweep
+
+    res = run_sweep(SweepSpec(COG_2327, grid=("organismes.cnaf.taux_remplacement@2025=0.5,1.0",), replicates=2,
+                              outputs=("etpma",), out=tmp_path / "sweep"), progress=False)
+    with xr.open_zarr(res.out / "sweep.zarr") as ds:
+        assert ds["year"].values.tolist() == list(range(2013, 2028))
+        e = ds["etpma"].sel(organisme="cnaf", statistique="moyenne").values  # (point, year)
+        assert e[1, 2024 - 2013] == e[0, 2024 - 2013] and e[1, 2027 - 2013] > e[0, 2027 - 2013]
+    sol = solve(SolveSpec(COG_2327, ("etpma_cdi:cnaf:2027=32000",), ("organismes.cnaf.taux_remplacement@2025",),
+                          replicates=2, out=tmp_path / "solve"))
+    assert sol.values[0] == pytest.approx(32000, rel=1e-3) and 0.0 < sol.x[0] <= 3.0
