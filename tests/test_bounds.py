@@ -42,7 +42,7 @@ def test_a_grid_of_a_billion_points_is_refused_before_anything_runs(tmp_path, ca
     err = capsys.readouterr().err
     assert rc == 2
     assert "1.00e9 points x 10 replicates = 1.00e10 batch elements" in err
-    assert "results store 240 TB" in err and "over 8 GB" in err
+    assert "results store 243 TB" in err and "over 8 GB" in err
     for way_out in ("--outputs", "fewer points", "--scheduler"):
         assert way_out in err
     assert "Traceback" not in err

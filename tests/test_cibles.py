@@ -290,3 +290,26 @@ def test_a_target_set_inside_the_window_is_no_change_of_history(tmp_path):
                  "taux_remplacement = { 2018 = 0.9 }\n", encoding="utf-8")
     [w] = load_scenario(p).warnings
     assert w.path == "organismes.cnaf.taux_remplacement" and "calibrated 2013-2018 history" in w.message
+
+
+def test_the_replacement_target_is_read_against_cdi_hires_per_retirement(four):
+    """``remplacement``: met in a replicate when its CDI hires per retirement of the year are at most the
+    announced replacement of retirements; a rate of 1 or more is no target (NaN). By hand on the 4 replicates."""
+    ds = four[2].dataset
+    par = load_scenario(COG).parametres  # the run's scenario is COG with its own ETPMA path only
+    for org, year in (("cnaf", 2020), ("cnam", 2022), ("msa", 2019)):
+        cell = dict(organisme=org, year=year)
+        hires = ds["recrutements_cdi"].sel(**cell).values
+        ret = ds["departs_retraite"].sel(**cell).values
+        tau = float(par[f"organismes.{org}.taux_remplacement"][year - 2013])
+        assert tau < 1
+        ratio = hires / ret
+        np.testing.assert_allclose(ds["taux_remplacement_apparent"].sel(**cell).values, ratio, rtol=1e-12)
+        p = ds["probabilite_respect"].sel(cible="remplacement", **cell).item()
+        assert p == np.mean(ratio <= tau * (1 + 1e-9)), (org, year)
+        gap = ds["ecart_attendu"].sel(cible="remplacement", **cell).item()
+        assert gap == pytest.approx(np.mean(ratio - tau), rel=1e-12)
+    # the CNAF replaced more than every retirement in 2013 (rate above 1): no target that year
+    assert par["organismes.cnaf.taux_remplacement"][0] >= 1
+    assert np.isnan(ds["probabilite_respect"].sel(cible="remplacement", organisme="cnaf", year=2013).item())
+    assert ds["cible_unite"].sel(cible="remplacement").item() == "1"

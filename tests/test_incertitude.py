@@ -25,8 +25,10 @@ from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES
 from model.params.calibres import CALIBRATION_FILE, ajustements_calibres
 from model.params.catalogue import lookup
 from model.params.errors import InputError
-from model.params.incertitude import (ID_FLUX, avec_tirages, loi_calibree, partage, tirer_theta, tirages,
-                                      valeurs_tirees)
+from model.engine.lot import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT, PARAMETRES_LOT_GLOBAUX
+from model.params.catalogue import CatalogueError, Parameter, check_plage, load_catalogue
+from model.params.incertitude import (ID_FLUX, avec_tirages, loi_calibree, partage, plages_catalogue, tirer_theta,
+                                      tirages, uniformes, valeurs_tirees)
 from model.params.parametres import ParametresLot
 from model.params.scenario import catalogue_defaults, default_parametres, load_scenario
 from model.results.dataset import build_dataset
@@ -277,3 +279,63 @@ def test_a_malformed_covariance_names_file_and_key(tmp_path):
     old = tmp_path / "old.toml"
     old.write_text(text[:text.index("[covariance]")], encoding="utf-8")
     assert loi_calibree(old) is None
+
+
+# ----------------------------------------------------------------------------- stated ranges (catalogue plage)
+def test_ranges_are_on_unfitted_parameters_the_engine_takes_per_element(loi):
+    """Every stated range is drawn (not shadowed by a fitted scalar) and acts on a parameter a batch may
+    vary per element (else a stochastic run would refuse its own draws)."""
+    assert loi.plages, "the catalogue states ranges for some unfitted estimated parameters"
+    ajustes = {c for s in loi.scalaires for c in s.chemins}
+    libres = set(PARAMETRES_LOT + HORS_MOTEUR_ORGANISME)
+    for pl in plages_catalogue():
+        assert pl.chemin not in ajustes, pl.chemin
+        p = lookup(pl.chemin)
+        assert p.estimated and p.plage["source"].strip()
+        assert (p.by_organisme and p.name in libres) or p.path in PARAMETRES_LOT_GLOBAUX + HORS_MOTEUR, pl.chemin
+    assert {pl.chemin for pl in loi.plages} == {pl.chemin for pl in plages_catalogue()}
+
+
+def test_range_draws_are_reproducible_uniform_and_inside_their_range(loi):
+    par = default_parametres()
+    u = uniformes(SEED, 400, 0, len(loi.plages))
+    assert np.array_equal(uniformes(SEED, 3, 7, len(loi.plages)), u[7:10])  # replicate r alone = r in a batch
+    lot = avec_tirages(par, loi, SEED, 400)
+    for j, pl in enumerate(loi.plages):
+        v0 = np.asarray(par[pl.chemin], float)
+        x = np.asarray(lot.lot(pl.chemin), float)
+        f = (x / v0 if pl.mode == "echelle" else x - v0).reshape(400, -1)[:, 0]
+        lo, hi = pl.bornes
+        assert f.min() >= lo - 1e-12 and f.max() <= hi + 1e-12, pl.chemin
+        # uniform: the factor is an affine map of the stream's uniforms, and they cover the range
+        np.testing.assert_allclose(f, lo + u[:, j] * (hi - lo), rtol=1e-12, err_msg=pl.chemin)
+    # independent of the fitted scalars' stream, which keeps its numbers
+    assert not np.array_equal(uniformes(SEED, 5, 0, 3), np.random.default_rng(
+        np.random.SeedSequence(SEED, spawn_key=(0, ID_FLUX))).random(3))
+    z = u[:, 0]
+    assert abs(z.mean() - 0.5) < 0.05 and abs(z.var() - 1 / 12) < 0.015
+
+
+def test_a_scenario_keeps_its_own_value_of_a_ranged_parameter(tmp_path, loi):
+    (tmp_path / "base.toml").write_text(COG.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "sc.toml").write_text(
+        '[scenario]\ntitle = "sets a ranged parameter"\nbaseline = "base.toml"\n'
+        "[organismes.cnaf]\ncomblement_cdd = 0.4\n", encoding="utf-8")
+    par = load_scenario(tmp_path / "sc.toml").parametres
+    lot = avec_tirages(par, loi, SEED, 10)
+    assert lot.lot("organismes.cnaf.comblement_cdd") is None and par["organismes.cnaf.comblement_cdd"] == 0.4
+    assert lot.lot("organismes.cnam.comblement_cdd").std() > 0
+    d = partage(par, loi)
+    assert "organismes.cnaf.comblement_cdd" in d["plages_valeurs_du_scenario"]
+    assert d["plages"]["organismes.cnam.comblement_cdd"] == {"echelle": [0.5, 1.5]}
+
+
+def test_a_malformed_range_is_a_catalogue_error():
+    base = load_catalogue()["organismes.*.comblement_cdd"]
+    fields = {k: getattr(base, k) for k in Parameter.__dataclass_fields__}
+    for bad in ({"echelle": [1.2, 0.8], "source": "x"}, {"echelle": [0.8, 1.2]}, {"largeur": [0, 1], "source": "x"},
+                {"echelle": [0.8, 1.2], "decalage": [0, 1], "source": "x"}):
+        with pytest.raises(CatalogueError, match="plage"):
+            check_plage("catalogue.toml", Parameter(**{**fields, "plage": bad}))
+    with pytest.raises(CatalogueError, match="estimated"):  # only on estimated parameters
+        check_plage("catalogue.toml", Parameter(**{**fields, "estimated": False}))

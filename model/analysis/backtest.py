@@ -47,7 +47,7 @@ from model.engine.etat_initial import etat_initial
 from model.engine.simulation import Trajectoire, simulate
 from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, ORGANISMES_SORTIE, REGIME_GENERAL
 from model.params.calibres import CALIBRATION_FILE, ScalaireAjuste
-from model.params.incertitude import LoiParametres, loi_calibree, tirages
+from model.params.incertitude import LoiParametres, loi_calibree, plages_catalogue, tirages
 from model.params.lecture import lire_octets, lire_texte, lire_toml
 from model.params.scenario import catalogue_defaults, file_hash, load_scenario
 from model.results.dataset import Tableaux, aggregate_values, build_dataset
@@ -194,8 +194,9 @@ def loi_de_l_ajustement(res: ResultatAjustement, par, source: str) -> LoiParamet
     fit did; ``par``: the fitted parameter set (the values a replicate draws around)."""
     scalaires = tuple(ScalaireAjuste(s.nom, s.chemins, s.mode, float(t), float(e), s.bornes, s.annees)
                       for s, t, e in zip(res.specs, res.theta, res.se))
+    ajustes = {c for s in scalaires for c in s.chemins}
     return LoiParametres(scalaires, np.asarray(res.theta, float), np.asarray(res.covariance, float),
-                         catalogue_defaults(), par, source)
+                         catalogue_defaults(), par, source, plages=plages_catalogue(ajustes))
 
 
 # --------------------------------------------------------------------------- the backtest

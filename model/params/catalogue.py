@@ -43,6 +43,7 @@ class Parameter:
     key_max: float | None = None
     key: str | None = None
     fields: dict[str, dict] = field(default_factory=dict)
+    plage: dict | None = None
 
     @property
     def by_organisme(self) -> bool:
@@ -120,9 +121,30 @@ def _add_entries(path: Path, raw: dict, params: dict[str, Parameter]) -> None:
             if tup in entry:
                 entry[tup] = tuple(entry[tup])
         p = Parameter(**entry)
+        check_plage(path, p)
         if p.path in params:
             raise CatalogueError(f"{path}: parameter {p.path} declared twice")
         params[p.path] = p
+
+
+PLAGE_MODES = ("echelle", "decalage")
+
+
+def check_plage(path: Path, p: Parameter) -> None:
+    """A ``plage`` (the stated range of an estimated parameter that stochastic replicates draw from,
+    ``model.params.incertitude``) is ``{echelle = [lo, hi], source = "..."}`` (a factor on the value) or
+    ``{decalage = [lo, hi], source = "..."}`` (added to it), on an estimated float or table parameter."""
+    if p.plage is None:
+        return
+    modes = [m for m in PLAGE_MODES if m in p.plage]
+    ok = (isinstance(p.plage, dict) and len(modes) == 1 and set(p.plage) == {modes[0], "source"}
+          and isinstance(p.plage["source"], str) and p.plage["source"].strip()
+          and isinstance(p.plage[modes[0]], list) and len(p.plage[modes[0]]) == 2
+          and all(isinstance(x, (int, float)) and math.isfinite(x) for x in p.plage[modes[0]])
+          and p.plage[modes[0]][0] < p.plage[modes[0]][1])
+    if not ok or not p.estimated or p.type not in ("float", "table"):
+        raise CatalogueError(f"{path}: {p.path}: plage must be {{echelle|decalage = [low, high], source = \"...\"}} "
+                             f"with low < high, on an estimated float or table parameter (got {p.plage!r})")
 
 
 def lookup(path: str) -> Parameter | None:

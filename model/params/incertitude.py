@@ -33,10 +33,18 @@ Bounds
     the deterministic (expected-value) path, which keeps θ̂. This is the honest reading of an estimate at a
     bound, not a bias of the sampler (see docs/methode.md).
 
+Stated ranges
+    The estimated parameters the calibration does not fit carry, where a source bounds them, a ``plage`` in
+    the catalogue (``{echelle = [lo, hi]}``: a factor on the calibrated baseline's value; ``{decalage = [lo,
+    hi]}``: added to it; its ``source`` says why these bounds). Replicate r draws each resolved path's factor
+    (one per organisme) uniformly in its range from its own stream ``SeedSequence(seed, spawn_key=(r,
+    ID_FLUX_PLAGES))``, independently of the fitted scalars, under the same rule for a scenario's own values.
+    A path a fitted scalar sets is not drawn from a range.
+
 When
     Stochastic runs with ``simulation.incertitude_parametres = true`` (the default); deterministic runs never
-    draw. The unfitted estimated parameters of the catalogue (``estimated = true``) carry no stated range
-    yet and are not drawn.
+    draw. The estimated parameters with no stated range are not drawn (their effect is in the sensitivity
+    analysis, ``cogsim sensitivity``).
 """
 
 from __future__ import annotations
@@ -52,7 +60,7 @@ import numpy as np
 
 from model.params.calendrier import HORIZON_DEFAUT, Horizon
 from model.params.calibres import CALIBRATION_FILE, ScalaireAjuste, ajustements_calibres, parametres_calibres
-from model.params.catalogue import lookup
+from model.params.catalogue import PLAGE_MODES, load_catalogue, lookup
 from model.params.lecture import lire_octets
 from model.params.parametres import Parametres, ParametresLot
 from model.params.scenario import catalogue_defaults, default_parametres
@@ -60,8 +68,36 @@ from model.params.validation import resolve_value
 
 # the spawn key of the parameter draws' stream, (replicate, ID_FLUX): far from the engine's flows (0..6)
 ID_FLUX = 1000
+# the spawn key of the stated ranges' stream, (replicate, ID_FLUX_PLAGES)
+ID_FLUX_PLAGES = 1001
 # parameters of the reconstructed initial state: a staff file replaces them (not drawn then)
 ETAT_INITIAL = ("effectif_initial", "part_cdd_initiale", "quotite_moyenne_cdi")
+
+
+@dataclass(frozen=True)
+class Plage:
+    """The stated range of an unfitted estimated parameter (catalogue ``plage``) for one resolved path:
+    ``mode`` ``echelle`` (a factor on the value) or ``decalage`` (added to it), drawn uniformly in
+    ``bornes``; ``source``: why these bounds."""
+
+    chemin: str
+    mode: str
+    bornes: tuple[float, float]
+    source: str
+
+
+def plages_catalogue(exclus: set[str] | frozenset[str] = frozenset()) -> tuple[Plage, ...]:
+    """The stated ranges of the catalogue, one per resolved path (catalogue order), except the paths
+    ``exclus`` (those a fitted scalar sets)."""
+    out = []
+    for p in load_catalogue().values():
+        if p.plage is None:
+            continue
+        mode = next(m for m in PLAGE_MODES if m in p.plage)
+        lo, hi = p.plage[mode]
+        out.extend(Plage(path, mode, (float(lo), float(hi)), p.plage["source"]) for path in p.paths()
+                   if path not in exclus)
+    return tuple(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,7 +107,8 @@ class LoiParametres:
     ``scalaires``: the fitted scalars (how each sets parameters); ``centre``: θ̂ (K,); ``covariance``: Σ
     (K, K); ``base``: the parameter set the scalars act on (the catalogue defaults the calibration started
     from); ``reference``: the calibrated set (``base`` with θ̂), against which a scenario's value counts as
-    kept; ``source`` and ``sha256``: the file the law was read from, for the manifest.
+    kept; ``source`` and ``sha256``: the file the law was read from, for the manifest; ``plages``: the
+    stated ranges of the unfitted estimated parameters (:func:`plages_catalogue`).
     """
 
     scalaires: tuple[ScalaireAjuste, ...]
@@ -81,6 +118,7 @@ class LoiParametres:
     reference: Parametres
     source: str = ""
     sha256: str = ""
+    plages: tuple[Plage, ...] = ()
 
     @functools.cached_property
     def facteur(self) -> np.ndarray:
@@ -120,8 +158,9 @@ def loi_calibree(path: str | Path = CALIBRATION_FILE, horizon: Horizon = HORIZON
             values[p] = resolve_value(lookup(p), raw, values[p], horizon)
         reference = Parametres(values)
     sha = hashlib.sha256(lire_octets(path, str(path))).hexdigest()
+    ajustes = {c for s in scalaires for c in s.chemins}
     return LoiParametres(tuple(scalaires), np.array([s.valeur for s in scalaires]), cov, base, reference,
-                         _montre(path), sha)
+                         _montre(path), sha, plages_catalogue(ajustes))
 
 
 def _montre(path: Path) -> str:
@@ -137,6 +176,15 @@ def normales(seed: int, replicates: int, first: int, k: int) -> np.ndarray:
     for i in range(replicates):
         g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(first + i, ID_FLUX))))
         out[i] = g.standard_normal(k)
+    return out
+
+
+def uniformes(seed: int, replicates: int, first: int, m: int) -> np.ndarray:
+    """Uniforms in [0, 1) (replicates, m): row i from replicate ``first + i``'s stream of the stated ranges."""
+    out = np.empty((replicates, m))
+    for i in range(replicates):
+        g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(first + i, ID_FLUX_PLAGES))))
+        out[i] = g.random(m)
     return out
 
 
@@ -211,12 +259,28 @@ def valeurs_tirees(loi: LoiParametres, theta: np.ndarray) -> dict[str, Tirage]:
                     if p.type == "table" and isinstance(p.max, (int, float)):
                         np.minimum(cur, p.max, out=cur)
                 touche[path][...] = True
+    return {path: Tirage(_borner(path, v), touche[path]) for path, v in out.items()}
+
+
+def _borner(path: str, v: np.ndarray) -> np.ndarray:
+    """``v`` clipped to the numeric catalogue bounds of ``path``."""
+    p = lookup(path)
+    lo = p.min if isinstance(p.min, (int, float)) else -math.inf
+    hi = p.max if isinstance(p.max, (int, float)) else math.inf
+    return np.clip(v, lo, hi)
+
+
+def valeurs_plages(loi: LoiParametres, u: np.ndarray) -> dict[str, Tirage]:
+    """``{path: Tirage}``: the values of the stated ranges for uniforms ``u`` (n, len(loi.plages)), on the
+    calibrated baseline's value (``loi.reference``), every year and key; clipped to the catalogue bounds."""
+    u = np.atleast_2d(np.asarray(u, float))
     res = {}
-    for path, v in out.items():
-        p = lookup(path)
-        lo = p.min if isinstance(p.min, (int, float)) else -math.inf
-        hi = p.max if isinstance(p.max, (int, float)) else math.inf
-        res[path] = Tirage(np.clip(v, lo, hi), touche[path])
+    for j, pl in enumerate(loi.plages):
+        v0 = _forme(loi.reference, pl.chemin)
+        f = pl.bornes[0] + u[:, j] * (pl.bornes[1] - pl.bornes[0])
+        f = f.reshape((-1,) + (1,) * v0.ndim)
+        v = v0[None] * f if pl.mode == "echelle" else v0[None] + f
+        res[pl.chemin] = Tirage(_borner(pl.chemin, v), np.ones(v0.shape, bool))
     return res
 
 
@@ -256,8 +320,11 @@ def avec_tirages(par: Parametres, loi: LoiParametres, seed: int, replicates: int
     """
     P = par.n_points if isinstance(par, ParametresLot) else 1
     theta = tirer_theta(loi, seed, replicates, first)
+    tirs = valeurs_tirees(loi, theta)
+    if loi.plages:
+        tirs.update(valeurs_plages(loi, uniformes(seed, replicates, first, len(loi.plages))))
     per_element: dict[str, np.ndarray] = {}
-    for path, tir in valeurs_tirees(loi, theta).items():
+    for path, tir in tirs.items():
         use = _gardees(par, loi, path, tir.touche)
         if not use.any():
             continue
@@ -287,7 +354,16 @@ def partage(par: Parametres, loi: LoiParametres) -> dict[str, Any]:
         ok = any(remplace[p][[h.index(y) for y in (sc.annees or h.annees) if y in h]].any() if lookup(p).by_year
                  else remplace[p].any() for p in sc.chemins)
         (tires if ok else non_tires).append(sc.nom)
-    return {"tires": tires, "non_tires": non_tires, "valeurs_du_scenario": gardes}
+    plages, plages_gardees = {}, []
+    for path, tir in valeurs_plages(loi, np.full((1, len(loi.plages)), 0.5)).items():
+        use = _gardees(par, loi, path, tir.touche)
+        if use.any():
+            pl = next(x for x in loi.plages if x.chemin == path)
+            plages[path] = {pl.mode: list(pl.bornes)}
+        else:
+            plages_gardees.append(path)
+    return {"tires": tires, "non_tires": non_tires, "valeurs_du_scenario": gardes,
+            "plages": plages, "plages_valeurs_du_scenario": plages_gardees}
 
 
 def description(par: Parametres, mode: str, seed: int, loi: LoiParametres | None) -> dict[str, Any]:
@@ -302,6 +378,8 @@ def description(par: Parametres, mode: str, seed: int, loi: LoiParametres | None
     return {"tirees": True, "source": loi.source, "sha256": loi.sha256, "graine": seed,
             "flux": f"numpy SeedSequence(seed, spawn_key=(replicate, {ID_FLUX})); theta ~ N(valeur, covariance), "
                     "clipped to each scalar's bounds",
+            "flux_plages": f"numpy SeedSequence(seed, spawn_key=(replicate, {ID_FLUX_PLAGES})); uniform in each "
+                           "stated range (catalogue plage), on the calibrated value",
             **partage(par, loi)}
 
 
@@ -319,5 +397,6 @@ def tirages(par: Parametres, mode: str, seed: int, replicates: int, first: int =
     return avec_tirages(par, loi, seed, replicates, first)
 
 
-__all__ = ["ID_FLUX", "LoiParametres", "Tirage", "loi_calibree", "normales", "tirer_theta", "valeurs_tirees",
+__all__ = ["ID_FLUX", "ID_FLUX_PLAGES", "Plage", "plages_catalogue", "LoiParametres", "Tirage", "loi_calibree",
+           "normales", "uniformes", "tirer_theta", "valeurs_tirees", "valeurs_plages",
            "avec_tirages", "partage", "description", "tire", "tirages"]

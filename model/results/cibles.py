@@ -74,6 +74,8 @@ CIBLES: tuple[Cible, ...] = (
           "COG ETPMA path", "Trajectoire d'ETPMA de la COG"),
     Cible("plafond_emplois", "etpma", "plafond_emplois", ("organismes.*.plafond_emplois",), "<=", "ETPMA",
           "Ceiling (plafond d'emplois)", "Plafond d'emplois"),
+    Cible("remplacement", "taux_remplacement_apparent", "cible_remplacement", ("organismes.*.taux_remplacement",),
+          "<=", "1", "Replacement of retirements", "Remplacement des départs en retraite"),
     Cible("masse_salariale", "masse_salariale", "enveloppe_masse_salariale",
           ("organismes.*.enveloppe_masse_salariale",), "<=", "MEUR/an", "Wage-bill envelope",
           "Enveloppe de masse salariale"),

@@ -62,6 +62,11 @@ VARIABLES: dict[str, tuple[str, str, str, str]] = {
                      "Part des agents de 50 ans ou plus au 31 décembre", "weighted_mean:effectif_31dec"),
     "plafond_emplois": ("ETPMA", "Ceiling on ETPMA (plafond d'emplois); NaN = none",
                         "Plafond d'emplois (ETPMA) ; NaN = aucun", "sum_if_staffed:etpma"),
+    "cible_remplacement": ("1", "Replacement of retirements the COG announces (organismes.*.taux_remplacement, "
+                           "read against CDI hires per retirement); NaN = none (a rate of 1 or more restricts nothing)",
+                           "Remplacement des départs en retraite annoncé par la COG (organismes.*.taux_remplacement, "
+                           "lu contre les recrutements de CDI par départ en retraite) ; NaN = aucun (un taux de 1 ou "
+                           "plus ne restreint rien)", "weighted_mean:departs_retraite"),
     "cible_etpma": ("ETPMA", "COG target path of ETPMA (a target, not a constraint); NaN = none",
                     "Trajectoire cible d'ETPMA de la COG (une cible, pas une contrainte) ; NaN = aucune",
                     "sum_if_staffed:etpma"),
@@ -185,6 +190,8 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
         data["ecart_rmpp_cadrage"] = data["rmpp"] - cibles["rmpp_cadrage"]
         data["ecart_masse_salariale"] = data["masse_salariale"] - cibles["enveloppe_masse_salariale"]
     cibles["cible_etpma"] = finite(par.yro_organisme("cible_etpma"))  # a target only: model/results/cibles.py
+    tau = par.yro_organisme("taux_remplacement")  # the announced replacement of retirements: a target below 1
+    cibles["cible_remplacement"] = np.where(tau < 1.0, tau, np.nan)
     dims = ("year", "organisme", "replicate")
     variables = {k: (dims, to_yor(v)) for k, v in data.items()}
     for k, v in cibles.items():
