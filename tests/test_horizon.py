@@ -263,11 +263,11 @@ def test_a_sweep_and_a_solve_with_2025_levers(tmp_path):
     from model.analysis.solve import solve
     from model.analysis.sweep import SweepSpec, run_sweep
 
-    res = run_sweep(SweepSpec(COG_2327, grid=("organismes.cnaf.taux_remplacement@2025=0.5,1.0",), replicates=2,
-                              outputs=("etpma",), out=tmp_path / "sweep"), progress=False)
+    res = run_sweep(SweepSpec(COG_2327, grid=("organismes.cnaf.taux_remplacement@2025=0.5,1.0",), deterministic=True,
+                              outputs=("etpma_cdi",), out=tmp_path / "sweep"), progress=False)
     with xr.open_zarr(res.out / "sweep.zarr") as ds:
         assert ds["year"].values.tolist() == list(range(2013, 2028))
-        e = ds["etpma"].sel(organisme="cnaf", statistique="moyenne").values  # (point, year)
+        e = ds["etpma_cdi"].sel(organisme="cnaf", statistique="moyenne").values  # (point, year)
         assert e[1, 2024 - 2013] == e[0, 2024 - 2013] and e[1, 2027 - 2013] > e[0, 2027 - 2013]
     sol = solve(SolveSpec(COG_2327, ("etpma_cdi:cnaf:2027=32000",), ("organismes.cnaf.taux_remplacement@2025",),
                           replicates=2, out=tmp_path / "solve"))

@@ -99,12 +99,12 @@ class Trajectoire:
     plafond: np.ndarray | None = None  # ceilings in force (year, batch, organisme); inf = none
     trace: list[tuple[float, str, str, float]] = field(default_factory=list)
     first_replicate: int = 0  # index of the batch's first replicate (a run in blocks of replicates)
-    # the state at the end of the horizon: persons, ETP, paid index (batch, organisme, contrat, age), and the
-    # relative value of the point in the last month (what a run starting the next year takes over)
+    # at the end of the horizon or of `etat_au` (what a run of the next years takes over, model.engine.reprise):
+    # persons, ETP, paid index (batch, O, C, A); point value; mutualisation ETP to give back; next RMPP population
     etat_final: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     valeur_point_finale: float = 1.0
-    restitution_instantane: np.ndarray | None = None  # mutualisation ETP still to give back then (batch, O)
-    cohorte_instantane: dict[str, np.ndarray] | None = None  # the RMPP population of the next year then
+    restitution_instantane: np.ndarray | None = None
+    cohorte_instantane: dict[str, np.ndarray] | None = None
     departs_cdi: np.ndarray | None = None  # CDI departures by kind and month (2, month, batch, organisme)
 
 
@@ -222,13 +222,9 @@ class _Etat:
     def departs_du_mois(self, k: int, s: np.ndarray) -> np.ndarray:
         """CDI departures of kind k (0 retirements, 1 other exits) of months ``s`` (O,), (batch, O):
         before the start, the history's (a :class:`Reprise`), else the first month's."""
-        orgs = np.arange(O)
-        cur = self.departs_cdi[k, np.clip(s, 0, self.horizon.n_mois - 1), :, orgs].T
-        if self.reprise is None:
-            avant = self.departs_avant[k]
-        else:
-            M = self.reprise.departs_cdi.shape[1]
-            avant = self.reprise.departs_cdi[k, np.clip(M + s, 0, M - 1), orgs][None, :]
+        cur = self.departs_cdi[k, np.clip(s, 0, self.horizon.n_mois - 1), :, np.arange(O)].T
+        M = 0 if self.reprise is None else self.reprise.departs_cdi.shape[1]
+        avant = self.departs_avant[k] if M == 0 else self.reprise.departs_cdi[k, np.clip(M + s, 0, M - 1), np.arange(O)]
         return np.where(s >= 0, cur, avant)
 
     def log(self, t: float, what: str, org: str, value: float) -> None:
@@ -565,10 +561,8 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
         to ``first_replicate + replicates - 1``, each with its own streams, so a run in blocks of
         replicates gives every replicate the draws of a run in one batch (a lot of several grid points
         starts at 0).
-    reprise : for a first year after 2013, what the run takes over from the model's history
-        (:mod:`model.engine.reprise`).
-    etat_au : the year at whose 31 December the state is kept (``Trajectoire.etat_final``; default the
-        last year).
+    reprise : a first year after 2013: what the run takes over from the model's history (model.engine.reprise).
+    etat_au : the year at whose 31 December the state is kept (``Trajectoire.etat_final``; default the last).
 
     Returns
     -------
