@@ -187,11 +187,12 @@ def test_a_start_from_a_2022_staff_file_equals_the_models_own_handover(run_2327,
         np.testing.assert_allclose(z, y, rtol=1e-9, atol=1e-6, err_msg=v)  # staff file == own handover
 
 
-def test_a_later_start_without_a_file_in_a_sweep_is_refused():
+def test_a_later_start_outside_cogsim_run_is_refused():
     from model.engine.etat_initial import etat_initial
 
     par = load_scenario(COG_2327, {"simulation.premiere_annee": 2023}).parametres
-    with pytest.raises(InputError, match="a later first year needs the staff at 31 December"):
+    with pytest.raises(InputError, match="a later first year needs the staff at 31 December of the year before "
+                                         "and the model's history: cogsim run only"):
         etat_initial(par)
 
 

@@ -405,8 +405,8 @@ def _cmd_describe(path: Path, changed_only: bool) -> int:
     rows = []
     for p in cat.values():
         for rpath in p.paths():
-            base = _compact(jsonable(sc.baseline[rpath]))
-            val = _compact(jsonable(sc.parametres[rpath]))
+            base = _compact(jsonable(sc.baseline[rpath], sc.parametres.horizon))
+            val = _compact(jsonable(sc.parametres[rpath], sc.parametres.horizon))
             changed = base != val
             if changed_only and not changed:
                 continue

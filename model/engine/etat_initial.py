@@ -122,21 +122,22 @@ def reconstruct_par_element(par: Parametres, effectif_initial: np.ndarray) -> tu
     return _cellules(par, np.asarray(effectif_initial, float))
 
 
-def etat_initial(par: Parametres, base_dir: Path | None = None) -> EtatInitial:
+def etat_initial(par: Parametres, base_dir: Path | None = None, tardif: bool = False) -> EtatInitial:
     """The initial state a run uses: the user's CSV if ``etat_initial.fichier`` is set, else the
-    reconstruction at 31 December 2012 (a later first year without a file: :func:`etat_final`, of a run
-    through the year before, which :func:`model.results.run.run_scenario` makes; refused here)."""
+    reconstruction at 31 December 2012. A first year after 2013 needs what the model's history hands over
+    (:mod:`model.engine.reprise`), which :func:`model.results.run.run_scenario` makes: refused here unless
+    ``tardif`` (its caller) says so."""
+    if par.horizon.premiere != HORIZON_DEFAUT.premiere and not tardif:
+        raise InputError([Problem("scenario", "simulation.premiere_annee", par.horizon.premiere,
+                                  "a later first year needs the staff at 31 December of the year before and the "
+                                  "model's history: cogsim run only (sweeps, solve and sensitivity start in "
+                                  f"{HORIZON_DEFAUT.premiere})", f"{HORIZON_DEFAUT.premiere} here")])
     fichier = par["etat_initial.fichier"]
     if fichier:
         p = Path(fichier)
         if not p.is_absolute() and base_dir is not None:
             p = base_dir / p
         return read_csv(p, organismes_fermes(par))
-    if par.horizon.premiere != HORIZON_DEFAUT.premiere:
-        raise InputError([Problem("scenario", "simulation.premiere_annee", par.horizon.premiere,
-                                  "a later first year needs the staff at 31 December of the year before here",
-                                  f"etat_initial.fichier, or {HORIZON_DEFAUT.premiere} (cogsim run simulates "
-                                  "the years before itself)")])
     return reconstruct(par)
 
 

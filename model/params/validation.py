@@ -15,7 +15,7 @@ import numpy as np
 from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, Horizon
 from model.params.catalogue import Parameter, load_catalogue, organisme_names, section_names, top_level_names
 from model.params.errors import MISSING, Problem, unknown_name
-from model.params.parametres import jsonable
+from model.params.parametres import horizon_de, jsonable
 
 HEADER_KEYS = ("title", "author", "reference", "baseline", "description")
 
@@ -398,9 +398,9 @@ def cross_checks(values: Mapping[str, Any], shown: str, problems: list[Problem])
                 bad = np.any(va < oa) if side == "min" else np.any(va > oa)
                 if bad:
                     rel = ">=" if side == "min" else "<="
-                    shown_v = v if isinstance(v, (dt.date, int, float)) else jsonable(v)
+                    shown_v = v if isinstance(v, (dt.date, int, float)) else jsonable(v, horizon_de(values))
                     problems.append(Problem(shown, path, shown_v, "violates a cross-parameter bound",
-                                            f"{rel} {o_path} = {jsonable(o)}"))
+                                            f"{rel} {o_path} = {jsonable(o, horizon_de(values))}"))
     for e_path in ("mutualisations", "gels_recrutement"):
         for i, e in enumerate(values[e_path]):
             if e_path == "mutualisations" and values["transfert_rsi.date_principale"] <= e["debut"] \

@@ -244,7 +244,7 @@ def depart_tardif(path: str | Path, sc: Scenario, overrides: dict[str, Any] | No
     hist = simulate(pc, reconstruct(pc), replicates=1, seed=par["simulation.seed"], mode="deterministic",
                     etat_au=h.premiere - 1)
     if par["etat_initial.fichier"]:
-        etat0 = etat_initial(par, base_dir=Path(path).parent)
+        etat0 = etat_initial(par, base_dir=Path(path).parent, tardif=True)
     else:
         etat0 = etat_final(hist, 0, f"simulated by cogsim from 2013 to 31 December {h.premiere - 1} (the "
                                     f"deterministic run of {sc.name} from 2013; estimated)")
