@@ -111,6 +111,7 @@ def test_editique_hand_example(par):
     p = par.with_values({"organismes.cnaf.adf_editique_2013": 100.0,
                          "organismes.cnaf.evolution_editique": by_year(-0.1),
                          "organismes.cnaf.croissance_charge_travail": by_year(0.05),
+                         "elasticites_charge.cnaf_allocataires": 0.0,  # the drivers apart (tests/test_inducteurs.py)
                          "organismes.cnaf.charge_nouvelles_missions": by_year(0.0)})
     ed = A.adf_editique(etpma_de(1000.0), p)
     assert v(ed, "cnaf", 2015) == pytest.approx(100 * 1.05 ** 2 * 0.9 ** 2, rel=1e-12)

@@ -114,6 +114,7 @@ def test_charge_travail_hand_example(par):
                          "organismes.cnaf.croissance_charge_travail": by_year(0.02),
                          "organismes.cnaf.charge_nouvelles_missions": by_year(0.0),
                          "organismes.cnaf.productivite_reference": 400.0,
+                         "elasticites_charge.cnaf_allocataires": 0.0,  # the drivers apart (tests/test_inducteurs.py)
                          "productivite.annee_reference": 2018})
     ch = P.charge_travail(p)
     assert v(ch["charge_travail_etp"], "cnaf", 2020) == pytest.approx(30000 * 1.02 ** 2, rel=1e-12)

@@ -6,14 +6,26 @@ and every variable carries ``units``, ``long_name``, ``long_name_fr`` and ``aggr
 
 The workload model
 ------------------
-Workload is a scenario trajectory, not a simulated quantity. It is held in a unit common to every
-organisme, the **ETPMA-équivalent** (``ETPMA_eq``): the ETPMA the workload needs at the productivity of
-the reference year (``productivite.annee_reference``, 2018, the first year every published indicator
+Workload follows named volume drivers (inducteurs: allocataires, cotisants, retirement claims, persons
+covered; ``catalogue_inducteurs.toml``, :mod:`model.params.inducteurs`) that a scenario changes by year or
+by dated shocks and that stochastic replicates draw within stated ranges. It is held in a unit common to
+every organisme, the **ETPMA-équivalent** (``ETPMA_eq``): the ETPMA the workload needs at the productivity
+of the reference year (``productivite.annee_reference``, 2018, the first year every published indicator
 exists). In that unit workloads add up, so the ex-RSI workload can move with the transfer and be
 conserved:
 
-* own workload ``charge_propre[o, y] = charge_travail_reference[o] × I[o, y] / I[o, ref]
-  + charge_nouvelles_missions[o, y]`` where ``I`` compounds ``croissance_charge_travail``;
+* own workload ``charge_propre[o, y] = charge_travail_reference[o] × D[o, y] × R[o, y] / R[o, ref]
+  + charge_nouvelles_missions[o, y] + Σ nouvelles_missions[o, y]`` where
+  ``D[o, y] = Π_k (X_k[y] × choc_k[y] / X̄_k[ref])^elasticite_k`` over the organisme's drivers k
+  (:func:`indice_inducteurs`; ``X̄_k[ref]`` the catalogue's value in the reference year, so that a
+  scenario's change of a driver moves the workload in every year it touches), ``choc_k`` the dated
+  ``chocs_inducteurs`` (ramped by month), ``R`` the compound index of ``croissance_charge_travail`` (the
+  growth per unit of driver that the drivers do not explain: care per person, the indicator's weighting;
+  fitted for CNAV and ACOSS in 2017-2018), and the dated ``nouvelles_missions`` ramped up linearly by month
+  (:func:`charge_missions_datees`);
+* a volume shock (more allocataires at the same staff) raises the workload, hence the productivity
+  (workload / ETPMA), lowers the unit cost (cost / workload), and fills the backlog of
+  :mod:`model.service.dossiers`, whose capacity follows the staff, not the workload;
 * the ex-RSI transfer moves the share of each year after ``transfert_rsi.date_principale``
   (:func:`fraction_transferee`) of the RSI's workload to cnam/cnav/acoss in the proportions of
   ``transfert_rsi.repartition`` (:func:`transferer_rsi`); the sum over organismes is unchanged;
@@ -48,7 +60,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from model.params.calendrier import ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, Horizon
+from model.params.inducteurs import ELASTICITES, SECTION, niveau_reference, noms_inducteurs, organisme_inducteur
 from model.params.parametres import Parametres, ParametresLot
 
 DIMS = ("year", "organisme", "replicate")
@@ -246,16 +259,76 @@ def transferer_rsi(x: xr.DataArray, par: Parametres) -> xr.DataArray:
 
 
 # ----------------------------------------------------------------------------- workload
+def part_des_mois(debut, montee_en_charge_mois: int = 1, horizon: Horizon = HORIZON_DEFAUT) -> np.ndarray:
+    """Mean over each year's months of a linear ramp from ``debut`` (0 before, 1 after
+    ``montee_en_charge_mois`` months, as the engine ramps a mutualisation). Shape ``(years of horizon,)``, unit 1.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> part_des_mois(dt.date(2020, 7, 1))[HORIZON_DEFAUT.index(2020)]
+    0.5
+    """
+    mois = np.arange(horizon.n_mois)
+    t0 = horizon.mois_depuis_debut(debut)
+    return np.clip((mois - t0 + 1) / montee_en_charge_mois, 0.0, 1.0).reshape(horizon.n_annees, 12).mean(1)
+
+
+def facteur_chocs(par: Parametres, nom: str) -> np.ndarray:
+    """The dated volume shocks (``chocs_inducteurs``) on driver ``nom`` as a factor by year: the product of
+    ``1 + variation × (share of the year's months from debut)``. Shape ``(years of the horizon,)``, unit 1."""
+    f = np.ones(par.horizon.n_annees)
+    for c in par["chocs_inducteurs"]:
+        if c["inducteur"] == nom:
+            f = f * (1.0 + c["variation"] * part_des_mois(c["debut"], 1, par.horizon))
+    return f
+
+
+def indice_inducteurs(par: Parametres) -> xr.DataArray:
+    """``D[o, y] = Π_k (X_k[y] × choc_k[y] / X̄_k[ref])^elasticite_k`` over the drivers of each organisme
+    (1 for an organisme without a driver): the workload relative to its reference level
+    ``charge_travail_reference``, unit 1, dims ``(year, organisme[, replicate])``; built once per parameter set.
+    ``X̄_k[ref]`` is the catalogue's value in ``productivite.annee_reference``."""
+    return memo(par, ("inducteurs", "indice"), lambda: _indice_inducteurs(par))
+
+
+def _indice_inducteurs(par: Parametres) -> xr.DataArray:
+    ref = int(par["productivite.annee_reference"])
+    par_org: dict[str, Any] = {o: xr.DataArray(1.0) for o in ORGANISMES}
+    for nom in noms_inducteurs():
+        x = parametre_annuel(par, f"{SECTION}.{nom}")
+        choc = xr.DataArray(facteur_chocs(par, nom), coords={"year": list(par.horizon.annees)}, dims=("year",))
+        e = parametre_scalaire(par, f"{ELASTICITES}.{nom}")
+        o = organisme_inducteur(nom)
+        par_org[o] = par_org[o] * (x * choc / niveau_reference(nom, ref)) ** e
+    annees = xr.DataArray(np.ones(par.horizon.n_annees), coords={"year": list(par.horizon.annees)}, dims=("year",))
+    d = xr.concat([par_org[o] * annees for o in ORGANISMES], dim=xr.DataArray(list(ORGANISMES), dims="organisme",
+                                                                               name="organisme"))
+    return d.transpose("year", "organisme", ...)
+
+
+def charge_missions_datees(par: Parametres) -> xr.DataArray:
+    """The workload of the dated ``nouvelles_missions`` (ETPMA_eq by year, ramped up linearly by month),
+    dims ``(year, organisme)``."""
+    out = np.zeros((par.horizon.n_annees, len(ORGANISMES)))
+    for m in par["nouvelles_missions"]:
+        out[:, ORGANISMES.index(m["organisme"])] += m["charge"] * part_des_mois(m["debut"], m["montee_en_charge_mois"],
+                                                                                par.horizon)
+    return xr.DataArray(out, coords={"year": list(par.horizon.annees), "organisme": list(ORGANISMES)}, dims=("year", "organisme"))
+
+
 def charge_travail_propre(par: Parametres) -> xr.DataArray:
     """Workload of each organisme's own perimeter, before the ex-RSI transfer (ETPMA_eq).
 
-    ``charge_travail_reference × I / I[annee_reference] + charge_nouvelles_missions`` with ``I`` the
-    compound index of ``croissance_charge_travail``. Dims ``(year, organisme)``.
+    ``charge_travail_reference × D × R / R[annee_reference] + charge_nouvelles_missions + nouvelles_missions``
+    with ``D`` the drivers' index (:func:`indice_inducteurs`) and ``R`` the compound index of
+    ``croissance_charge_travail`` (growth per unit of driver). Dims ``(year, organisme[, replicate])``.
     """
     idx = indice_cumule(parametre_organisme(par, "croissance_charge_travail"))
     ref = par["productivite.annee_reference"]
-    charge = parametre_organisme(par, "charge_travail_reference") * idx / idx.sel(year=ref)
-    return (charge + parametre_organisme(par, "charge_nouvelles_missions")).transpose("year", "organisme", ...)
+    charge = parametre_organisme(par, "charge_travail_reference") * indice_inducteurs(par) * idx / idx.sel(year=ref)
+    missions = parametre_organisme(par, "charge_nouvelles_missions") + charge_missions_datees(par)
+    return (charge + missions).transpose("year", "organisme", ...)
 
 
 def unites(par: Parametres, suffixe: str = "") -> str:

@@ -9,6 +9,7 @@ import numpy as np
 from model.engine.etat_initial import reconstruct_par_element
 from model.params.calendrier import ORGANISMES
 from model.params.effectifs import EtatInitial
+from model.params.inducteurs import chemins_inducteurs
 from model.params.parametres import Parametres, ParametresLot
 
 # organisme parameters whose value may differ between the elements of one batch (a sweep's fast path,
@@ -46,7 +47,7 @@ HORS_MOTEUR = ("adf.cout_immobilier_m2", "adf.evolution_cout_immobilier", "adf.e
             "productivite.reference_ij", "productivite.croissance_relative_charge_ij", "productivite.cible_ij_base",
             "productivite.cible_ij_taux", "remuneration.rmpp_cadrage", "remuneration.taux_charges_patronales",
             "remuneration.taux_formation", "remuneration.taux_autres_depenses_personnel",
-            "service.forme_delai", "telephonie.heures_par_etpma", "telephonie.taux_connexion")
+            "service.forme_delai", "telephonie.heures_par_etpma", "telephonie.taux_connexion") + chemins_inducteurs()
 
 
 

@@ -61,6 +61,7 @@ import numpy as np
 from model.params.calendrier import HORIZON_DEFAUT, Horizon
 from model.params.calibres import CALIBRATION_FILE, ScalaireAjuste, ajustements_calibres, parametres_calibres
 from model.params.catalogue import PLAGE_MODES, load_catalogue, lookup
+from model.params.inducteurs import avec_inducteurs_tires
 from model.params.lecture import lire_octets
 from model.params.parametres import Parametres, ParametresLot
 from model.params.scenario import catalogue_defaults, default_parametres
@@ -390,11 +391,12 @@ def tire(par: Parametres, mode: str) -> bool:
 
 def tirages(par: Parametres, mode: str, seed: int, replicates: int, first: int = 0,
             loi: LoiParametres | None = None) -> Parametres:
-    """``par`` with its draws when the run draws its parameters (:func:`tire`) and ``loi`` is given, else
-    ``par`` itself."""
+    """``par`` with its draws when the run draws its parameters (:func:`tire`) and ``loi`` is given: the fitted
+    parameters, then the workload drivers' projected growth within their stated ranges
+    (:func:`model.params.inducteurs.avec_inducteurs_tires`); else ``par`` itself."""
     if loi is None or not tire(par, mode):
         return par
-    return avec_tirages(par, loi, seed, replicates, first)
+    return avec_inducteurs_tires(avec_tirages(par, loi, seed, replicates, first), seed, replicates, first)
 
 
 __all__ = ["ID_FLUX", "ID_FLUX_PLAGES", "Plage", "plages_catalogue", "LoiParametres", "Tirage", "loi_calibree",

@@ -24,6 +24,7 @@ from model.params.calendrier import AGGREGATS, HORIZON_DEFAUT, ORGANISMES, Horiz
 from model.params.catalogue import catalogue_files
 from model.params.errors import InputError, Problem
 from model.params.incertitude import LoiParametres, description, loi_calibree, tirages, tire
+from model.params.inducteurs import description as description_inducteurs
 from model.params.scenario import Scenario, file_hash, load_scenario
 from model.results.cibles import RespectCibles, avec_probabilites
 from model.results.dataset import REGISTRE, StatistiquesReplicates, build_dataset
@@ -163,6 +164,7 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float],
         "random_streams": "numpy SeedSequence(seed, spawn_key=(replicate, flow)), flows: "
                           "retraite, autres_departs, fins_cdd, recrutement, ages_entrants, transferts, allocation",
         "incertitude_parametres": description(par, mode, seed_used, loi),
+        "incertitude_inducteurs": description_inducteurs(par, tire(par, mode) and loi is not None, seed_used),
         "horizon": {"premiere_annee": par.horizon.premiere, "derniere_annee": par.horizon.derniere},
         "etat_initial": {"source": etat0.source, "estimated": etat0.estimated,
                          "au": f"{par.horizon.premiere - 1}-12-31", "avec_remuneration": etat0.indice is not None,

@@ -7,7 +7,10 @@ section 3.1.1). :func:`indicateurs_service` links them to the ETPMA of a run.
 Backlog (monthly, per organisme and replicate)
 ----------------------------------------------
 Work is counted in ETPMA-équivalents (``ETPMA_eq``, :mod:`model.budget.productivite`): additive across
-organismes, so the ex-RSI and new-mission workloads arrive with the charge de travail.
+organismes, so the ex-RSI and new-mission workloads arrive with the charge de travail, which follows the
+organismes' volume drivers (allocataires, claims, contributors: ``catalogue_inducteurs.toml``). Capacity
+follows the staff, not the workload: a volume shock at constant staff fills the stock and lengthens the
+delays, year after year (``tests/test_inducteurs.py``).
 
 * inflow ``entrees[m] = charge_travail_etp[y] / 12 × saisonnalite_charge[month]``;
 * capacity ``capacite[m] = ETPMA × (1 − taux_absenteisme) × (1 − part_telephonie) ×
