@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.params.calendrier import AGES, ANNEES, CONTRATS, ORGANISMES
+from model.params.calendrier import AGES, CONTRATS, HORIZON_DEFAUT, ORGANISMES
 from model.engine.etat_initial import reconstruct
 from model.params.effectifs import EtatInitial
 from model.params.scenario import default_parametres, load_scenario
@@ -24,6 +24,9 @@ from model.params.scenario import default_parametres, load_scenario
 # the command line speaks French unless told otherwise (--lang, COGSIM_LANG): most tests check the messages
 # as the library writes them, in English; the tests of the French texts pass --lang fr (or clear this)
 os.environ["COGSIM_LANG"] = "en"
+
+# the default horizon (2013-2022) the tests' fixtures are built on
+ANNEES = HORIZON_DEFAUT.annees
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -23,9 +23,12 @@ import pytest
 import xarray as xr
 
 from model.budget import adf as A
-from model.params.calendrier import ANNEES, ORGANISMES, REGIME_GENERAL
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, REGIME_GENERAL
 from model.results.run import run_scenario
 from model.params.scenario import default_parametres
+
+# the default horizon (2013-2022) the tests' fixtures are built on
+ANNEES = HORIZON_DEFAUT.annees
 
 ROOT = Path(__file__).resolve().parent.parent
 COG = ROOT / "scenarios" / "cog_2018_2022.toml"

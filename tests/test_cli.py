@@ -14,8 +14,11 @@ import pytest
 import xarray as xr
 
 from conftest import FIXTURES, ROOT
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES
 from model.results.cibles import CIBLES
+
+# the default horizon (2013-2022) the tests' fixtures are built on
+ANNEES = HORIZON_DEFAUT.annees
 
 GOOD = "scenarios/cog_2018_2022.toml"
 BAD = "tests/fixtures/several_problems.toml"

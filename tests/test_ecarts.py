@@ -15,9 +15,12 @@ import xarray as xr
 from model.budget import adf as A
 from model.budget import ecarts as G
 from model.budget import productivite as P
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES
 from model.results.run import run_scenario
 from model.params.scenario import default_parametres
+
+# the default horizon (2013-2022) the tests' fixtures are built on
+ANNEES = HORIZON_DEFAUT.annees
 
 ROOT = Path(__file__).resolve().parent.parent
 COG = ROOT / "scenarios" / "cog_2018_2022.toml"

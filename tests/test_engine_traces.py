@@ -9,9 +9,13 @@ from __future__ import annotations
 import pytest
 
 from conftest import d, gel, vague
-from model.params.calendrier import N_MOIS, mois_depuis_debut
+from model.params.calendrier import HORIZON_DEFAUT
 from model.engine.simulation import simulate
 from model.results.dataset import build_dataset
+
+# the default horizon (2013-2022) the tests' fixtures are built on
+N_MOIS = HORIZON_DEFAUT.n_mois
+mois_depuis_debut = HORIZON_DEFAUT.mois_depuis_debut
 
 DATED = {"transfert_gie", "transfert_principal", "fermeture", "debut_mutualisation",
          "fin_montee_en_charge", "debut_gel", "fin_gel"}

@@ -7,9 +7,12 @@ from __future__ import annotations
 import pytest
 
 from conftest import d
-from model.params.calendrier import ANNEES
+from model.params.calendrier import HORIZON_DEFAUT
 from model.engine.simulation import simulate
 from model.results.dataset import build_dataset
+
+# the default horizon (2013-2022) the tests' fixtures are built on
+ANNEES = HORIZON_DEFAUT.annees
 
 MODES = ["deterministic", "stochastic"]
 

@@ -21,7 +21,7 @@ from model.engine.etat_initial import etat_initial, reconstruct, reconstruct_par
 from model.engine.lot import interp_lignes
 from model.engine.simulation import simulate
 from model.engine.tirages import FLOWS
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES
 from model.params.calibres import CALIBRATION_FILE, ajustements_calibres
 from model.params.catalogue import lookup
 from model.params.errors import InputError
@@ -33,6 +33,9 @@ from model.params.parametres import ParametresLot
 from model.params.scenario import catalogue_defaults, default_parametres, load_scenario
 from model.results.dataset import build_dataset
 from model.results.run import run_scenario
+
+# the default horizon (2013-2022) the tests' fixtures are built on
+ANNEES = HORIZON_DEFAUT.annees
 
 SEED = 20190701
 

@@ -22,7 +22,7 @@ import pytest
 
 from model.budget import productivite as P
 from model.params import inducteurs as I
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES
 from model.params.catalogue import load_catalogue
 from model.params import incertitude
 from model.params.incertitude import loi_calibree, tirages
@@ -32,6 +32,8 @@ from model.results.run import run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 COG = ROOT / "scenarios" / "cog_2018_2022.toml"
+# the default horizon (2013-2022) the tests' fixtures are built on
+ANNEES = HORIZON_DEFAUT.annees
 AVANT = [y for y in ANNEES if y < 2020]
 APRES = [y for y in ANNEES if y >= 2020]
 

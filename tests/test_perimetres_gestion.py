@@ -21,12 +21,13 @@ from model.budget import masse_salariale as M
 from model.budget import perimetres as P
 from model.engine.etat_initial import etat_initial
 from model.engine.simulation import simulate
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES
 from model.params.scenario import load_scenario
 from model.results.dataset import aggregate_values, build_dataset
 
 from conftest import COG
 
+ANNEES = HORIZON_DEFAUT.annees
 Y = len(ANNEES)
 
 

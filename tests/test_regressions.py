@@ -23,9 +23,12 @@ import xarray as xr
 from conftest import by_year
 from golden import update as golden
 from model.engine.simulation import simulate
-from model.params.calendrier import AGES, ANNEES, CONTRATS, ORGANISMES
+from model.params.calendrier import AGES, CONTRATS, HORIZON_DEFAUT, ORGANISMES
 from model.params.scenario import default_parametres
 from model.service.dossiers import JOURS_PAR_MOIS, backlog
+
+# the default horizon (2013-2022) the tests' fixtures are built on
+ANNEES = HORIZON_DEFAUT.annees
 
 # ----------------------------------------------------------------------------- legal retirement age
 # Loi 2010-1330 du 9 novembre 2010 (art. 18, code de la sécurité sociale L.161-17-2) as accelerated by

@@ -261,7 +261,7 @@ LEVER_PROBLEMS = [
      "a float or int parameter (e.g. organismes.cnaf.taux_remplacement, recrutement.age_moyen_entrants)"),
     ("recrutement.age_moyen_entrants@2018", "recrutement.age_moyen_entrants does not vary by year: @2018 is not "
      "allowed", "recrutement.age_moyen_entrants without @YEAR"),
-    ("organismes.cnaf.taux_remplacement@2030", "bad year '2030'",
+    ("organismes.cnaf.taux_remplacement@2030", "bad year '2030': outside the horizon 2013-2022",
      "a year from 2013 to 2022; Y1,Y2,... increasing; or Y1..Y2"),
     ("organismes.cnaf.taux_remplacement@2020,2018", "bad year '2020,2018'",
      "a year from 2013 to 2022; Y1,Y2,... increasing; or Y1..Y2"),
@@ -363,7 +363,7 @@ TARGET_PROBLEMS = [
     ("etpm:cnaf:2022=1", "unknown result variable 'etpm'; did you mean 'etpma'?", None),
     ("etpma:caf:2022=1", "unknown organisme 'caf'; did you mean 'cnaf'?",
      "cnam, cnaf, cnav, acoss, msa, rsi, regime_general, total"),
-    ("etpma:cnaf:2023=1", "bad year '2023'", "a year from 2013 to 2022, or Y1..Y2"),
+    ("etpma:cnaf:2023=1", "bad year '2023': outside the horizon 2013-2022", "a year from 2013 to 2022, or Y1..Y2"),
     ("etpma:cnaf:2022=abc", "target value 'abc' is not a number",
      "a finite number, or one per year separated by commas"),
     ("etpma:cnaf:2020..2022=1,2", "2 values for 3 years", "one value, or 3 (one per year)"),

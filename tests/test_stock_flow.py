@@ -15,8 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import by_year, gel, vague
-from model.params.calendrier import N_MOIS, ORGANISMES, date_du_mois
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES
 from model.engine.simulation import simulate
+
+# the default horizon (2013-2022) the tests' fixtures are built on
+N_MOIS = HORIZON_DEFAUT.n_mois
+date_du_mois = HORIZON_DEFAUT.date_du_mois
 
 
 def check_identities(tr, etat0, stochastic: bool) -> None:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES
 from model.engine.simulation import simulate
 from model.results.dataset import build_dataset
+
+# the default horizon (2013-2022) the tests' fixtures are built on
+ANNEES = HORIZON_DEFAUT.annees
 
 RSI = ORGANISMES.index("rsi")
 RECEIVERS = [ORGANISMES.index(o) for o in ("cnam", "cnav", "acoss")]

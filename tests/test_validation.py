@@ -37,7 +37,8 @@ EXPECTED = {
         f"out_of_range.toml: organismes.cnav.taux_remplacement = 3.5: out of range (allowed: {NUMBER_0_3})",
     ],
     "bad_year.toml": [
-        "bad_year.toml: organismes.cnaf.taux_remplacement.2030 = 0.5: bad year (allowed: a year from 2013 to 2022)",
+        "bad_year.toml: organismes.cnaf.taux_remplacement.2030 = 0.5: year outside the horizon 2013-2022 "
+        "(allowed: a year from 2013 to 2022)",
     ],
     "wrong_type.toml": [
         "wrong_type.toml: organismes.acoss.taux_autres_departs = 'high': wrong type "
@@ -73,7 +74,7 @@ EXPECTED = {
     "several_problems.toml": [
         "several_problems.toml: organismes.cnaf.taux_remplacment = 0.5: unknown key; did you mean "
         "'taux_remplacement'? (allowed: {orgp})",
-        "several_problems.toml: organismes.cnaf.taux_autres_departs.2030 = 0.01: bad year "
+        "several_problems.toml: organismes.cnaf.taux_autres_departs.2030 = 0.01: year outside the horizon 2013-2022 "
         "(allowed: a year from 2013 to 2022)",
         f"several_problems.toml: organismes.msa.taux_remplacement = -0.1: out of range (allowed: {NUMBER_0_3})",
         "several_problems.toml: organismes.msa.delai_recrutement = 2.5: wrong type (allowed: an integer in [0, 24])",

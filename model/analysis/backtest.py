@@ -45,7 +45,7 @@ from model.analysis.calibration import FENETRE, ResultatAjustement, appliquer, c
 from model.analysis.observations import (ROOT, TOUS_INDICATEURS, Observation, data_hash, load_observations)
 from model.engine.etat_initial import etat_initial
 from model.engine.simulation import Trajectoire, simulate
-from model.params.calendrier import ANNEES, ORGANISMES, ORGANISMES_SORTIE, PREMIERE_ANNEE, REGIME_GENERAL
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, ORGANISMES_SORTIE, REGIME_GENERAL
 from model.params.calibres import CALIBRATION_FILE, ScalaireAjuste
 from model.params.incertitude import LoiParametres, loi_calibree, plages_catalogue, tirages
 from model.params.lecture import lire_octets, lire_texte, lire_toml
@@ -123,7 +123,7 @@ def observables_run(tr: Trajectoire, par) -> dict[str, np.ndarray]:
     tab = Tableaux(ds)
     out = {k: aggregate_values(ds, k, tab) for k in TOUS_INDICATEURS if k in ds}
     out["recrutements_cdi"] = aggregate_values(ds, "recrutements", tab) - aggregate_values(ds, "recrutements_cdd", tab)
-    eff = np.moveaxis(tr.effectif.reshape(len(ANNEES), 12, *tr.effectif.shape[1:]).mean(1), 1, 2)  # (Y, O, R)
+    eff = np.moveaxis(tr.effectif.reshape(-1, 12, *tr.effectif.shape[1:]).mean(1), 1, 2)  # (Y, O, R)
     rg = [ORGANISMES.index(o) for o in REGIME_GENERAL]
     out["effectif_moyen"] = np.concatenate([eff, eff[:, rg].sum(1, keepdims=True), eff.sum(1, keepdims=True)], 1)
     return out
@@ -152,7 +152,7 @@ def erreur_relative(o: Observation, s: float, niveau_base: float | None = None) 
 
 def niveau(sim: Mapping[str, np.ndarray], o: Observation, annee: int) -> float:
     """The model's level of ``o``'s indicator and zone in ``annee``, in the observation's unit."""
-    x = sim[o.indicator][annee - PREMIERE_ANNEE, ORGANISMES_SORTIE.index(o.organisme)]
+    x = sim[o.indicator][annee - HORIZON_DEFAUT.premiere, ORGANISMES_SORTIE.index(o.organisme)]
     return float(x * TOUS_INDICATEURS[o.indicator][1])
 
 

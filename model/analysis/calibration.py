@@ -41,7 +41,7 @@ from model.analysis.observations import (BUDGET, ROOT, TOUS_INDICATEURS, Observa
 from model.budget.masse_salariale import bilan
 from model.engine.etat_initial import etat_initial
 from model.engine.simulation import simulate
-from model.params.calendrier import ANNEES, ORGANISMES, ORGANISMES_SORTIE, PREMIERE_ANNEE, REGIME_GENERAL
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, ORGANISMES_SORTIE, REGIME_GENERAL
 from model.params.calibres import CALIBRATION_FILE, parametres_calibres
 from model.params.catalogue import lookup
 from model.params.scenario import catalogue_defaults
@@ -100,10 +100,10 @@ def simulate_observables(par, etat0=None, budget: bool = False) -> dict[str, np.
 def valeur_simulee(sim: Mapping[str, np.ndarray], o: Observation) -> float:
     """The model's value of an observation, in the observation's unit."""
     x = sim[o.indicator][:, ORGANISMES_SORTIE.index(o.organisme)]
-    i = o.year - PREMIERE_ANNEE
+    i = o.year - HORIZON_DEFAUT.premiere
     if o.kind == "level":
         return float(x[i] * TOUS_INDICATEURS[o.indicator][1])
-    j = o.annee_base - PREMIERE_ANNEE
+    j = o.annee_base - HORIZON_DEFAUT.premiere
     if o.kind == "change_pct":
         return float(100.0 * (x[i] / x[j] - 1.0))
     if o.kind == "change_abs":
@@ -172,7 +172,7 @@ def parametres_a_ajuster(fin: int = FENETRE[1], base=None) -> list[ParametreAjus
     for k, y in enumerate(ans):
         # each fitted year holds until the next one; after the window the catalogue's long-run drift
         # holds (the last observed year alone is too noisy to project)
-        years = tuple(range(PREMIERE_ANNEE if k == 0 else y, (ans[k + 1] if k + 1 < len(ans) else y + 1)))
+        years = tuple(range(HORIZON_DEFAUT.premiere if k == 0 else y, (ans[k + 1] if k + 1 < len(ans) else y + 1)))
         ps.append(ParametreAjuste(f"taux_gvt_promotions.{y}", _tous("taux_gvt_promotions"), "valeur", promo0,
                                   (0.0, 0.03), 0.005, 1, annees=years, unite="an-1",
                                   pourquoi=f"promotion drift of {y} (all organismes; RMPP observed for the RG only)"))
@@ -191,7 +191,7 @@ def parametres_a_ajuster(fin: int = FENETRE[1], base=None) -> list[ParametreAjus
         for y in (2017, 2018):
             if y > fin:
                 continue
-            v0 = float(np.asarray(base[f"organismes.{o}.croissance_charge_travail"])[y - PREMIERE_ANNEE])
+            v0 = float(np.asarray(base[f"organismes.{o}.croissance_charge_travail"])[y - HORIZON_DEFAUT.premiere])
             ps.append(ParametreAjuste(f"croissance_charge_travail.{o}.{y}", (f"organismes.{o}.croissance_charge_travail",),
                                       "valeur", v0, (-0.2, 0.2), 0.05, 2, annees=(y,), unite="an-1",
                                       pourquoi=f"workload growth of {y} (productivity series)"))
@@ -213,16 +213,17 @@ def valeurs_brutes(specs: Sequence[ParametreAjuste], theta: Sequence[float], bas
                         for v in vals]
                 out[path] = {_fmt(k): round(float(v), 9) for k, v in zip(keys, newv)}
             elif p.by_year:
-                arr = np.array([float(cur[str(y)]) for y in ANNEES]) if isinstance(cur, dict) else np.array(cur, float)
-                years = sp.annees if sp.annees is not None else ANNEES
-                idx = [y - PREMIERE_ANNEE for y in years]
+                annees = HORIZON_DEFAUT.annees
+                arr = np.array([float(cur[str(y)]) for y in annees]) if isinstance(cur, dict) else np.array(cur, float)
+                years = sp.annees if sp.annees is not None else HORIZON_DEFAUT.annees
+                idx = [y - HORIZON_DEFAUT.premiere for y in years]
                 if sp.mode == "valeur":
                     arr[idx] = t
                 elif sp.mode == "decalage":
                     arr[idx] = np.where(arr[idx] != 0.0, arr[idx] + t, 0.0)
                 else:
                     arr[idx] = arr[idx] * t
-                out[path] = {str(y): round(float(v), 9) for y, v in zip(ANNEES, arr)}
+                out[path] = {str(y): round(float(v), 9) for y, v in zip(HORIZON_DEFAUT.annees, arr)}
             else:
                 v = float(cur)
                 out[path] = round(t if sp.mode == "valeur" else (v + t if sp.mode == "decalage" else v * t), 9)
@@ -235,7 +236,7 @@ def _fmt(k: float) -> str:
 
 def _compact(v: Any) -> Any:
     """A by-year table with only the years where the value changes."""
-    if isinstance(v, dict) and all(k.isdigit() and int(k) in ANNEES for k in v):
+    if isinstance(v, dict) and all(k.isdigit() and int(k) in HORIZON_DEFAUT.annees for k in v):
         out, last = {}, None
         for k, x in v.items():
             if x != last:

@@ -13,7 +13,7 @@ from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
-from model.params.calendrier import DERNIERE_ANNEE, ORGANISMES, ORGANISMES_SORTIE, PREMIERE_ANNEE
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, ORGANISMES_SORTIE, Horizon
 from model.params.catalogue import Parameter, load_catalogue, lookup
 from model.params.errors import InputError, Problem, noms_des_entrees, unknown_name
 from model.params.parametres import Parametres
@@ -154,7 +154,8 @@ class Target:
         return self.value - x if self.op == ">=" else x - self.value
 
 
-def parse_targets(texts: Sequence[str], *, names: Mapping[str, str] | None = None) -> list[Target]:
+def parse_targets(texts: Sequence[str], *, names: Mapping[str, str] | None = None,
+                  horizon: Horizon = HORIZON_DEFAUT) -> list[Target]:
     """Parse target expressions; every problem is reported at once (``InputError``), under the caller's
     ``names`` (keys of :data:`NOMS`)."""
     n = noms(names)
@@ -178,10 +179,10 @@ def parse_targets(texts: Sequence[str], *, names: Mapping[str, str] | None = Non
             problems.append(Problem(src, opt, text, unknown_name("organisme", org, organismes),
                                     ", ".join(organismes)))
             ok = False
-        years = _parse_years(years_text, ranges=True)
+        years = _parse_years(years_text, horizon, ranges=True)
         if years is None:
-            problems.append(Problem(src, opt, text, f"bad year {years_text!r}",
-                                    f"a year from {PREMIERE_ANNEE} to {DERNIERE_ANNEE}, or Y1..Y2"))
+            problems.append(Problem(src, opt, text, f"bad year {years_text!r}{_hors(years_text, horizon)}",
+                                    f"a year from {horizon.premiere} to {horizon.derniere}, or Y1..Y2"))
             ok = False
         values = []
         for v in values_text.split(","):
@@ -232,6 +233,7 @@ class Lever:
     years: tuple[int, ...] | None
     low: float
     high: float
+    horizon: Horizon = HORIZON_DEFAUT  # the years of the scenario the lever acts on
 
     @property
     def size(self) -> int:
@@ -251,7 +253,7 @@ class Lever:
 
     def first_years(self) -> list[int]:
         """For each unknown, the first year it acts on."""
-        return [PREMIERE_ANNEE] if self.years is None else list(self.years)
+        return [self.horizon.premiere] if self.years is None else list(self.years)
 
     def unknown_labels(self) -> list[str]:
         return [self.path] if self.years is None else [f"{self.path}@{y}" for y in self.years]
@@ -266,16 +268,16 @@ class Lever:
     def changes(self, par: Parametres, x: Sequence[float]) -> dict[str, Any]:
         """Resolved parameter values with this lever at ``x``, on top of ``par``."""
         raw = self.raw(x)
-        return {path: resolve_value(self.parameter, raw, par[path]) for path in self.resolved_paths}
+        return {path: resolve_value(self.parameter, raw, par[path], par.horizon) for path in self.resolved_paths}
 
     def start(self, par: Parametres) -> list[float]:
         """Starting values: the scenario's own values (clipped into the search range)."""
         out = []
-        for y in (self.years or (DERNIERE_ANNEE,)):
+        for y in (self.years or (par.horizon.derniere,)):
             vals = []
             for path in self.resolved_paths:
                 v = par[path]
-                vals.append(float(v[y - PREMIERE_ANNEE]) if isinstance(v, np.ndarray) else float(v))
+                vals.append(float(v[par.horizon.index(y)]) if isinstance(v, np.ndarray) else float(v))
             v = float(np.mean(vals))
             if not math.isfinite(v):
                 v = self.low if math.isfinite(self.low) else self.high if math.isfinite(self.high) else 0.0
@@ -340,9 +342,10 @@ def parse_lever(text: str, par: Parametres, problems: list[Problem], option: str
         if not p.by_year:
             err(f"{path} does not vary by year: @{years_text} is not allowed", f"{path} without @YEAR")
             return None
-        parsed = _parse_years(years_text, ranges=True, lists=True)
+        parsed = _parse_years(years_text, par.horizon, ranges=True, lists=True)
         if parsed is None:
-            err(f"bad year {years_text!r}", f"a year from {PREMIERE_ANNEE} to {DERNIERE_ANNEE}; "
+            err(f"bad year {years_text!r}{_hors(years_text, par.horizon)}",
+                f"a year from {par.horizon.premiere} to {par.horizon.derniere}; "
                 "Y1,Y2,... increasing; or Y1..Y2")
             return None
         years = tuple(parsed)
@@ -376,7 +379,7 @@ def parse_lever(text: str, par: Parametres, problems: list[Problem], option: str
         err(f"no room to search: the bounds of {path} here are [{num_text(low)}, {num_text(high)}]",
             "a parameter whose bounds leave a range")
         return None
-    return Lever(text, path, p, years, float(low), float(high))
+    return Lever(text, path, p, years, float(low), float(high), par.horizon)
 
 
 def _bounds(p: Parameter, path: str, par: Parametres) -> tuple[float, float]:
@@ -407,7 +410,15 @@ def _bounds(p: Parameter, path: str, par: Parametres) -> tuple[float, float]:
     return low, high
 
 
-def _parse_years(text: str, ranges: bool = False, lists: bool = False) -> list[int] | None:
+def _hors(text: str, horizon: Horizon) -> str:
+    """", outside the horizon H" when ``text`` is well-formed years of which one is outside ``horizon``."""
+    years = _parse_years(text, None, ranges=True, lists=True)
+    return f": outside the horizon {horizon}" if years and any(y not in horizon for y in years) else ""
+
+
+def _parse_years(text: str, horizon: Horizon | None, ranges: bool = False, lists: bool = False) -> list[int] | None:
+    """Years of ``text`` (Y, Y1..Y2 with ``ranges``, Y1,Y2,... with ``lists``), increasing and inside
+    ``horizon`` (any year when None); None when they are not."""
     text = text.strip()
     m = _YEARS_RANGE.match(text)
     try:
@@ -420,7 +431,7 @@ def _parse_years(text: str, ranges: bool = False, lists: bool = False) -> list[i
             years = [int(text)]
     except ValueError:
         return None
-    if not years or any(not PREMIERE_ANNEE <= y <= DERNIERE_ANNEE for y in years):
+    if not years or (horizon is not None and any(y not in horizon for y in years)):
         return None
     if any(b <= a for a, b in zip(years, years[1:])):
         return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES_SORTIE
 from model.params.errors import MAX_COLLECTES, MISSING, InputError, Problem
 from model.params.lecture import lire_octets, lire_texte
 
@@ -258,10 +258,10 @@ def _parse_row(rec: dict[str, str], shown: str, n: int, problems: list[Problem],
         try:
             y = int(v)
         except ValueError:
-            err(col, v, "not a year", f"an integer year in {ANNEES[0]}-{ANNEES[-1]}")
+            err(col, v, "not a year", f"an integer year in {HORIZON_DEFAUT}")
             return None
-        if y not in ANNEES:
-            err(col, v, "year outside the simulated period", f"{ANNEES[0]}-{ANNEES[-1]}")
+        if y not in HORIZON_DEFAUT.annees:
+            err(col, v, "year outside the simulated period", f"{HORIZON_DEFAUT}")
             return None
         return y
 
@@ -288,7 +288,7 @@ def _parse_row(rec: dict[str, str], shown: str, n: int, problems: list[Problem],
     pub = num("valeur_publiee", required=False)
     hors = num("part_hors_cog", required=False, lo=0.0, hi=0.99)
     if rec["kind"] in ("change_pct", "change_abs", "cumul") and rec["annee_base"] == "":
-        err("annee_base", "", f"a {rec['kind']} needs a base year", f"a year in {ANNEES[0]}-{ANNEES[-1]}")
+        err("annee_base", "", f"a {rec['kind']} needs a base year", f"a year in {HORIZON_DEFAUT}")
     if rec["kind"] == "level" and rec["annee_base"] != "":
         err("annee_base", rec["annee_base"], "a level has no base year", "empty")
     if y is not None and b is not None and b >= y and rec["kind"] != "level":

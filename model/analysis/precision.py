@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 from scipy.special import ndtri
 
-from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES_SORTIE
+from model.params.calendrier import AGGREGATS, HORIZON_DEFAUT, ORGANISMES_SORTIE, Horizon
 from model.params.errors import InputError, Problem, unknown_name
 from model.results.dataset import REGISTRE, Tableaux, aggregate_values
 from model.results.run import run_scenario
@@ -53,9 +53,10 @@ class Precision:
         return abs(mean) * self.half_width / 100.0 if self.relative else self.half_width
 
 
-def parse_precision(texts: Sequence[str], option: str = "precision", source: str = "arguments") -> list[Precision]:
-    """``VAR:ORGANISME:YEAR=HALF_WIDTH[%]`` targets; every problem is reported at once (``InputError``),
-    under ``source`` and ``option`` (what the caller calls these inputs)."""
+def parse_precision(texts: Sequence[str], option: str = "precision", source: str = "arguments",
+                    horizon: Horizon = HORIZON_DEFAUT) -> list[Precision]:
+    """``VAR:ORGANISME:YEAR=HALF_WIDTH[%]`` targets, YEAR in ``horizon`` (the run's); every problem is
+    reported at once (``InputError``), under ``source`` and ``option`` (what the caller calls these inputs)."""
     problems: list[Problem] = []
     out: list[Precision] = []
     for text in texts:
@@ -73,9 +74,9 @@ def parse_precision(texts: Sequence[str], option: str = "precision", source: str
             problems.append(Problem(source, option, text, f"unknown organisme '{org}'",
                                     ", ".join(ORGANISMES_SORTIE)))
             bad = True
-        if int(year) not in ANNEES:
-            problems.append(Problem(source, option, text, f"bad year {year}",
-                                    f"a year from {ANNEES[0]} to {ANNEES[-1]}"))
+        if int(year) not in horizon:
+            problems.append(Problem(source, option, text, f"bad year {year}: outside the horizon {horizon}",
+                                    f"a year from {horizon.premiere} to {horizon.derniere}"))
             bad = True
         try:
             h = float(value)
@@ -103,7 +104,7 @@ def replicates_for_run(path, precisions: Sequence[Precision], *, pilot: int = PI
     orgs = list(ds["organisme"].values) + list(AGGREGATS)
     needed = {}
     for p in precisions:
-        x = aggregate_values(ds, p.variable, tab)[ANNEES.index(p.year), orgs.index(p.organisme)]
+        x = aggregate_values(ds, p.variable, tab)[list(ds["year"].values).index(p.year), orgs.index(p.organisme)]
         sd, mean = float(np.std(x, ddof=1)), float(np.mean(x))
         needed[p.text] = {"replicates": replicates_needed(sd, mean, p), "pilot_sd": sd, "pilot_mean": mean}
     return choose(needed, pilot, max_replicates)

@@ -53,7 +53,7 @@ from model.analysis.sensibilite_resultat import HEADLINE, METHODES, Facteur
 from model.analysis.sweep import (SweepResult, SweepSpec, check_optional_dependencies, open_sweep, run_sweep,
                                   scheduler_problem)
 from model.analysis.taille import NOMS, check_estimate, estimate, noms
-from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.calendrier import ORGANISMES_SORTIE
 from model.params.errors import MISSING, InputError, Problem, unknown_name
 from model.params.parametres import Parametres
 from model.params.scenario import Scenario, load_scenario
@@ -183,8 +183,8 @@ def parse_factors(texts: Sequence[str], par: Parametres, notes: list[str] | None
             continue
         name = lever.path + (f"@{lever.years[0]}" if lever.years else "")
         base = lever.start(par)[0]
-        year = lever.years[0] if lever.years else ANNEES[-1]
-        values = [float(np.asarray(par[p], float)[ANNEES.index(year)]) if np.ndim(par[p]) else float(par[p])
+        year = lever.years[0] if lever.years else par.horizon.derniere
+        values = [float(np.asarray(par[p], float)[par.horizon.index(year)]) if np.ndim(par[p]) else float(par[p])
                   for p in lever.resolved_paths]
         if notes is not None and (max(values) - min(values) > 1e-12 or not lever.low <= values[0] <= lever.high):
             notes.append(f"{name}: the scenario's value(s) {', '.join(num_text(v) for v in sorted(set(values)))} "
@@ -223,9 +223,11 @@ def prepare_sensitivity(spec: SensitivitySpec) -> SensitivityPlan:
     for o in outs:
         if o not in REGISTRE:
             problems.append(Problem(src, n["outputs"], o, unknown_name("variable", o, REGISTRE), "a result variable"))
-    year = ANNEES[-1] if spec.year is None else spec.year
-    if year not in ANNEES:
-        problems.append(Problem(src, n["year"], year, "not a simulated year", f"{ANNEES[0]} to {ANNEES[-1]}"))
+    h = par.horizon
+    year = h.derniere if spec.year is None else spec.year
+    if year not in h:
+        problems.append(Problem(src, n["year"], year, f"not a simulated year (the horizon is {h})",
+                                f"{h.premiere} to {h.derniere}"))
     if spec.scheduler is not None and scheduler_problem(spec.scheduler, n) is not None:
         problems.append(scheduler_problem(spec.scheduler, n))
     if spec.organisme not in ORGANISMES_SORTIE:
@@ -243,7 +245,7 @@ def prepare_sensitivity(spec: SensitivitySpec) -> SensitivityPlan:
     samples = spec.samples if spec.samples is not None else DEFAULT_SAMPLES.get(method)
     # the size of the design from its formula, before the design exists (SALib would build it whole)
     check_estimate(estimate(taille_plan(len(facteurs), method, samples, spec.second_order), spec.replicates or 1,
-                            len(outs)), scheduler=spec.scheduler, what="samples", names=n)
+                            len(outs), horizon=h), scheduler=spec.scheduler, what="samples", names=n)
     design_names = {"source": src, "facteur": n["param"], "methode": n["method"], "n": n["samples"],
                     "seed": n["seed"], "levels": n["levels"]}
     X = plan(facteurs, method, samples, seed, levels=spec.levels, second_order=spec.second_order,

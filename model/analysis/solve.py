@@ -208,7 +208,7 @@ def solve(spec: SolveSpec) -> Solution:
     problems: list[Problem] = []
     parsed_targets: list[Target] = []
     parsed_levers: list[Lever] = []
-    for parse, out in ((lambda: parse_targets(spec.targets, names=n), parsed_targets),
+    for parse, out in ((lambda: parse_targets(spec.targets, names=n, horizon=sc.parametres.horizon), parsed_targets),
                        (lambda: parse_levers(spec.levers, sc.parametres, names=n), parsed_levers)):
         try:
             out.extend(parse())

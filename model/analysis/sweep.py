@@ -50,7 +50,7 @@ from model.analysis.sweep_blocks import (BATCH_TARGET, DONE_DIR, MANIFEST, STORE
                                          sweep_manifest, template, write_block)
 from model.analysis.taille import Estimation, check_estimate, estimate, noms
 from model.engine.simulation import keep_freed_memory
-from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.calendrier import ORGANISMES_SORTIE
 from model.params.errors import MISSING, InputError, Problem, unknown_name
 from model.params.scenario import load_scenario
 from model.results.dataset import REGISTRE, STATISTIQUES
@@ -183,7 +183,7 @@ def prepare(spec: SweepSpec) -> Sweep:
         problems.append(Problem(cl, n["grid"], MISSING, "nothing to sweep",
                                 f"{n['grid']} PATH=V1,V2,... (repeatable) or {n['sweep_file']} SWEEP.toml"))
     try:
-        precisions = parse_precision(spec.precision, option=n["precision"], source=cl)
+        precisions = parse_precision(spec.precision, option=n["precision"], source=cl, horizon=par.horizon)
     except InputError as exc:
         problems.extend(exc.problems)
         precisions = []
@@ -210,7 +210,7 @@ def prepare(spec: SweepSpec) -> Sweep:
                         header)
     mode = par["simulation.mode"]
     R = 1 if mode == "deterministic" else (spec.replicates or DEFAULT_REPLICATES)
-    check_estimate(estimate(grille.size, R, len(outs)), scheduler=spec.scheduler, names=n,
+    check_estimate(estimate(grille.size, R, len(outs), horizon=par.horizon), scheduler=spec.scheduler, names=n,
                    what="grid" if spec.grid else "sweep_file" if spec.sweep_file is not None else "param")
     if built:
         check_grid(grille, par)
@@ -249,9 +249,10 @@ def run_sweep(spec: SweepSpec, *, progress: bool | None = None,
     if spec.precision:
         pilot = spec.replicates or PILOT_REPLICATES
         sweep, precision_report = choose_replicates(replace(sweep, replicates=pilot),
-                                                    parse_precision(spec.precision), spec.max_replicates,
+                                                    parse_precision(spec.precision, horizon=sweep.horizon),
+                                                    spec.max_replicates,
                                                     spec.block_points)
-    size = estimate(sweep.grille.size, sweep.replicates, len(sweep.outputs), spec.workers)
+    size = estimate(sweep.grille.size, sweep.replicates, len(sweep.outputs), spec.workers, sweep.horizon)
     check_estimate(size, scheduler=scheduler, names=n)
     target = spec.target
     result = SweepResult(target, size, precision_report)
@@ -334,7 +335,7 @@ def choose_replicates(sweep: Sweep, precisions: Sequence[Precision], max_replica
     res = evaluate_block(pilot, 0)
     needed: dict[str, dict[str, float]] = {}
     for p in precisions:
-        cell = res[p.variable][..., ANNEES.index(p.year), ORGANISMES_SORTIE.index(p.organisme), :]
+        cell = res[p.variable][..., sweep.horizon.index(p.year), ORGANISMES_SORTIE.index(p.organisme), :]
         means, sds = cell[..., 0].ravel(), cell[..., STATISTIQUES.index("ecart_type")].ravel()
         n = max(replicates_needed(float(sd), float(m), p) for sd, m in zip(sds, means))
         needed[p.text] = {"replicates": n, "pilot_sd_max": float(np.nanmax(sds)) if np.isfinite(sds).any() else None}

@@ -43,7 +43,7 @@ from model.analysis.grille import Grille
 from model.engine.etat_initial import etat_initial
 from model.engine.lot import HORS_MOTEUR, HORS_MOTEUR_ORGANISME, PARAMETRES_LOT
 from model.engine.simulation import Mode, simulate
-from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.calendrier import ORGANISMES_SORTIE, Horizon
 from model.params.calibres import CALIBRATION_FILE
 from model.params.catalogue import catalogue_files
 from model.params.incertitude import description, loi_calibree, tirages, tire
@@ -74,6 +74,11 @@ class Sweep:
     mode: Mode
     outputs: tuple[str, ...]
     chunks: tuple[int, ...]
+
+    @property
+    def horizon(self) -> Horizon:
+        """The years of the sweep: its scenario's horizon (a grid never moves it)."""
+        return _scenario(self.scenario).horizon
 
     @property
     def block_grid(self) -> tuple[int, ...]:
@@ -163,8 +168,8 @@ def evaluate_block(sweep: Sweep, b: int) -> dict[str, np.ndarray]:
         groups[tuple(float(a.values[i, j]) for a, i, fx in zip(grille.axes, idx, fixed)
                      for j, f in enumerate(fx) if f)].append(k)
     R = sweep.replicates
-    out = {v: np.empty((len(points), len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))) for v in sweep.outputs}
-    loi = loi_calibree() if tire(par, sweep.mode) else None  # parameter draws (model.params.incertitude)
+    out = {v: np.empty((len(points), par.horizon.n_annees, len(ORGANISMES_SORTIE), len(STATISTIQUES))) for v in sweep.outputs}
+    loi = loi_calibree(horizon=par.horizon) if tire(par, sweep.mode) else None  # parameter draws (model.params.incertitude)
     for members in groups.values():
         lot = ParametresLot([pars[k] for k in members], R, swept) if len(members) > 1 else pars[members[0]]
         # replicate r of every point draws replicate r's fitted parameters where the point keeps the calibrated
@@ -188,16 +193,17 @@ def template(sweep: Sweep, attrs: dict[str, Any]) -> xr.Dataset:
     import dask.array as da
 
     g = sweep.grille
+    h = sweep.horizon
     dims = (*g.names, "year", "organisme", "statistique")
-    shape = (*g.shape, len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))
-    chunks = (*sweep.chunks, len(ANNEES), len(ORGANISMES_SORTIE), len(STATISTIQUES))
+    shape = (*g.shape, h.n_annees, len(ORGANISMES_SORTIE), len(STATISTIQUES))
+    chunks = (*sweep.chunks, h.n_annees, len(ORGANISMES_SORTIE), len(STATISTIQUES))
     variables = {}
     for v in sweep.outputs:
         units, ln, ln_fr, agg = REGISTRE[v]
         variables[v] = (dims, da.full(shape, np.nan, chunks=chunks),
                         {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg})
     coords: dict[str, Any] = {
-        "year": ("year", list(ANNEES), {"long_name": "Calendar year", "long_name_fr": "Année civile"}),
+        "year": ("year", list(h.annees), {"long_name": "Calendar year", "long_name_fr": "Année civile"}),
         "organisme": ("organisme", list(ORGANISMES_SORTIE),
                       {"long_name": "Organisme, régime général and total", "long_name_fr": "Organisme"}),
         "statistique": ("statistique", list(STATISTIQUES),
@@ -279,7 +285,8 @@ def sweep_manifest(sweep: Sweep, fingerprint: str, command: Sequence[str] = ()) 
             "statistics": list(STATISTIQUES), "chunks": list(sweep.chunks), "fingerprint": fingerprint,
             "warnings": [w.as_dict() for w in sc.warnings],
             "incertitude_parametres": description(
-                sc.parametres, sweep.mode, sweep.seed, loi_calibree() if tire(sc.parametres, sweep.mode) else None),
+                sc.parametres, sweep.mode, sweep.seed,
+                loi_calibree(horizon=sc.parametres.horizon) if tire(sc.parametres, sweep.mode) else None),
             "code": {"cogsim": __version__, **git_commit()}}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES_SORTIE, Horizon
 from model.params.errors import InputError, Problem, noms_des_entrees
 from model.results.dataset import STATISTIQUES
 
@@ -54,9 +54,10 @@ class Estimation:
     store_bytes: int
     seconds: float  # of one core
     workers: int
+    years: int = HORIZON_DEFAUT.n_annees
 
     def __str__(self) -> str:
-        cells = f"{self.variables} variables x {len(ANNEES)} years x {len(ORGANISMES_SORTIE)} organismes x " \
+        cells = f"{self.variables} variables x {self.years} years x {len(ORGANISMES_SORTIE)} organismes x " \
                 f"{len(STATISTIQUES)} statistics"
         return (f"{_count(self.points)} points x {_count(self.replicates)} replicates = {_count(self.elements)} batch "
                 f"elements, about {_duration(self.seconds / self.workers)}"
@@ -64,12 +65,15 @@ class Estimation:
                 f"{_bytes(self.store_bytes)} ({cells} per point)")
 
 
-def estimate(points: int, replicates: int, variables: int, workers: int | None = None) -> Estimation:
-    """The size of the work and of the results of ``points`` × ``replicates`` (plain integers)."""
+def estimate(points: int, replicates: int, variables: int, workers: int | None = None,
+             horizon: Horizon = HORIZON_DEFAUT) -> Estimation:
+    """The size of the work and of the results of ``points`` × ``replicates`` (plain integers) over the
+    years of ``horizon`` (the time grows linearly with them)."""
     elements = int(points) * int(replicates)
-    cell = len(ANNEES) * len(ORGANISMES_SORTIE) * len(STATISTIQUES) * 8
+    cell = horizon.n_annees * len(ORGANISMES_SORTIE) * len(STATISTIQUES) * 8
+    seconds = elements * SECONDS_PER_ELEMENT * horizon.n_annees / HORIZON_DEFAUT.n_annees
     return Estimation(int(points), int(replicates), int(variables), elements, int(points) * int(variables) * cell,
-                      elements * SECONDS_PER_ELEMENT, max(1, int(workers or 1)))
+                      seconds, max(1, int(workers or 1)), horizon.n_annees)
 
 
 def check_estimate(est: Estimation, *, scheduler: str | None = None, what: str = "grid",

@@ -40,10 +40,8 @@ from __future__ import annotations
 import numpy as np
 
 from model.engine.remuneration import valeur_point
-from model.params.calendrier import ANNEES
 from model.params.parametres import Parametres
 
-Y = len(ANNEES)
 EUR_PER_MEUR = 1e6
 
 # each charge of the personnel expenses: (rate parameter, base: "masse_salariale" or another charge)
@@ -94,6 +92,7 @@ def bilan(indice_etp: np.ndarray, etpma: np.ndarray, rmpp_num: np.ndarray, rmpp_
     rmpp_num, rmpp_den : (year, replicate, organisme) pay of the RMPP population in y and y−1 (EUR).
     """
     v = valeur_point(par)
+    Y = par.horizon.n_annees
     P = indice_etp.reshape(Y, 12, *indice_etp.shape[1:])
     ms = (P * v.reshape(Y, 12)[:, :, None, None]).sum(1) / 12.0  # EUR
     p_bar = P.mean(1)

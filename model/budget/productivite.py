@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, Horizon
 from model.params.inducteurs import ELASTICITES, SECTION, niveau_reference, noms_inducteurs, organisme_inducteur
 from model.params.parametres import Parametres, ParametresLot
 
@@ -123,12 +123,12 @@ def _parametre_organisme(par: Parametres, name: str) -> xr.DataArray:
     lot = par.lot_organisme(name) if isinstance(par, ParametresLot) else None
     if lot is not None:  # differs between the points of a batch: one value per batch element
         dims = ("replicate", "organisme", "year")[:lot.ndim]
-        coords = {"organisme": list(ORGANISMES), "year": list(ANNEES)}
+        coords = {"organisme": list(ORGANISMES), "year": list(par.horizon.annees)}
         da = xr.DataArray(lot, coords={d: coords[d] for d in dims[1:]}, dims=dims, name=name)
         return da.transpose(*[d for d in ("year", "organisme", "replicate") if d in dims])
     v = par.par_organisme(name)
     if v.ndim == 2:
-        return xr.DataArray(v.T, coords={"year": list(ANNEES), "organisme": list(ORGANISMES)},
+        return xr.DataArray(v.T, coords={"year": list(par.horizon.annees), "organisme": list(ORGANISMES)},
                             dims=("year", "organisme"), name=name)
     return xr.DataArray(v, coords={"organisme": list(ORGANISMES)}, dims=("organisme",), name=name)
 
@@ -139,9 +139,9 @@ def parametre_annuel(par: Parametres, path: str) -> xr.DataArray:
     lot = par.lot(path) if isinstance(par, ParametresLot) else None
     if lot is not None:
         return memo(par, ("annuel", path), lambda: xr.DataArray(
-            lot.T, coords={"year": list(ANNEES)}, dims=("year", "replicate"), name=path))
+            lot.T, coords={"year": list(par.horizon.annees)}, dims=("year", "replicate"), name=path))
     return memo(par, ("annuel", path), lambda: xr.DataArray(
-        np.asarray(par[path], float), coords={"year": list(ANNEES)}, dims=("year",), name=path))
+        np.asarray(par[path], float), coords={"year": list(par.horizon.annees)}, dims=("year",), name=path))
 
 
 def parametre_scalaire(par: Parametres, path: str) -> float | xr.DataArray:
@@ -222,9 +222,9 @@ def fraction_transferee(par: Parametres) -> xr.DataArray:
     [0.0, 0.5, 1.0]
     """
     d = par["transfert_rsi.date_principale"]
-    years = np.array(ANNEES)
+    years = np.array(par.horizon.annees)
     f = np.clip((years + 1 - (d.year + (d.month - 1) / 12.0)), 0.0, 1.0)
-    return xr.DataArray(f, coords={"year": list(ANNEES)}, dims=("year",), name="fraction_transferee")
+    return xr.DataArray(f, coords={"year": list(par.horizon.annees)}, dims=("year",), name="fraction_transferee")
 
 
 def parts_accueil(par: Parametres) -> xr.DataArray:
@@ -259,28 +259,28 @@ def transferer_rsi(x: xr.DataArray, par: Parametres) -> xr.DataArray:
 
 
 # ----------------------------------------------------------------------------- workload
-def part_des_mois(debut, montee_en_charge_mois: int = 1) -> np.ndarray:
+def part_des_mois(debut, montee_en_charge_mois: int = 1, horizon: Horizon = HORIZON_DEFAUT) -> np.ndarray:
     """Mean over each year's months of a linear ramp from ``debut`` (0 before, 1 after
-    ``montee_en_charge_mois`` months, as the engine ramps a mutualisation). Shape ``(len(ANNEES),)``, unit 1.
+    ``montee_en_charge_mois`` months, as the engine ramps a mutualisation). Shape ``(years of horizon,)``, unit 1.
 
     Examples
     --------
     >>> import datetime as dt
-    >>> part_des_mois(dt.date(2020, 7, 1))[ANNEES.index(2020)]
+    >>> part_des_mois(dt.date(2020, 7, 1))[HORIZON_DEFAUT.index(2020)]
     0.5
     """
-    mois = np.arange(len(ANNEES) * 12)
-    t0 = (debut.year - ANNEES[0]) * 12 + debut.month - 1
-    return np.clip((mois - t0 + 1) / montee_en_charge_mois, 0.0, 1.0).reshape(len(ANNEES), 12).mean(1)
+    mois = np.arange(horizon.n_mois)
+    t0 = horizon.mois_depuis_debut(debut)
+    return np.clip((mois - t0 + 1) / montee_en_charge_mois, 0.0, 1.0).reshape(horizon.n_annees, 12).mean(1)
 
 
 def facteur_chocs(par: Parametres, nom: str) -> np.ndarray:
     """The dated volume shocks (``chocs_inducteurs``) on driver ``nom`` as a factor by year: the product of
-    ``1 + variation × (share of the year's months from debut)``. Shape ``(len(ANNEES),)``, unit 1."""
-    f = np.ones(len(ANNEES))
+    ``1 + variation × (share of the year's months from debut)``. Shape ``(years of the horizon,)``, unit 1."""
+    f = np.ones(par.horizon.n_annees)
     for c in par["chocs_inducteurs"]:
         if c["inducteur"] == nom:
-            f = f * (1.0 + c["variation"] * part_des_mois(c["debut"]))
+            f = f * (1.0 + c["variation"] * part_des_mois(c["debut"], 1, par.horizon))
     return f
 
 
@@ -297,11 +297,11 @@ def _indice_inducteurs(par: Parametres) -> xr.DataArray:
     par_org: dict[str, Any] = {o: xr.DataArray(1.0) for o in ORGANISMES}
     for nom in noms_inducteurs():
         x = parametre_annuel(par, f"{SECTION}.{nom}")
-        choc = xr.DataArray(facteur_chocs(par, nom), coords={"year": list(ANNEES)}, dims=("year",))
+        choc = xr.DataArray(facteur_chocs(par, nom), coords={"year": list(par.horizon.annees)}, dims=("year",))
         e = parametre_scalaire(par, f"{ELASTICITES}.{nom}")
         o = organisme_inducteur(nom)
         par_org[o] = par_org[o] * (x * choc / niveau_reference(nom, ref)) ** e
-    annees = xr.DataArray(np.ones(len(ANNEES)), coords={"year": list(ANNEES)}, dims=("year",))
+    annees = xr.DataArray(np.ones(par.horizon.n_annees), coords={"year": list(par.horizon.annees)}, dims=("year",))
     d = xr.concat([par_org[o] * annees for o in ORGANISMES], dim=xr.DataArray(list(ORGANISMES), dims="organisme",
                                                                                name="organisme"))
     return d.transpose("year", "organisme", ...)
@@ -310,10 +310,11 @@ def _indice_inducteurs(par: Parametres) -> xr.DataArray:
 def charge_missions_datees(par: Parametres) -> xr.DataArray:
     """The workload of the dated ``nouvelles_missions`` (ETPMA_eq by year, ramped up linearly by month),
     dims ``(year, organisme)``."""
-    out = np.zeros((len(ANNEES), len(ORGANISMES)))
+    out = np.zeros((par.horizon.n_annees, len(ORGANISMES)))
     for m in par["nouvelles_missions"]:
-        out[:, ORGANISMES.index(m["organisme"])] += m["charge"] * part_des_mois(m["debut"], m["montee_en_charge_mois"])
-    return xr.DataArray(out, coords={"year": list(ANNEES), "organisme": list(ORGANISMES)}, dims=("year", "organisme"))
+        out[:, ORGANISMES.index(m["organisme"])] += m["charge"] * part_des_mois(m["debut"], m["montee_en_charge_mois"],
+                                                                                par.horizon)
+    return xr.DataArray(out, coords={"year": list(par.horizon.annees), "organisme": list(ORGANISMES)}, dims=("year", "organisme"))
 
 
 def charge_travail_propre(par: Parametres) -> xr.DataArray:

@@ -11,7 +11,7 @@ from model.analysis.calibration import FENETRE, calibrer, ecrire_parametres
 from model.cli.main import SOURCE
 from model.analysis.observations import ROOT, load_observations
 from model.outputs.ajustement import rapport, tableau_ajustement, tableau_backtest, write_csv
-from model.params.calendrier import ANNEES
+from model.params.calendrier import HORIZON_DEFAUT
 from model.params.calibres import CALIBRATION_FILE
 from model.params.errors import InputError, Problem
 from model.results.writers import claim_output, write_json
@@ -28,9 +28,12 @@ def _window(text: str) -> tuple[int, int]:
         a, b = (int(x) for x in text.split("-"))
     except ValueError:
         raise InputError([Problem(SOURCE, OPTIONS["window"], text, "not a window", "FIRST-LAST, e.g. 2013-2018")])
-    if not (ANNEES[0] <= a < b <= FENETRE[1]):
+    # the calibration simulates the default horizon (the shipped observations stop in 2018; a user's
+    # tables may reach its last year)
+    if not (HORIZON_DEFAUT.premiere <= a < b <= HORIZON_DEFAUT.derniere):
         raise InputError([Problem(SOURCE, OPTIONS["window"], text, "window outside the calibration period",
-                                  f"{ANNEES[0]} <= FIRST < LAST <= {FENETRE[1]}")])
+                                  f"{HORIZON_DEFAUT.premiere} <= FIRST < LAST <= {HORIZON_DEFAUT.derniere} (the "
+                                  f"shipped observations stop in {FENETRE[1]})")])
     return a, b
 
 

@@ -24,7 +24,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from model.engine.simulation import keep_freed_memory
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import ORGANISMES
 from model.params.catalogue import load_catalogue
 from model.params.errors import MAX_AFFICHES, InputError, Problem
 
@@ -182,6 +182,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                    help="pick the replicates so that the 95%% confidence half-width of these means is reached "
                         "(a pilot of --replicates, default 20); repeatable")
     r.add_argument("--max-replicates", type=positive_int, default=1000, help="upper limit for --precision")
+    r.add_argument("--export-state", type=int, metavar="YEAR",
+                   help="also write RUN_DIR/etat_31dec_YEAR.csv: the expected staff and pay at 31 December YEAR, a "
+                        "staff file (etat_initial.fichier) for a run of the following years")
     for sp in (r,):
         sp.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS,
                         help="language of the printed labels")
@@ -221,7 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _cmd_run(args.scenario, args.out, args.replicates, args.seed, args.deterministic, lang,
                             summary=True, charts=args.charts, precision=args.precision,
-                            max_replicates=args.max_replicates, report=args.report)
+                            max_replicates=args.max_replicates, report=args.report,
+                            export_state=args.export_state)
         if args.command == "check":
             return _cmd_check(args.scenarios, lang)
         if args.command == "template":
@@ -276,7 +280,7 @@ def _traduit(text: str, lang: str) -> str:
 
 
 def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=False, precision=(),
-             max_replicates=1000, report=False) -> int:
+             max_replicates=1000, report=False, export_state=None) -> int:
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.results.run import run_scenario
 
@@ -298,7 +302,8 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
 
     res = run_scenario(path, out=out, replicates=replicates, seed=seed, deterministic=deterministic,
                        results_dir=ROOT / "results" if path == DEFAULT_SCENARIO and out is None else "results",
-                       on_warnings=warn, on_notice=lambda text: print(_traduit(text, lang), file=sys.stderr))
+                       on_warnings=warn, on_notice=lambda text: print(_traduit(text, lang), file=sys.stderr),
+                       export_state=export_state)
     if summary:
         print(summary_table(res.dataset, lang))
         targets = summary_targets(res.dataset, lang)
@@ -349,7 +354,7 @@ def summary_table(ds, lang: str = "fr") -> str:
     n_rep = ds.sizes.get("replicate", 1)
     head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({_replicates(n_rep, L)}, {_mode(ds, L)})"
     lines = [head, ""]
-    lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
+    lines.append(f"{L['org']:<16}" + "".join(f"{int(y):>9}" for y in ds["year"].values))
     names = list(ORGANISMES) + ["regime_general", "total"]
     for name in names:
         label = L["rg"] if name == "regime_general" else L["total"] if name == "total" else name
@@ -387,7 +392,7 @@ def _summary_from_statistics(ds, lang: str) -> str:
     n_rep = ds.attrs.get("replicates", ds.sizes.get("replicate", 1))
     head = f"{L['title']} — {court(ds.attrs.get('title', ''))} ({_replicates(n_rep, L)}, {_mode(ds, L)})"
     lines = [head, ""]
-    lines.append(f"{L['org']:<16}" + "".join(f"{y:>9}" for y in ANNEES))
+    lines.append(f"{L['org']:<16}" + "".join(f"{int(y):>9}" for y in ds["year"].values))
     st = statistiques_replicates(ds, "etpma")
     mean = st[..., STATISTIQUES.index("moyenne")]
     for name in list(ORGANISMES) + ["regime_general", "total"]:
@@ -512,7 +517,8 @@ def _cmd_describe(path: Path, changed_only: bool, lang: str = "fr") -> int:
     print(L["d_star"] + "\n")
     for p in cat.values():
         for rpath in p.paths():
-            b, v = jsonable(sc.baseline[rpath]), jsonable(sc.parametres[rpath])
+            b = jsonable(sc.baseline[rpath], sc.parametres.horizon)
+            v = jsonable(sc.parametres[rpath], sc.parametres.horizon)
             changed = b != v
             if changed_only and not changed:
                 continue
@@ -569,7 +575,7 @@ def _cmd_template(baseline: Path | None, out: Path, lang: str) -> int:
     # lazy: a command's modules load only when it runs (check and describe stay fast)
     from model.outputs.libelles import traduire
 
-    write_new_file(out, lambda tmp: ecrire_modele(tmp, par, ANNEES, header, texte=traduire))
+    write_new_file(out, lambda tmp: ecrire_modele(tmp, par, par.horizon.annees, header, texte=traduire))
     print(LABELS[lang]["template"].format(out=out))
     return 0
 

@@ -33,7 +33,6 @@ from model.cli.main import command_line, keep_memory, non_negative_int, positive
 from model.cli.sweep import OPTIONS as SWEEP_OPTIONS
 from model.cli.sweep import print_start, scheduler_address
 from model.outputs.graphiques_sensibilite import ecrire_dans, headline, top_drivers
-from model.params.calendrier import ANNEES
 from model.results.writers import claim_output
 
 # what the library's messages call each input: the options of this command line
@@ -79,7 +78,7 @@ def register(sub) -> None:
     p.add_argument("--levels", type=positive_int, default=4, help="Morris grid levels (default 4)")
     p.add_argument("--second-order", action="store_true", help="Sobol': also the second-order indices")
     p.add_argument("--outputs", help=f"comma-separated result variables (default {','.join(DEFAULT_OUTPUTS)})")
-    p.add_argument("--year", type=int, help=f"year of the headline charts (default {ANNEES[-1]}); indices are "
+    p.add_argument("--year", type=int, help="year of the headline charts (default: the scenario's last year); indices are "
                    "computed for every year")
     p.add_argument("--organisme", default="total", help="organisme of the headline charts (default total)")
     p.add_argument("--replicates", type=positive_int, help="stochastic replicates per point (default: the "

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model.params.calendrier import AGES, CONTRATS
+from model.params.calendrier import AGES, CONTRATS, HORIZON_DEFAUT
 from model.params.effectifs import EtatInitial, read_csv
+from model.params.errors import InputError, Problem
 from model.params.parametres import Parametres
 
 MU_ANCIENS, SD_ANCIENS, SD_RECENTS = 56.0, 4.0, 8.5  # shape assumptions (the first: etat_initial.age_moyen_anciens)
@@ -121,13 +122,36 @@ def reconstruct_par_element(par: Parametres, effectif_initial: np.ndarray) -> tu
     return _cellules(par, np.asarray(effectif_initial, float))
 
 
-def etat_initial(par: Parametres, base_dir: Path | None = None) -> EtatInitial:
+def etat_initial(par: Parametres, base_dir: Path | None = None, tardif: bool = False) -> EtatInitial:
     """The initial state a run uses: the user's CSV if ``etat_initial.fichier`` is set, else the
-    reconstruction."""
+    reconstruction at 31 December 2012. A first year after 2013 needs what the model's history hands over
+    (:mod:`model.engine.reprise`), which :func:`model.results.run.run_scenario` makes: refused here unless
+    ``tardif`` (its caller) says so."""
+    if par.horizon.premiere != HORIZON_DEFAUT.premiere and not tardif:
+        raise InputError([Problem("scenario", "simulation.premiere_annee", par.horizon.premiere,
+                                  "a later first year needs the staff at 31 December of the year before and the "
+                                  "model's history: cogsim run only (sweeps, solve and sensitivity start in "
+                                  f"{HORIZON_DEFAUT.premiere})", f"{HORIZON_DEFAUT.premiere} here")])
     fichier = par["etat_initial.fichier"]
     if fichier:
         p = Path(fichier)
         if not p.is_absolute() and base_dir is not None:
             p = base_dir / p
-        return read_csv(p)
+        return read_csv(p, organismes_fermes(par))
     return reconstruct(par)
+
+
+def organismes_fermes(par: Parametres) -> tuple[str, ...]:
+    """The organismes closed before the horizon starts (the ex-RSI after its bulk transfer): a staff file
+    may have no row for them."""
+    return ("rsi",) if par.horizon.mois_depuis_debut(par["transfert_rsi.date_principale"]) <= 0 else ()
+
+
+def etat_final(traj, replicate: int = 0, source: str = "") -> EtatInitial:
+    """The state at 31 December of the last year of a run (``traj``: a :class:`Trajectoire`), element
+    ``replicate`` of its batch, as the initial state of a run of the following years: persons, ETP and
+    the mean pay at full time per cell at the pay of that December (index × value of the point), so that
+    the next run, whose point value starts at 1, pays the same."""
+    n, e, w = (x[replicate] for x in traj.etat_final)
+    indice = np.divide(w, e, out=np.zeros_like(w), where=e > 0) * traj.valeur_point_finale
+    return EtatInitial(n.copy(), e.copy(), source or "simulated by cogsim", True, indice)

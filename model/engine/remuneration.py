@@ -7,20 +7,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.params.calendrier import AGES, ANNEES, N_MOIS, mois_depuis_debut
+from model.params.calendrier import AGES
 from model.params.parametres import Parametres
-
-Y = len(ANNEES)
 
 
 def valeur_point(par: Parametres) -> np.ndarray:
-    """Relative value of the point by month, shape (month,): 1 in January 2013, times (1 + taux) from
-    the date of each general measure."""
-    v = np.ones(N_MOIS)
+    """Relative value of the point by month of the horizon, shape (month,): 1 in January of the first year,
+    times (1 + taux) from the date of each general measure (a measure dated before the horizon is in the
+    pay of the initial state)."""
+    h = par.horizon
+    v = np.ones(h.n_mois)
     for mesure in par["mesures_generales"]:
-        t = mois_depuis_debut(mesure["date"])
-        v[t:] *= 1.0 + mesure["taux"]
+        t = h.mois_depuis_debut(mesure["date"])
+        if t >= 0:
+            v[t:] *= 1.0 + mesure["taux"]
     return v
+
+
+def point_avant_horizon(par: Parametres) -> float:
+    """The value of the point at the start of the horizon relative to January 2013: the product of the
+    general measures dated before it (1 for a horizon from 2013). Pay amounts stated at the 2012 point
+    (``salaire_moyen_initial``: the entrants' pay) are multiplied by it in a run that starts later."""
+    h = par.horizon
+    f = 1.0
+    for mesure in par["mesures_generales"]:
+        if h.mois_depuis_debut(mesure["date"]) < 0:
+            f *= 1.0 + mesure["taux"]
+    return f
 
 
 def gvt_annuel(par: Parametres, promotions: np.ndarray | None = None) -> np.ndarray:
@@ -91,7 +104,7 @@ def facteurs_rmpp(v: np.ndarray, gm: np.ndarray, s: int) -> tuple[np.ndarray, np
     The engine applies the month's GVT before recording it, hence the powers m + 1."""
     g0 = gm[s]  # ([batch,] O, A)
     f1 = _somme_puissances(v[12 * s:12 * s + 12], g0) / 12.0
-    if s + 1 >= Y:
+    if s + 1 >= len(v) // 12:
         return f1, np.full_like(f1, np.nan)
     g1 = np.empty_like(g0)
     g1[..., :-1] = gm[s + 1][..., 1:]  # the agent is one year older in year s+1

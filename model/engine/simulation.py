@@ -30,6 +30,7 @@ Randomness (stochastic mode)
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import functools
 from dataclasses import dataclass, field
 from typing import Literal
@@ -44,9 +45,10 @@ from model.engine.lot import (HORS_MOTEUR, HORS_MOTEUR_ORGANISME,
                               etat_par_element, interp_lignes)
 from model.engine.remuneration import (GvtParElement, facteurs_rmpp,
                                        gvt_mensuel, indice_initial,
-                                       valeur_point)
+                                       point_avant_horizon, valeur_point)
+from model.engine.reprise import Reprise
 from model.engine.tirages import FLOWS, Esperances, Tirages
-from model.params.calendrier import AGES, ANNEES, N_MOIS, ORGANISMES
+from model.params.calendrier import AGES, ORGANISMES
 from model.params.effectifs import EtatInitial
 from model.params.errors import MISSING, InputError, Problem
 from model.params.parametres import Parametres, ParametresLot
@@ -97,6 +99,13 @@ class Trajectoire:
     plafond: np.ndarray | None = None  # ceilings in force (year, batch, organisme); inf = none
     trace: list[tuple[float, str, str, float]] = field(default_factory=list)
     first_replicate: int = 0  # index of the batch's first replicate (a run in blocks of replicates)
+    # at the end of the horizon or of `etat_au` (what a run of the next years takes over, model.engine.reprise):
+    # persons, ETP, paid index (batch, O, C, A); point value; mutualisation ETP to give back; next RMPP population
+    etat_final: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    valeur_point_finale: float = 1.0
+    restitution_instantane: np.ndarray | None = None
+    cohorte_instantane: dict[str, np.ndarray] | None = None
+    departs_cdi: np.ndarray | None = None  # CDI departures by kind and month (2, month, batch, organisme)
 
 
 # ----------------------------------------------------------------------------- the batch state
@@ -104,11 +113,12 @@ class _Etat:
     """The mutable state of one batch during a run (private to the engine)."""
 
     def __init__(self, par: Parametres, etat0: EtatInitial, mode: Mode, replicates: int, seed: int,
-                 trace: bool, first: int = 0):
+                 trace: bool, first: int = 0, reprise: Reprise | None = None):
         lot = par if isinstance(par, ParametresLot) else None
         P = 1 if lot is None else lot.n_points
         R = replicates * P  # the batch: P blocks of `replicates`, point-major
         self.par = par
+        self.horizon = h = par.horizon
         self.mode = mode
         self.R = R
         self.tirages = (Tirages if mode == "stochastic" else Esperances)(seed, replicates, P, first)
@@ -134,23 +144,23 @@ class _Etat:
         self.q = np.zeros((2, C_, R, O_, A_)).transpose(0, 2, 3, 1, 4)
         self.e, self.w = self.q[0], self.q[1]
         self.e[...] = e0
-        T = N_MOIS
+        T, Y = h.n_mois, h.n_annees
         z = lambda: np.zeros((T, R, O))  # noqa: E731
         self.traj = Trajectoire(
             mode=mode, seed=seed, replicates=R, etp_cdi=z(), etp_cdd=z(), effectif=z(),
             flux={k: z() for k in FLUX}, flux_etp={k: z() for k in FLUX},
-            age_somme=np.zeros((len(ANNEES), R, O)), plus_50=np.zeros((len(ANNEES), R, O)),
+            age_somme=np.zeros((Y, R, O)), plus_50=np.zeros((Y, R, O)),
             gain_mutualisation=z(), cout_transition=z(),
             effectif_initial=n0.copy(), etp_initial=e0.copy(), indice_etp=z(),
-            rmpp_num=np.full((len(ANNEES), R, O), np.nan), rmpp_den=np.full((len(ANNEES), R, O), np.nan),
+            rmpp_num=np.full((Y, R, O), np.nan), rmpp_den=np.full((Y, R, O), np.nan),
             first_replicate=first)
         # pay: index mass per cell (Σ persons' index, EUR/yr at full time at the January 2013 point)
-        self.w[...] = self.e * indice_initial(par, e0)
+        self.w[...] = self.e * (indice_initial(par, e0) if etat0.indice is None else etat0.indice)
         promo = None if lot is None else lot.lot_organisme("taux_gvt_promotions")
         # self.gm[y]: (O, A), or (batch, O, A) when the promotions differ between elements
         self.gm = gvt_mensuel(par) if promo is None else GvtParElement(par, promo)
         self.v = valeur_point(par)
-        moyen = par.par_organisme("salaire_moyen_initial")
+        moyen = par.par_organisme("salaire_moyen_initial") * point_avant_horizon(par)
         ratio = lot_global("remuneration.ratio_salaire_entrant")
         ratio = par["remuneration.ratio_salaire_entrant"] if ratio is None else ratio[:, None]
         self.idx_ent = np.stack(np.broadcast_arrays(moyen * ratio, moyen * par["remuneration.ratio_salaire_cdd"]),
@@ -176,7 +186,6 @@ class _Etat:
         self.supp = lot_par("recrutements_supplementaires")
         # ceilings per batch element and year: the absolute plafond_emplois, and where a base year is set,
         # the simulated ETPMA of that year plus plafond_variation (filled in when the base year ends)
-        Y = len(ANNEES)
         self.plafond = np.broadcast_to(lot_par("plafond_emplois"), (R, O, Y)).copy()
         self.plafond_base = par.par_organisme("plafond_annee_base").astype(int)  # (O,)
         self.plafond_variation = np.broadcast_to(lot_par("plafond_variation"), (R, O, Y))
@@ -192,6 +201,31 @@ class _Etat:
                                            par["recrutement.ecart_type_age_entrants"], par)
         self.profil_cdd = _profil_entrants(par["recrutement.age_moyen_entrants_cdd"],
                                            par["recrutement.ecart_type_age_entrants"], par)
+        self.mois_instantane = -1
+        self.reprise = reprise
+        if reprise is not None:  # ceilings set by base years before the horizon, ETP still to give back
+            avant = self.plafond_base < h.premiere
+            self.plafond[:, avant, :] = reprise.plafond[avant][None]
+            self.restitution[...] = reprise.restitution
+            if reprise.cohorte is not None:  # the RMPP population of the first year (popped in its December)
+                self.cohortes[-1] = {k: np.broadcast_to(x[:1], (R, *x.shape[1:])).copy()
+                                     for k, x in reprise.cohorte.items()}
+
+    def instantane(self, t: int) -> None:
+        """Keep the state at the end of month t (what a run of the following years starts from)."""
+        self.traj.etat_final = (self.n.copy(), self.e.copy(), self.w.copy())
+        self.traj.valeur_point_finale = float(self.v[t])
+        self.traj.restitution_instantane = self.restitution.copy()
+        coh = self.cohortes.get(t // 12)
+        self.traj.cohorte_instantane = None if coh is None else {k: x.copy() for k, x in coh.items()}
+
+    def departs_du_mois(self, k: int, s: np.ndarray) -> np.ndarray:
+        """CDI departures of kind k (0 retirements, 1 other exits) of months ``s`` (O,), (batch, O):
+        before the start, the history's (a :class:`Reprise`), else the first month's."""
+        cur = self.departs_cdi[k, np.clip(s, 0, self.horizon.n_mois - 1), :, np.arange(O)].T
+        M = 0 if self.reprise is None else self.reprise.departs_cdi.shape[1]
+        avant = self.departs_avant[k] if M == 0 else self.reprise.departs_cdi[k, np.clip(M + s, 0, M - 1), np.arange(O)]
+        return np.where(s >= 0, cur, avant)
 
     def log(self, t: float, what: str, org: str, value: float) -> None:
         if self.tracing:
@@ -200,7 +234,9 @@ class _Etat:
     def fixer_plafonds(self, y: int) -> None:
         """1 January of year y: the organismes whose ceiling base year has just ended get their ceilings
         for the years after it (base-year ETPMA + plafond_variation), never above plafond_emplois."""
-        for o in np.flatnonzero(self.plafond_base == ANNEES[y] - 1):
+        if y == 0:  # a base year before the horizon: its ceilings come with a Reprise
+            return
+        for o in np.flatnonzero(self.plafond_base == self.horizon.annees[y] - 1):
             b = y - 1
             etpma = (self.traj.etp_cdi[12 * b:12 * b + 12, :, o] + self.traj.etp_cdd[12 * b:12 * b + 12, :, o]).mean(0)
             rel = etpma[:, None] + self.plafond_variation[:, o, y:]
@@ -208,9 +244,10 @@ class _Etat:
 
     # -- rates of a year
     def taux_annee(self, y: int) -> None:
-        year = ANNEES[y]
+        year = self.horizon.annees[y]
         ages = np.array(AGES, float)
-        kc, vc = self.par.table("departs.age_legal_par_generation")
+        reforme = year >= self.par["departs.date_reforme_2023"].year  # the legal ages in force that year
+        kc, vc = self.par.table("departs.age_legal_par_generation_2023" if reforme else "departs.age_legal_par_generation")
         legal = np.interp(year - ages, kc, vc)
         kh, vh = self.par.table("departs.hazard_retraite")
         if self.hazard_lot is None:
@@ -249,7 +286,7 @@ class _Etat:
                 x[..., 0] = 0.0
                 x[..., lim:] = 0.0
         y = t // 12
-        if y + 1 < len(ANNEES):  # the RMPP population of year y + 1: the CDI staff of 1 January y
+        if y + 1 < self.horizon.n_annees:  # the RMPP population of year y + 1: the CDI staff of 1 January y
             f1, f2 = facteurs_rmpp(self.v, self.gm, y)
             cdi_e = e[:, :, CDI]
             idx = np.divide(self.w[:, :, CDI], cdi_e, out=np.zeros_like(cdi_e), where=cdi_e > 0)
@@ -319,9 +356,7 @@ class _Etat:
         # the departures replaced now are those of `delai` months ago; before 2013 (no history) the
         # first month's departures, age-limit retirements aside, stand for each month of late 2012
         src = t - self.delai  # (O,)
-        orgs = np.arange(O)
-        ret = np.where(src >= 0, self.departs_cdi[0, np.maximum(src, 0), :, orgs].T, self.departs_avant[0])
-        aut = np.where(src >= 0, self.departs_cdi[1, np.maximum(src, 0), :, orgs].T, self.departs_avant[1])
+        ret, aut = self.departs_du_mois(0, src), self.departs_du_mois(1, src)
         voulu_cdi = self.tau[..., y] * ret + self.tau_aut[..., y] * aut + self.supp[..., y] / 12.0
         voulu_cdd = self.tau_cdd[..., y] * tr.flux["fins_cdd"][t]
         plafond = self.plafond[:, :, y]
@@ -329,7 +364,7 @@ class _Etat:
         if np.any(limite):
             # the ceiling glides towards next year's when it is lower, so that neither year's ETPMA
             # can exceed its ceiling; the caisse aims at it less its execution margin
-            suivant = self.plafond[:, :, min(y + 1, len(ANNEES) - 1)]
+            suivant = self.plafond[:, :, min(y + 1, self.horizon.n_annees - 1)]
             glisse = np.zeros(np.broadcast_shapes(plafond.shape, suivant.shape))
             np.subtract(suivant, plafond, out=glisse, where=np.isfinite(suivant) & limite)
             cap = np.where(limite, np.minimum(plafond, plafond + glisse * (m + 1) / 12.0), np.inf)
@@ -341,9 +376,9 @@ class _Etat:
             attendus = np.zeros_like(etp)
             for k in range(1, int(self.delai.max()) + 1):
                 s_k = t - self.delai + k  # (O,): months whose departures are replaced after this one
-                ok = (k <= self.delai) & (s_k >= 0) & (s_k < t + 1)
-                r_k = np.where(ok, self.departs_cdi[0, np.clip(s_k, 0, N_MOIS - 1), :, orgs].T, 0.0)
-                a_k = np.where(ok, self.departs_cdi[1, np.clip(s_k, 0, N_MOIS - 1), :, orgs].T, 0.0)
+                ok = (k <= self.delai) & ((s_k >= 0) | (self.reprise is not None)) & (s_k < t + 1)
+                r_k = np.where(ok, self.departs_du_mois(0, s_k), 0.0)
+                a_k = np.where(ok, self.departs_du_mois(1, s_k), 0.0)
                 attendus += self.tau[..., y] * r_k + self.tau_aut[..., y] * a_k
             ecart = np.where(limite, vise - etp - attendus * self.q_ent, 0.0)  # the gap CDD may close
             voulu_cdd = voulu_cdd + np.where(limite, self.comblement * np.maximum(ecart, 0.0) / self.q_ent, 0.0)
@@ -394,6 +429,8 @@ class _Etat:
         tr.etp_cdi[t] = e_c[:, :, CDI]
         tr.etp_cdd[t] = e_c[:, :, CDD]
         tr.effectif[t] = self.n.sum((-1, -2))
+        if t == self.mois_instantane:
+            self.instantane(t)
         if m == 11:
             ages = np.array(AGES, float) + 0.5  # mean exact age at 31 December
             nn = self.n.sum(-2)
@@ -410,7 +447,7 @@ class _Etat:
         périmètre constant') rises by the ETP received, pro rata of the months left in the year of the
         transfer (its ETPMA effect) and whole in the later years. ``etp``: (batch,)."""
         y, m = divmod(t, 12)
-        part = np.ones(len(ANNEES) - y)
+        part = np.ones(self.horizon.n_annees - y)
         part[0] = (12 - m) / 12.0
         self.plafond[:, o, y:] += etp[:, None] * part[None, :]
 
@@ -502,8 +539,9 @@ def keep_freed_memory() -> None:
 
 
 def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: int = 0,
-             mode: Mode = "stochastic", trace: bool = False, first_replicate: int = 0) -> Trajectoire:
-    """Simulate 2013-2022 month by month for a batch of ``replicates`` (× the points of a lot).
+             mode: Mode = "stochastic", trace: bool = False, first_replicate: int = 0,
+             reprise: Reprise | None = None, etat_au: int | None = None) -> Trajectoire:
+    """Simulate the years of ``par.horizon`` month by month for a batch of ``replicates`` (× the points of a lot).
 
     Parameters
     ----------
@@ -514,7 +552,7 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
         reconstructed initial state only) and in parameters the engine does not read; the batch is
         then ``n_points × replicates``, point-major (element ``p × replicates + r`` is replicate r of
         point p), and replicate r uses the same random streams at every point.
-    etat0 : the state at 31 December 2012.
+    etat0 : the state at 31 December of the year before the horizon.
     replicates : batch size; in deterministic mode every replicate is the same expected path.
     seed : root of the random streams.
     mode : "stochastic" (binomial draws) or "deterministic" (expected values).
@@ -523,6 +561,8 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
         to ``first_replicate + replicates - 1``, each with its own streams, so a run in blocks of
         replicates gives every replicate the draws of a run in one batch (a lot of several grid points
         starts at 0).
+    reprise : a first year after 2013: what the run takes over from the model's history (model.engine.reprise).
+    etat_au : the year at whose 31 December the state is kept (``Trajectoire.etat_final``; default the last).
 
     Returns
     -------
@@ -538,7 +578,9 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
         check_lot(par, replicates, etat0)
     if first_replicate and isinstance(par, ParametresLot) and par.n_points > 1:
         raise ValueError("a batch of grid points starts at replicate 0")
-    s = _Etat(par, etat0, mode, replicates, seed, trace, first_replicate)
+    s = _Etat(par, etat0, mode, replicates, seed, trace, first_replicate, reprise)
+    if etat_au is not None:
+        s.mois_instantane = s.horizon.mois_depuis_debut(dt.date(etat_au, 12, 1))
     # dated events are created before the tick so that they run first within a month
     env.process(transfert_rsi(env, s, par))
     for v in par["mutualisations"]:
@@ -546,8 +588,11 @@ def simulate(par: Parametres, etat0: EtatInitial, *, replicates: int = 1, seed: 
     for g in par["gels_recrutement"]:
         env.process(gel(env, s, g))
     env.process(tick(env, s))
-    env.run(until=N_MOIS)
+    env.run(until=s.horizon.n_mois)
     s.traj.plafond = np.transpose(s.plafond, (2, 0, 1))
+    if s.traj.etat_final is None:
+        s.instantane(s.horizon.n_mois - 1)
+    s.traj.departs_cdi = s.departs_cdi
     return s.traj
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from model.analysis.calibration import SEUIL_IDENTIFIE, SEUIL_LEVIER, ResultatAjustement
 from model.analysis.observations import INDICATEURS
-from model.params.calendrier import ANNEES, ORGANISMES_SORTIE
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES_SORTIE
 
 
 # --------------------------------------------------------------------------- report
@@ -62,7 +62,7 @@ def rapport(res: ResultatAjustement, out: str | Path) -> Path:
               "unite": s.unite, "chemins": " ".join(s.chemins)}
              for k, (s, t, e, ok) in enumerate(zip(res.specs, res.theta, res.se, res.identifie))]
     write_csv(out / "parametres.csv", prows)
-    years = np.array(ANNEES)
+    years = np.array(HORIZON_DEFAUT.annees)  # the calibration simulates the default horizon
     for ind in sorted({o.indicator for o in res.observations}):
         obs = [o for o in res.observations if o.indicator == ind]
         lev = [o for o in obs if o.kind == "level"]
@@ -77,7 +77,7 @@ def rapport(res: ResultatAjustement, out: str | Path) -> Path:
             for z in sorted({o.organisme for o in lev}, key=ORGANISMES_SORTIE.index):
                 zi = ORGANISMES_SORTIE.index(z)
                 y = res.sim[ind][:, zi] * INDICATEURS[ind][1]
-                sel = years <= 2018
+                sel = years <= max(2018, res.fenetre[1])
                 line, = ax.plot(years[sel], y[sel], label=f"{z} simulé")
                 pts = [o for o in lev if o.organisme == z]
                 ax.errorbar([o.year for o in pts], [o.value for o in pts], yerr=[2 * o.sigma for o in pts],

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES
 from model.params.catalogue import lookup
 from model.params.errors import InputError, Problem
 from model.params.lecture import lire_toml
@@ -167,9 +167,9 @@ def _scalaire(shown: str, nom: str, b: dict, problems: list[Problem]) -> Scalair
         problems.append(Problem(shown, f"{key}.bornes", bornes, "not two increasing numbers", "[low, high]"))
     annees = b.get("annees")
     if annees is not None and not (isinstance(annees, list) and annees and
-                                   all(isinstance(y, int) and y in ANNEES for y in annees)):
+                                   all(isinstance(y, int) and y in HORIZON_DEFAUT for y in annees)):
         problems.append(Problem(shown, f"{key}.annees", annees, "not a list of model years",
-                                f"years {ANNEES[0]}-{ANNEES[-1]}"))
+                                f"years {HORIZON_DEFAUT}"))
     if len(problems) > n0:
         return None
     return ScalaireAjuste(nom, tuple(chemins), b["mode"], float(b["valeur"]), float(b["erreur_type"]),

@@ -80,7 +80,7 @@ class Parameter:
         if self.type == "shares" and self.keys:
             parts.append("keys " + ", ".join(self.keys))
         if self.by_year:
-            parts.append("or a table {year = value} for years 2013-2022")
+            parts.append("or a table {year = value} for years of the horizon (simulation.premiere_annee to derniere_annee)")
         return " ".join(parts)
 
 

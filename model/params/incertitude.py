@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from model.params.calendrier import ANNEES, PREMIERE_ANNEE
+from model.params.calendrier import HORIZON_DEFAUT, Horizon
 from model.params.calibres import CALIBRATION_FILE, ScalaireAjuste, ajustements_calibres, parametres_calibres
 from model.params.catalogue import PLAGE_MODES, load_catalogue, lookup
 from model.params.inducteurs import avec_inducteurs_tires
@@ -133,9 +133,10 @@ class LoiParametres:
         return [s.nom for s in self.scalaires]
 
 
-def loi_calibree(path: str | Path = CALIBRATION_FILE) -> LoiParametres | None:
+def loi_calibree(path: str | Path = CALIBRATION_FILE, horizon: Horizon = HORIZON_DEFAUT) -> LoiParametres | None:
     """The law of the fitted-parameter file (default: the shipped one), or None when it has no
-    covariance (a file written before ``cogsim calibrate`` wrote one) or does not exist.
+    covariance (a file written before ``cogsim calibrate`` wrote one) or does not exist; its parameter
+    sets are resolved over ``horizon`` (the run's).
 
     Raises
     ------
@@ -149,13 +150,13 @@ def loi_calibree(path: str | Path = CALIBRATION_FILE) -> LoiParametres | None:
     scalaires, correlation = lu
     se = np.array([s.erreur_type for s in scalaires])
     cov = correlation * np.outer(se, se)
-    base = catalogue_defaults()
+    base = catalogue_defaults(horizon)
     if path.resolve() == CALIBRATION_FILE.resolve():
-        reference = default_parametres()
+        reference = default_parametres(horizon)
     else:
         values = dict(base)
         for p, raw in parametres_calibres(path).items():
-            values[p] = resolve_value(lookup(p), raw, values[p])
+            values[p] = resolve_value(lookup(p), raw, values[p], horizon)
         reference = Parametres(values)
     sha = hashlib.sha256(lire_octets(path, str(path))).hexdigest()
     ajustes = {c for s in scalaires for c in s.chemins}
@@ -203,7 +204,7 @@ def tirer_theta(loi: LoiParametres, seed: int, replicates: int, first: int = 0, 
 @dataclass(frozen=True)
 class Tirage:
     """The values θ gives a parameter: ``valeurs`` (n, ...) in its resolved form (a number; an array over
-    ``ANNEES``; a table's values over the keys of ``base``), and ``touche`` (...): where some scalar sets
+    the horizon's years; a table's values over the keys of ``base``), and ``touche`` (...): where some scalar sets
     it (the years it was fitted for)."""
 
     valeurs: np.ndarray
@@ -211,7 +212,7 @@ class Tirage:
 
 
 def _forme(par: Parametres, path: str) -> np.ndarray:
-    """A parameter's resolved value as an array: a number, an array over ``ANNEES``, a table's values."""
+    """A parameter's resolved value as an array: a number, an array over the horizon's years, a table's values."""
     p = lookup(path)
     if p.type == "table":
         return par.table(path)[1]
@@ -237,8 +238,9 @@ def valeurs_tirees(loi: LoiParametres, theta: np.ndarray) -> dict[str, Tirage]:
                 touche[path] = np.zeros(v0.shape, bool)
             cur = out[path]
             if p.by_year:
-                years = sc.annees if sc.annees is not None else ANNEES
-                idx = np.array([y - PREMIERE_ANNEE for y in years])
+                h = loi.base.horizon
+                years = h.annees if sc.annees is None else [y for y in sc.annees if y in h]
+                idx = np.array([h.index(y) for y in years], dtype=int)
                 tt = t[:, None]
                 if sc.mode == "valeur":
                     cur[:, idx] = tt
@@ -287,7 +289,8 @@ def valeurs_plages(loi: LoiParametres, u: np.ndarray) -> dict[str, Tirage]:
 def _gardees(par: Parametres, loi: LoiParametres, path: str, touche: np.ndarray) -> np.ndarray:
     """Where the draws replace ``par``'s value of ``path``: (...) or (batch, ...) booleans."""
     p = lookup(path)
-    if p.by_organisme and p.name in ETAT_INITIAL and par["etat_initial.fichier"]:
+    if p.by_organisme and p.name in ETAT_INITIAL and (par["etat_initial.fichier"]
+                                                      or par.horizon.premiere != HORIZON_DEFAUT.premiere):
         return np.zeros(touche.shape, bool)
     ref = _forme(loi.reference, path)
     if p.type == "table":
@@ -337,6 +340,7 @@ def partage(par: Parametres, loi: LoiParametres) -> dict[str, Any]:
     """What the draws replace in ``par``, for the manifest: the scalars drawn (some parameter-year of theirs
     replaced), the scalars not drawn, and the parameters (with years) where the scenario keeps its value."""
     tirs = valeurs_tirees(loi, loi.centre[None, :])
+    h = loi.base.horizon
     gardes: dict[str, Any] = {}
     remplace: dict[str, np.ndarray] = {}
     for path, tir in tirs.items():
@@ -345,10 +349,10 @@ def partage(par: Parametres, loi: LoiParametres) -> dict[str, Any]:
         remplace[path] = use
         garde = tir.touche & ~use
         if garde.any():
-            gardes[path] = ([ANNEES[i] for i in np.flatnonzero(garde)] if lookup(path).by_year else True)
+            gardes[path] = ([h.annees[i] for i in np.flatnonzero(garde)] if lookup(path).by_year else True)
     tires, non_tires = [], []
     for sc in loi.scalaires:
-        ok = any(remplace[p][[y - PREMIERE_ANNEE for y in (sc.annees or ANNEES)]].any() if lookup(p).by_year
+        ok = any(remplace[p][[h.index(y) for y in (sc.annees or h.annees) if y in h]].any() if lookup(p).by_year
                  else remplace[p].any() for p in sc.chemins)
         (tires if ok else non_tires).append(sc.nom)
     plages, plages_gardees = {}, []

@@ -40,7 +40,7 @@ import functools
 
 import numpy as np
 
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, Horizon
 from model.params.catalogue import load_catalogue, section_names
 from model.params.parametres import Parametres, ParametresLot
 from model.params.validation import resolve_value
@@ -83,7 +83,8 @@ def niveau_reference(nom: str, annee: int) -> float:
     """The catalogue's value of driver ``nom`` in ``annee``: the level the workload's reference
     (``charge_travail_reference``) is measured at, whatever the scenario does to the driver."""
     p = load_catalogue()[f"{SECTION}.{nom}"]
-    return float(resolve_value(p, p.default, None)[ANNEES.index(annee)])
+    h = Horizon(HORIZON_DEFAUT.premiere, max(HORIZON_DEFAUT.derniere, annee))
+    return float(resolve_value(p, p.default, None, h)[h.index(annee)])
 
 
 def uniformes(seed: int, replicates: int, first: int, k: int) -> np.ndarray:
@@ -111,7 +112,7 @@ def facteurs_tires(par: Parametres, seed: int, replicates: int, first: int = 0) 
     P = par.n_points if isinstance(par, ParametresLot) else 1
     n = P * replicates
     u = np.tile(uniformes(seed, replicates, first, len(noms)), (P, 1))  # (n, K)
-    ecart = np.clip(np.asarray(ANNEES) - int(par["productivite.annee_reference"]), 0, None)  # (Y,)
+    ecart = np.clip(np.asarray(par.horizon.annees) - int(par["productivite.annee_reference"]), 0, None)  # (Y,)
     out = {}
     for k, nom in enumerate(noms):
         plage = _par_element(par, f"{PLAGES}.{nom}", n)  # (n,)

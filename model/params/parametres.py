@@ -10,7 +10,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, Horizon
 
 
 # ----------------------------------------------------------------------------- resolved parameters
@@ -18,7 +18,7 @@ class Parametres(Mapping):
     """An immutable, fully resolved parameter set: resolved path -> value.
 
     Values: Python scalars (float, int, str, ``datetime.date``); read-only ``numpy`` arrays over
-    ``ANNEES`` for parameters that vary by year; tuples of ``(key, value)`` pairs for tables;
+    the horizon's years (:attr:`horizon`) for parameters that vary by year; tuples of ``(key, value)`` pairs for tables;
     read-only mappings for shares; tuples of read-only mappings for event lists.
     """
 
@@ -33,6 +33,11 @@ class Parametres(Mapping):
 
     def __len__(self) -> int:
         return len(self._values)
+
+    @property
+    def horizon(self) -> Horizon:
+        """The run's simulated years (``simulation.premiere_annee`` to ``simulation.derniere_annee``)."""
+        return horizon_de(self._values)
 
     def par_organisme(self, name: str) -> np.ndarray:
         """Values of an organisme parameter stacked over ``ORGANISMES``: shape (organisme,) or
@@ -65,7 +70,8 @@ class Parametres(Mapping):
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable copy (for ``manifest.json``)."""
-        return {k: jsonable(v) for k, v in self._values.items()}
+        h = self.horizon
+        return {k: jsonable(v, h) for k, v in self._values.items()}
 
 
 class ParametresLot(Parametres):
@@ -99,7 +105,7 @@ class ParametresLot(Parametres):
             ``valeurs`` replaces them.
         replicates : replicates per point (must be the lot's own when ``par`` is a lot).
         valeurs : ``{path: array (batch, ...)}``, one row per batch element, in the parameter's resolved
-            form: a number, an array over ``ANNEES`` for a by-year parameter, the values over the set's
+            form: a number, an array over the horizon's years for a by-year parameter, the values over the set's
             keys (``par.table(path)[0]``) for a table.
 
         Reads as ``par`` does (the first point's values); the engine and the post-processing read the
@@ -153,19 +159,28 @@ class ParametresLot(Parametres):
                          for i, p in enumerate(paths)], axis=1)
 
 
-def jsonable(v: Any) -> Any:
+def horizon_de(values: Mapping[str, Any]) -> Horizon:
+    """The horizon of resolved parameter values (the default one where they do not say)."""
+    return Horizon(int(values.get("simulation.premiere_annee", HORIZON_DEFAUT.premiere)),
+                   int(values.get("simulation.derniere_annee", HORIZON_DEFAUT.derniere)))
+
+
+def jsonable(v: Any, horizon: Horizon | None = None) -> Any:
+    """A JSON-serialisable copy of a resolved value; a by-year array as {year: value} over ``horizon``
+    (default: as many years as the array from the default first year)."""
     if isinstance(v, np.ndarray):
-        return {str(y): jsonable(float(x)) for y, x in zip(ANNEES, v)}
+        h = horizon or Horizon(HORIZON_DEFAUT.premiere, HORIZON_DEFAUT.premiere + max(len(v), 1) - 1)
+        return {str(y): jsonable(float(x)) for y, x in zip(h.annees, v)}
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, float) and math.isinf(v):
         return "inf" if v > 0 else "-inf"
     if isinstance(v, Mapping):
-        return {str(k): jsonable(x) for k, x in v.items()}
+        return {str(k): jsonable(x, horizon) for k, x in v.items()}
     if isinstance(v, tuple):
         if v and isinstance(v[0], tuple):  # table pairs
             return {fmt_key(k): jsonable(x) for k, x in v}
-        return [jsonable(x) for x in v]
+        return [jsonable(x, horizon) for x in v]
     return v
 
 

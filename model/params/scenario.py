@@ -4,8 +4,10 @@ A scenario file is TOML: a ``[scenario]`` header (title, author, reference, base
 only the changes against its baseline. ``baseline = "other.toml"`` (relative to the file) chains
 scenarios; with no baseline the catalogue defaults are the baseline. For a parameter that varies by
 year, a scalar sets every year and a table ``{2018 = 0.5, 2020 = 0.4}`` sets the value from each listed
-year until the next listed year (and to 2022 after the last one); years before the first listed year
-keep the baseline's values.
+year until the next listed year (and to the last year of the horizon after the last one); years before
+the first listed year keep the baseline's values. The horizon (``simulation.premiere_annee`` and
+``simulation.derniere_annee``, 2013-2022 by default) is read first: a year after it is refused, and so is
+a year before it in the scenario itself (a baseline of the chain may state earlier years: history).
 
 Examples
 --------
@@ -28,14 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from model.params.calendrier import ORGANISMES, PREMIERE_ANNEE
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, Horizon
 from model.params.calibres import fenetre_calibration, parametres_calibres
 from model.params.catalogue import load_catalogue, lookup
 from model.params.classeur_scenario import est_un_classeur, lire_classeur, placer
 from model.params.effectifs import read_csv
 from model.params.errors import InputError, Problem
 from model.params.lecture import lire_octets, lire_toml
-from model.params.parametres import Parametres
+from model.params.parametres import Parametres, horizon_de
 from model.params.validation import (TOUS, Validator, cross_checks,
                                      resolve_value)
 
@@ -70,29 +72,53 @@ class Scenario:
 
 
 @functools.cache
-def default_parametres() -> Parametres:
-    """The baseline: the catalogue defaults, resolved, with the fitted parameters of
+def default_parametres(horizon: Horizon = HORIZON_DEFAUT) -> Parametres:
+    """The baseline: the catalogue defaults, resolved over ``horizon``, with the fitted parameters of
     ``calibration/parametres_calibres.toml`` on top (written by ``cogsim calibrate``)."""
 
-    values = dict(catalogue_defaults())
+    values = dict(catalogue_defaults(horizon))
     for path, raw in parametres_calibres().items():
-        values[path] = resolve_value(lookup(path), raw, values[path])
+        values[path] = resolve_value(lookup(path), raw, values[path], horizon)
     return Parametres(values)
 
 
 @functools.cache
-def catalogue_defaults() -> Parametres:
-    """The catalogue defaults alone, resolved (before calibration)."""
+def catalogue_defaults(horizon: Horizon = HORIZON_DEFAUT) -> Parametres:
+    """The catalogue defaults alone, resolved over ``horizon`` (before calibration)."""
     values: dict[str, Any] = {}
     for p in load_catalogue().values():
         if p.by_organisme:
             d = p.default
             for o in ORGANISMES:
                 v = d[o] if isinstance(d, dict) and o in d else d
-                values[f"organismes.{o}.{p.name}"] = resolve_value(p, v, None)
+                values[f"organismes.{o}.{p.name}"] = resolve_value(p, v, None, horizon)
         else:
-            values[p.path] = resolve_value(p, p.default, None)
+            values[p.path] = resolve_value(p, p.default, None, horizon)
+    values["simulation.premiere_annee"], values["simulation.derniere_annee"] = horizon.premiere, horizon.derniere
     return Parametres(values)
+
+
+def horizon_du_scenario(raws: list[dict], overrides: Mapping[str, Any] | None = None) -> Horizon:
+    """The horizon a chain of raw scenario files sets (this file first, its baselines after; then the
+    command-line ``overrides``): the last valid word on ``simulation.premiere_annee`` and
+    ``simulation.derniere_annee``, the default horizon's years otherwise. An invalid value is left for
+    the validation to report; a last year before the first is reported by the cross-parameter bounds."""
+    annees = {"premiere_annee": HORIZON_DEFAUT.premiere, "derniere_annee": HORIZON_DEFAUT.derniere}
+    for raw in reversed(raws):
+        section = raw.get("simulation")
+        if isinstance(section, dict):
+            for k in annees:
+                if _annee_valide(section.get(k)):
+                    annees[k] = section[k]
+    for k in annees:
+        if overrides and _annee_valide(overrides.get(f"simulation.{k}")):
+            annees[k] = overrides[f"simulation.{k}"]
+    return Horizon(annees["premiere_annee"], max(annees["derniere_annee"], annees["premiere_annee"]))
+
+
+def _annee_valide(v: Any) -> bool:
+    p = lookup("simulation.premiere_annee")
+    return isinstance(v, int) and not isinstance(v, bool) and p.min <= v <= p.max
 
 
 # ----------------------------------------------------------------------------- reading files
@@ -127,7 +153,7 @@ def file_hash(path: Path) -> str:
 
 # ----------------------------------------------------------------------------- loading
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
-                  overrides_source: str = "command line") -> Scenario:
+                  overrides_source: str = "command line", jusqu_a: int | None = None) -> Scenario:
     """Load, validate and resolve a scenario file and its baseline chain.
 
     Parameters
@@ -135,6 +161,9 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
     path : the scenario file: TOML, or a workbook written by ``cogsim template`` (.xlsx).
     overrides : extra ``{path: raw value}`` changes applied last (command-line options), validated
         like file values and reported under ``overrides_source``.
+    jusqu_a : the scenario's years from 2013 to ``jusqu_a`` only, whatever its horizon (years after it
+        are accepted and not simulated): the run that hands its state at 31 December of ``jusqu_a`` to a
+        scenario whose first year is the next one and that has no staff file.
 
     Raises
     ------
@@ -144,7 +173,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
     path = Path(path)
     problems: list[Problem] = []
     cellules: dict[str, dict[str, str]] = {}  # a workbook's key paths -> their sheet and cell
-    chain: list[tuple[Path, dict, list]] = []
+    raws: list[tuple[Path, str, dict]] = []
     seen: list[Path] = []
     current: Path | None = path
     referrer: tuple[str, str] | None = None
@@ -164,18 +193,26 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
         raw = _read_toml(current, shown, problems, cellules)
         if raw is None:
             break
-        v = Validator(shown, problems)
-        header, changes = v.check_file(raw)
-        chain.append((current, header, changes))
-        base = header.get("baseline") if isinstance(header.get("baseline"), str) else None
+        raws.append((current, shown, raw))
+        head = raw.get("scenario")
+        base = head.get("baseline") if isinstance(head, dict) and isinstance(head.get("baseline"), str) else None
         if base:
             referrer = (shown, base)
             current = current.parent / base
         else:
             current = None
+    # the horizon first (the last word of the chain, then the command line): every year is checked against it
+    horizon = horizon_du_scenario([raw for _, _, raw in raws], overrides)
+    if jusqu_a is not None:
+        horizon = Horizon(HORIZON_DEFAUT.premiere, jusqu_a)
+    chain: list[tuple[Path, dict, list]] = []
+    for i, (current, shown, raw) in enumerate(raws):
+        v = Validator(shown, problems, horizon, passe=i > 0 or jusqu_a is not None, futur=jusqu_a is not None)
+        header, changes = v.check_file(raw)
+        chain.append((current, header, changes))
     override_changes: list = []
     if overrides:
-        v = Validator(overrides_source, problems)
+        v = Validator(overrides_source, problems, horizon)
         for opath, value in overrides.items():
             p = lookup(opath)
             if p is None:
@@ -194,7 +231,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
         raise InputError(_places(problems, cellules))
 
     files = list(reversed(chain))  # root baseline first, this scenario last
-    values = dict(default_parametres())
+    values = dict(default_parametres(horizon))
     baseline_values = dict(values)
     state_set_by: tuple[str, str] | None = None
     for i, (f, _header, changes) in enumerate(files + [(Path.cwd() / "_", {}, override_changes)]):
@@ -205,10 +242,14 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
                 # a data file is relative to the scenario file that names it
                 state_set_by = (overrides_source if i == len(files) else _shown(f), raw)
                 raw = str(Path(raw) if Path(raw).is_absolute() else (f.parent / raw).resolve())
-            values[cpath] = resolve_value(p, raw, values[cpath])
+            values[cpath] = resolve_value(p, raw, values[cpath], horizon)
+    if jusqu_a is not None:
+        values["simulation.premiere_annee"], values["simulation.derniere_annee"] = horizon.premiere, horizon.derniere
+        values["etat_initial.fichier"] = ""
     cross_checks(values, _shown(path), problems)
     if state_set_by is not None and values["etat_initial.fichier"]:
-        _check_state_file(values["etat_initial.fichier"], state_set_by, problems)
+        _check_state_file(values["etat_initial.fichier"], state_set_by, problems,
+                          ("rsi",) if horizon.mois_depuis_debut(values["transfert_rsi.date_principale"]) <= 0 else ())
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InputError(_places(problems, cellules))
@@ -246,7 +287,8 @@ def changements_dans_la_fenetre(values: Mapping[str, Any], shown: str) -> list[P
     a scenario states policy from the end of the window on and inherits the calibrated behaviour and
     history, so a change there is named (``check``, ``run`` and the manifest show it)."""
     debut, fin = fenetre_calibration()
-    base = default_parametres()
+    h = horizon_de(values)
+    base = default_parametres(h)
     out: list[Problem] = []
     connus = set(base)
     for path, v in values.items():
@@ -255,11 +297,11 @@ def changements_dans_la_fenetre(values: Mapping[str, Any], shown: str) -> list[P
         b = base[path]
         p = lookup(path)
         if p.by_year:
-            n = fin - PREMIERE_ANNEE + 1
+            n = max(fin - h.premiere + 1, 0)
             va, vb = np.asarray(v, float)[:n], np.asarray(b, float)[:n]
-            diff = [PREMIERE_ANNEE + i for i in range(n) if not (va[i] == vb[i] or (np.isnan(va[i]) and np.isnan(vb[i])))]
+            diff = [h.premiere + i for i in range(len(va)) if not (va[i] == vb[i] or (np.isnan(va[i]) and np.isnan(vb[i])))]
             if diff:
-                out.append(_avertir(shown, path, {str(y): float(va[y - PREMIERE_ANNEE]) for y in diff}, debut, fin))
+                out.append(_avertir(shown, path, {str(y): float(va[y - h.premiere]) for y in diff}, debut, fin))
         elif p.type == "events":
             dates = [x for e in v if e not in b for x in e.values() if isinstance(x, dt.date)]
             dates += [x for e in b if e not in v for x in e.values() if isinstance(x, dt.date)]
@@ -280,7 +322,8 @@ def _avertir(shown: str, path: str, value: Any, debut: int, fin: int) -> Problem
                    severity="warning")
 
 
-def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Problem]) -> None:
+def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Problem],
+                      fermes: tuple[str, ...] = ()) -> None:
     """Read the initial-state CSV a scenario names, so that ``check`` reports its problems too."""
 
     if not Path(fichier).exists():  # anything else that is not a regular file is refused by read_csv
@@ -288,7 +331,7 @@ def _check_state_file(fichier: str, set_by: tuple[str, str], problems: list[Prob
                                 "a CSV file, relative to the scenario file that names it"))
         return
     try:
-        read_csv(fichier)
+        read_csv(fichier, fermes)
     except InputError as exc:
         problems.extend(exc.problems)
 

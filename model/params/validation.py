@@ -12,10 +12,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from model.params.calendrier import ANNEES, DERNIERE_ANNEE, N_MOIS, ORGANISMES, PREMIERE_ANNEE, date_du_mois
+from model.params.calendrier import HORIZON_DEFAUT, ORGANISMES, Horizon
 from model.params.catalogue import Parameter, load_catalogue, organisme_names, section_names, top_level_names
 from model.params.errors import MISSING, Problem, unknown_name
-from model.params.parametres import jsonable
+from model.params.parametres import horizon_de, jsonable
 
 HEADER_KEYS = ("title", "author", "reference", "baseline", "description")
 
@@ -23,21 +23,24 @@ HEADER_KEYS = ("title", "author", "reference", "baseline", "description")
 TOUS = "tous"  # organismes.tous.X sets X for every organisme (specific organismes override it)
 
 
-DATE_MIN = date_du_mois(0)
+def resolve_value(p: Parameter, v: Any, previous: Any, horizon: Horizon = HORIZON_DEFAUT) -> Any:
+    """Turn a validated raw value into its resolved form, on top of ``previous`` for by-year values.
 
-
-DATE_MAX = date_du_mois(N_MOIS - 1)
-
-
-def resolve_value(p: Parameter, v: Any, previous: Any) -> Any:
-    """Turn a validated raw value into its resolved form, on top of ``previous`` for by-year values."""
+    A by-year table sets each listed year's value until the next listed year, and to the end of
+    ``horizon`` after the last one; a year listed before the horizon gives the value in force at its
+    start (until the next listed year), a year after it is not simulated."""
     if p.by_year:
-        base = np.full(len(ANNEES), np.nan) if previous is None else np.array(previous, dtype=float)
+        n = horizon.n_annees
+        base = np.full(n, np.nan) if previous is None else np.array(previous, dtype=float)
+        if base.shape != (n,):
+            raise ValueError(f"{p.path}: {base.shape} values for the horizon {horizon}")
         if isinstance(v, dict):
             items = sorted((int(k), float(x)) for k, x in v.items())
             for i, (year, x) in enumerate(items):
-                end = items[i + 1][0] if i + 1 < len(items) else DERNIERE_ANNEE + 1
-                base[year - PREMIERE_ANNEE:end - PREMIERE_ANNEE] = x
+                end = items[i + 1][0] if i + 1 < len(items) else horizon.derniere + 1
+                lo, hi = max(year, horizon.premiere) - horizon.premiere, min(end, horizon.derniere + 1) - horizon.premiere
+                if lo < hi:
+                    base[lo:hi] = x
         else:
             base[:] = float(v)
         base.setflags(write=False)
@@ -66,9 +69,28 @@ def resolve_value(p: Parameter, v: Any, previous: Any) -> Any:
 class Validator:
     """Checks one scenario file's raw dict against the catalogue, collecting problems."""
 
-    def __init__(self, shown: str, problems: list[Problem]):
+    def __init__(self, shown: str, problems: list[Problem], horizon: Horizon = HORIZON_DEFAUT,
+                 passe: bool = False, futur: bool = False):
+        """``horizon``: the run's years (a by-year key or a date after it is refused, naming it);
+        ``passe``: years and dates before the horizon are accepted (a baseline file of the chain, written
+        for an earlier horizon: what it says before the first year is history, in the initial state)."""
         self.shown = shown
         self.problems = problems
+        self.horizon = horizon
+        self.passe = passe
+        self.futur = futur  # years and dates after the horizon accepted (not simulated)
+
+    @property
+    def date_min(self) -> dt.date:
+        return dt.date(1900, 1, 1) if self.passe else self.horizon.date_du_mois(0)
+
+    @property
+    def date_max(self) -> dt.date:
+        return dt.date(2100, 12, 1) if self.futur else self.horizon.date_du_mois(self.horizon.n_mois - 1)
+
+    def annees_permises(self) -> str:
+        h = self.horizon
+        return f"a year up to {h.derniere}" if self.passe else f"a year from {h.premiere} to {h.derniere}"
 
     def err(self, path: str, value: Any, message: str, allowed: str = "") -> None:
         self.problems.append(Problem(self.shown, path, value, message, allowed))
@@ -204,7 +226,9 @@ class Validator:
                 return False
             return True
         if t == "date":  # an end date ("first month no longer ...") may be 2023-01-01
-            return self._check_date(path, v, DATE_MIN, date_du_mois(N_MOIS) if path.endswith(".fin") else DATE_MAX)
+            fin = self.horizon.date_du_mois(self.horizon.n_mois) if path.endswith(".fin") and not self.futur \
+                else self.date_max
+            return self._check_date(path, v, self.date_min, fin)
         return self._check_number(path, v, t, spec.get("min"), spec.get("max"),
                                   spec.get("warn_min"), spec.get("warn_max"))
 
@@ -220,11 +244,11 @@ class Validator:
                 try:
                     year = int(k)
                 except ValueError:
-                    self.err(f"{path}.{k}", x, "bad year", f"a year from {PREMIERE_ANNEE} to {DERNIERE_ANNEE}")
+                    self.err(f"{path}.{k}", x, "bad year", self.annees_permises())
                     ok = False
                     continue
-                if not PREMIERE_ANNEE <= year <= DERNIERE_ANNEE:
-                    self.err(f"{path}.{k}", x, "bad year", f"a year from {PREMIERE_ANNEE} to {DERNIERE_ANNEE}")
+                if (year > self.horizon.derniere and not self.futur) or (year < self.horizon.premiere and not self.passe):
+                    self.err(f"{path}.{k}", x, f"year outside the horizon {self.horizon}", self.annees_permises())
                     ok = False
                     continue
                 if year in keys:
@@ -257,7 +281,7 @@ class Validator:
                 return False
             return True
         if t == "date":
-            return self._check_date(path, v, DATE_MIN, DATE_MAX)
+            return self._check_date(path, v, self.date_min, self.date_max)
         if t == "table":
             if not isinstance(v, dict) or not v:
                 self.err(path, v, "wrong type", "a non-empty table {key = number}")
@@ -326,7 +350,7 @@ class Validator:
             self.err(path, v, "not the first day of a month (the clock is monthly)", allowed)
             return False
         if not lo <= d <= hi:
-            self.err(path, v, "out of range", allowed)
+            self.err(path, v, f"out of range (the horizon is {self.horizon})", allowed)
             return False
         return True
 
@@ -374,9 +398,9 @@ def cross_checks(values: Mapping[str, Any], shown: str, problems: list[Problem])
                 bad = np.any(va < oa) if side == "min" else np.any(va > oa)
                 if bad:
                     rel = ">=" if side == "min" else "<="
-                    shown_v = v if isinstance(v, (dt.date, int, float)) else jsonable(v)
+                    shown_v = v if isinstance(v, (dt.date, int, float)) else jsonable(v, horizon_de(values))
                     problems.append(Problem(shown, path, shown_v, "violates a cross-parameter bound",
-                                            f"{rel} {o_path} = {jsonable(o)}"))
+                                            f"{rel} {o_path} = {jsonable(o, horizon_de(values))}"))
     for e_path in ("mutualisations", "gels_recrutement"):
         for i, e in enumerate(values[e_path]):
             if e_path == "mutualisations" and values["transfert_rsi.date_principale"] <= e["debut"] \

@@ -22,7 +22,7 @@ from model.budget import productivite as _productivite
 from model.budget import masse_salariale as _masse
 from model.budget.masse_salariale import bilan
 from model.engine.simulation import Trajectoire
-from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES, ORGANISMES_SORTIE
+from model.params.calendrier import AGGREGATS, ORGANISMES, ORGANISMES_SORTIE
 from model.params.parametres import Parametres
 from model.service import dossiers as _service
 
@@ -145,7 +145,7 @@ def annuel(traj: Trajectoire) -> dict[str, np.ndarray]:
     ``effectif_moyen`` the mean monthly headcount; ``effectif_31dec``/``etp_31dec`` December's; the flows
     are sums over the months (the mutualisations' gains and transition costs too); ``recrutements_cdi`` =
     hires − CDD hires."""
-    Y = len(ANNEES)
+    Y = traj.etp_cdi.shape[0] // 12  # the years of the run's horizon
 
     def yearly(x: np.ndarray) -> np.ndarray:  # (T, R, O) -> (Y, 12, R, O)
         return x.reshape(Y, 12, *x.shape[1:])
@@ -211,7 +211,7 @@ def build_dataset(traj: Trajectoire, par: Parametres, attrs: dict[str, Any] | No
         units, ln, ln_fr, agg = VARIABLES[k]
         variables[k] = (d, v, {"units": units, "long_name": ln, "long_name_fr": ln_fr, "aggregation": agg})
     coords = {
-        "year": ("year", list(ANNEES), {"units": "1", "long_name": "Calendar year", "long_name_fr": "Année civile"}),
+        "year": ("year", list(par.horizon.annees), {"units": "1", "long_name": "Calendar year", "long_name_fr": "Année civile"}),
         "organisme": ("organisme", list(ORGANISMES), {"long_name": "National network (caisse nationale)",
                                                       "long_name_fr": "Organisme"}),
         "replicate": ("replicate", np.arange(traj.first_replicate, traj.first_replicate + traj.replicates),
@@ -428,12 +428,14 @@ class StatistiquesReplicates:
         self.blocks: list[tuple[int, int]] = []  # (offset in the file, replicates)
         self.replicates = 0
         self.shape: tuple[int, int] | None = None  # (year, organisme + aggregates)
+        self.annees: list[int] = []
 
     def add(self, ds: xr.Dataset) -> None:
         """Append the replicates of a block (a Dataset of ``build_dataset``)."""
         tab = Tableaux(ds)
         values = np.stack([aggregate_values(ds, name, tab) for name in self.names])  # (V, Y, O+2, Rb)
         self.shape = values.shape[1:3]
+        self.annees = [int(y) for y in ds["year"].values]
         self.blocks.append((self.file.tell(), values.shape[-1]))
         values.tofile(self.file)
         self.replicates += values.shape[-1]
@@ -452,7 +454,7 @@ class StatistiquesReplicates:
             out[v] = statistiques_replicates_valeurs(x)
         self.file.close()
         return xr.DataArray(out, dims=("variable", "year", "organisme_agrege", "statistique"), coords={
-            "variable": self.names, "year": list(ANNEES), "organisme_agrege": list(ORGANISMES_SORTIE),
+            "variable": self.names, "year": self.annees, "organisme_agrege": list(ORGANISMES_SORTIE),
             "statistique": list(STATISTIQUES)}, attrs={
             "long_name": f"Statistics over all {self.replicates} replicates: mean, 5/50/95 % quantiles, "
                          "standard deviation (the Dataset keeps the first replicates only)",

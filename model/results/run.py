@@ -17,9 +17,10 @@ import numpy as np
 import xarray as xr
 
 from model import __version__
-from model.engine.etat_initial import etat_initial
+from model.engine.etat_initial import etat_final, etat_initial, reconstruct
+from model.engine.reprise import Reprise, prolonger, reprise_de
 from model.engine.simulation import simulate
-from model.params.calendrier import AGGREGATS, ANNEES, ORGANISMES
+from model.params.calendrier import AGGREGATS, HORIZON_DEFAUT, ORGANISMES, Horizon
 from model.params.catalogue import catalogue_files
 from model.params.errors import InputError, Problem
 from model.params.incertitude import LoiParametres, description, loi_calibree, tirages, tire
@@ -27,7 +28,8 @@ from model.params.inducteurs import description as description_inducteurs
 from model.params.scenario import Scenario, file_hash, load_scenario
 from model.results.cibles import RespectCibles, avec_probabilites
 from model.results.dataset import REGISTRE, StatistiquesReplicates, build_dataset
-from model.results.writers import claim_output, git_commit, write_results_into
+from model.params.effectifs import EtatInitial, texte_csv
+from model.results.writers import claim_output, git_commit, write_results_into, write_text
 
 # a run of more replicates than these is simulated in blocks of BLOC_REPLICATES replicates (replicate r
 # has the same streams whatever its block), and its Dataset keeps the per-replicate values of the first
@@ -73,7 +75,7 @@ def simulation_overrides(replicates: int | None = None, seed: int | None = None,
 def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates: int | None = None,
                  seed: int | None = None, deterministic: bool = False, results_dir: str | Path = "results",
                  write: bool = True, on_warnings: Callable[[list], None] | None = None,
-                 on_notice: Callable[[str], None] | None = None) -> RunResult:
+                 on_notice: Callable[[str], None] | None = None, export_state: int | None = None) -> RunResult:
     """Run one scenario file and (by default) write ``results/<run-id>/``.
 
     Command-line options override the scenario's ``simulation.*`` values and are validated the same
@@ -84,17 +86,28 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
     Runs of more than ``BLOC_REPLICATES`` (or ``REPLICATES_GARDES``) replicates are simulated in blocks
     (:func:`simulate_in_blocks`): the Dataset keeps the first ``REPLICATES_GARDES`` replicates and
     statistics over all of them; the manifest's ``replicates_kept`` and ``statistics`` say so.
+
+    A first year after 2013 without a staff file starts from the model's own state at 31 December of the
+    year before (:func:`depart_tardif`; the manifest's ``etat_initial`` says so). ``export_state``: a year
+    of the horizon; the run folder also gets ``etat_31dec_<year>.csv``, the expected (deterministic) state
+    at its 31 December in the format of ``etat_initial.fichier``, with the mean pay per cell, from which a
+    run of the following years starts (:func:`etat_fin_du_scenario`).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     overrides = simulation_overrides(replicates, seed, deterministic)
     sc = load_scenario(path, overrides)
     par = sc.parametres
-    etat0 = etat_initial(par, base_dir=Path(path).parent)
+    if export_state is not None and export_state not in par.horizon:
+        raise InputError([Problem("command line", "--export-state", export_state,
+                                  f"outside the horizon {par.horizon}",
+                                  f"a year from {par.horizon.premiere} to {par.horizon.derniere}")])
+    depart = depart_tardif(path, sc, overrides)
+    etat0 = depart.etat0 if depart is not None else etat_initial(par, base_dir=Path(path).parent)
     timings["load_s"] = time.perf_counter() - t0
     if on_warnings is not None:
         on_warnings(sc.warnings)  # before the run: a long run is not a reason to hear of them late
-    plan = blocks_plan(1 if par["simulation.mode"] == "deterministic" else par["simulation.replicates"])
+    plan = blocks_plan(1 if par["simulation.mode"] == "deterministic" else par["simulation.replicates"], par.horizon)
     if plan is not None:
         check_blocks_plan(plan)
         if on_notice is not None:
@@ -105,24 +118,31 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
         if write:  # the destination is checked, locked and proved writable before the simulation
             target = Path(out) if out else Path(results_dir) / run_id(sc, overrides)
             claim = stack.enter_context(claim_output(target, "run"))
-        ds, manifest = _simulate(path, sc, etat0, timings)
+        ds, manifest = _simulate(path, sc, etat0, timings, depart)
         if claim is not None:
             manifest["run_id"] = target.name
             ds.attrs["run_id"] = target.name
+            if export_state is not None:
+                fin = etat_fin_du_scenario(sc, etat0, export_state, depart)
+                nom = f"etat_31dec_{export_state}.csv"
+                write_text(claim.tmp / nom, texte_csv(fin))
+                manifest["etat_exporte"] = {"fichier": nom, "source": fin.source}
             write_results_into(ds, manifest, claim.tmp)
             claim.publish()
     timings["total_s"] = time.perf_counter() - t0
     return RunResult(sc, ds, manifest, target)
 
 
-def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.Dataset, dict[str, Any]]:
+def _simulate(path, sc: Scenario, etat0, timings: dict[str, float],
+              depart: DepartTardif | None = None) -> tuple[xr.Dataset, dict[str, Any]]:
     """Simulate and post-process a loaded scenario: the Dataset and the run's manifest."""
     par = sc.parametres
     mode = par["simulation.mode"]
     n_rep = 1 if mode == "deterministic" else par["simulation.replicates"]
     seed_used = par["simulation.seed"]
     kept = min(n_rep, REPLICATES_GARDES)
-    loi = loi_calibree() if tire(par, mode) else None  # parameter uncertainty (model.params.incertitude)
+    loi = loi_calibree(horizon=par.horizon) if tire(par, mode) else None  # parameter uncertainty (model.params.incertitude)
+    loi_complete = None if loi is None or depart is None else loi_calibree(horizon=depart.complet.parametres.horizon)
 
     inputs = {str(f): h for f, h in sc.hashes.items()}
     for cat_file in catalogue_files():
@@ -145,7 +165,14 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
                           "retraite, autres_departs, fins_cdd, recrutement, ages_entrants, transferts, allocation",
         "incertitude_parametres": description(par, mode, seed_used, loi),
         "incertitude_inducteurs": description_inducteurs(par, tire(par, mode) and loi is not None, seed_used),
-        "etat_initial": {"source": etat0.source, "estimated": etat0.estimated},
+        "horizon": {"premiere_annee": par.horizon.premiere, "derniere_annee": par.horizon.derniere},
+        "etat_initial": {"source": etat0.source, "estimated": etat0.estimated,
+                         "au": f"{par.horizon.premiere - 1}-12-31", "avec_remuneration": etat0.indice is not None,
+                         "historique": None if depart is None else (
+                             f"the results' years {HORIZON_DEFAUT.premiere}-{par.horizon.premiere - 1} are the model's "
+                             "history (the scenario from 2013, deterministic): base years of the ceilings, budget "
+                             "and targets" + ("; the RMPP of the first year is not computed (a staff file)"
+                                              if par["etat_initial.fichier"] else ""))},
         "code": {"cogsim": __version__, **git_commit(), "python": platform.python_version(),
                  "numpy": np.__version__, "xarray": xr.__version__},
         "inputs_sha256": inputs,
@@ -169,16 +196,74 @@ def _simulate(path, sc: Scenario, etat0, timings: dict[str, float]) -> tuple[xr.
     t1 = time.perf_counter()
     if in_one_batch(n_rep):
         lot = tirages(par, mode, seed_used, n_rep, loi=loi)
-        traj = simulate(lot, etat0, replicates=n_rep, seed=seed_used, mode=mode)
+        traj = simulate(lot, etat0, replicates=n_rep, seed=seed_used, mode=mode,
+                        reprise=None if depart is None else depart.reprise)
+        if depart is not None:
+            lot, traj = depart.lot_et_trajectoire(traj, mode, seed_used, n_rep, 0, loi_complete)
         t2 = time.perf_counter()
         timings["simulate_s"] = t2 - t1
         ds = build_dataset(traj, lot, attrs)
         ds = avec_probabilites(ds, RespectCibles().add(ds), mode)
         timings["dataset_s"] = time.perf_counter() - t2
     else:  # simulation and Dataset interleaved, block by block
-        ds = simulate_in_blocks(par, etat0, n_rep, seed_used, mode, attrs, loi=loi)
+        ds = simulate_in_blocks(par, etat0, n_rep, seed_used, mode, attrs, loi=loi, depart=depart,
+                                loi_complete=loi_complete)
         timings["simulate_and_dataset_s"] = time.perf_counter() - t1
     return ds, manifest
+
+
+@dataclass(frozen=True)
+class DepartTardif:
+    """A run whose first year is after 2013 (:mod:`model.engine.reprise`): its initial state (the staff
+    file, or the model's own state at 31 December of the year before), the model's history ``hist`` (the
+    scenario from 2013, deterministic) and what the run takes over from it; ``complet``: the scenario's
+    parameters from 2013 (the results cover 2013 to the last year, the years before the first one being
+    the history)."""
+
+    etat0: EtatInitial
+    complet: Scenario
+    hist: Any
+    reprise: Reprise
+    mois: int
+
+    def lot_et_trajectoire(self, traj, mode: str, seed: int, replicates: int, first: int,
+                           loi: LoiParametres | None):
+        """The parameters (with the same draws) and the trajectory over 2013 to the last year."""
+        lot = tirages(self.complet.parametres, mode, seed, replicates, first, loi)
+        return lot, prolonger(self.hist, traj, self.mois)
+
+
+def depart_tardif(path: str | Path, sc: Scenario, overrides: dict[str, Any] | None = None) -> DepartTardif | None:
+    """For a first year after 2013: the history and the initial state (the staff file, else the model's own
+    state at 31 December of the year before, :func:`model.engine.etat_initial.etat_final`); None otherwise."""
+    par = sc.parametres
+    h = par.horizon
+    if h.premiere == HORIZON_DEFAUT.premiere:
+        return None
+    complet = load_scenario(path, {**(overrides or {}), "simulation.premiere_annee": HORIZON_DEFAUT.premiere,
+                                   "etat_initial.fichier": ""})  # the history starts from the reconstruction
+    pc = complet.parametres
+    hist = simulate(pc, reconstruct(pc), replicates=1, seed=par["simulation.seed"], mode="deterministic",
+                    etat_au=h.premiere - 1)
+    if par["etat_initial.fichier"]:
+        etat0 = etat_initial(par, base_dir=Path(path).parent, tardif=True)
+    else:
+        etat0 = etat_final(hist, 0, f"simulated by cogsim from 2013 to 31 December {h.premiere - 1} (the "
+                                    f"deterministic run of {sc.name} from 2013; estimated)")
+    mois = 12 * (h.premiere - HORIZON_DEFAUT.premiere)
+    return DepartTardif(etat0, complet, hist, reprise_de(hist, mois, not par["etat_initial.fichier"]), mois)
+
+
+def etat_fin_du_scenario(sc: Scenario, etat0: EtatInitial, annee: int,
+                         depart: DepartTardif | None = None) -> EtatInitial:
+    """The expected state at 31 December ``annee`` of ``sc`` started from ``etat0`` (one deterministic
+    replicate at the scenario's seed, over the whole horizon: a year's ceilings glide towards the next
+    year's), with the mean pay per cell."""
+    par = sc.parametres
+    traj = simulate(par, etat0, replicates=1, seed=par["simulation.seed"], mode="deterministic", etat_au=annee,
+                    reprise=None if depart is None else depart.reprise)
+    return etat_final(traj, 0, f"simulated by cogsim: {sc.name} at 31 December {annee} (deterministic; from "
+                               f"{etat0.source})")
 
 
 def in_one_batch(replicates: int) -> bool:
@@ -186,7 +271,7 @@ def in_one_batch(replicates: int) -> bool:
     return replicates <= min(BLOC_REPLICATES, REPLICATES_GARDES)
 
 
-def blocks_plan(replicates: int) -> dict[str, Any] | None:
+def blocks_plan(replicates: int, horizon: Horizon = HORIZON_DEFAUT) -> dict[str, Any] | None:
     """What a run of ``replicates`` replicates in blocks will use, or None for a run in one batch.
 
     The statistics over all replicates go through a temporary file of at most ``variables × years ×
@@ -195,7 +280,7 @@ def blocks_plan(replicates: int) -> dict[str, Any] | None:
     """
     if in_one_batch(replicates):
         return None
-    per_replicate = len(REGISTRE) * len(ANNEES) * (len(ORGANISMES) + len(AGGREGATS)) * 8
+    per_replicate = len(REGISTRE) * horizon.n_annees * (len(ORGANISMES) + len(AGGREGATS)) * 8
     folder = tempfile.gettempdir()
     disk = replicates * per_replicate
     free = shutil.disk_usage(folder).free
@@ -234,7 +319,8 @@ def _statistics_note(n_rep: int, kept: int) -> str:
 
 
 def simulate_in_blocks(par, etat0, replicates: int, seed: int, mode: str,
-                       attrs: dict[str, Any] | None = None, loi: LoiParametres | None = None) -> xr.Dataset:
+                       attrs: dict[str, Any] | None = None, loi: LoiParametres | None = None,
+                       depart: DepartTardif | None = None, loi_complete: LoiParametres | None = None) -> xr.Dataset:
     """Simulate ``replicates`` replicates in blocks of ``BLOC_REPLICATES``; the Dataset of the first
     ``REPLICATES_GARDES`` (each bit-identical to the same replicate of a run in one batch: its random
     streams and, with ``loi``, its parameter draws (:func:`model.params.incertitude.tirages`) depend on its
@@ -248,7 +334,10 @@ def simulate_in_blocks(par, etat0, replicates: int, seed: int, mode: str,
     for r0 in range(0, replicates, BLOC_REPLICATES):
         rb = min(BLOC_REPLICATES, replicates - r0)
         lot = tirages(par, mode, seed, rb, r0, loi)
-        traj = simulate(lot, etat0, replicates=rb, seed=seed, mode=mode, first_replicate=r0)
+        traj = simulate(lot, etat0, replicates=rb, seed=seed, mode=mode, first_replicate=r0,
+                        reprise=None if depart is None else depart.reprise)
+        if depart is not None:
+            lot, traj = depart.lot_et_trajectoire(traj, mode, seed, rb, r0, loi_complete)
         block = build_dataset(traj, lot)
         del lot
         del traj

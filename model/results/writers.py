@@ -400,6 +400,13 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def write_text(path: Path, text: str) -> None:
+    """``text`` as UTF-8 at ``path``, replaced whole (a CSV inside a claimed folder: a run's exported state)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8", newline="")
+    os.replace(tmp, path)
+
+
 def netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
     """Attributes as NetCDF can store them (JSON text for nested values)."""
     out = ds.copy()

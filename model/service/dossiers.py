@@ -85,7 +85,7 @@ from scipy.special import gammainc
 
 from model.budget.productivite import (charge_travail, decrire, indice_cumule, memo, parametre_organisme,
                                        parametre_scalaire, sur, transferer_rsi, unites)
-from model.params.calendrier import ANNEES, ORGANISMES
+from model.params.calendrier import ORGANISMES
 from model.params.parametres import Parametres
 from model.service import telephonie as tel
 
@@ -154,14 +154,15 @@ def facteur_mutualisation(par: Parametres) -> xr.DataArray:
     """Output per ETPMA from the mutualisation waves: ``1 / (1 − Σ gain × part × rampe)`` by year
     (mean of the months; the ramp as in the engine: linear over ``montee_en_charge_mois`` from
     ``debut``). Dims ``(year, organisme)``, unit 1."""
-    mois = np.arange(len(ANNEES) * 12)
+    h = par.horizon
+    mois = np.arange(h.n_mois)
     restitue = np.zeros((len(mois), len(ORGANISMES)))
     for v in par["mutualisations"]:
-        t0 = (v["debut"].year - ANNEES[0]) * 12 + v["debut"].month - 1
+        t0 = h.mois_depuis_debut(v["debut"])
         rampe = np.clip((mois - t0 + 1) / v["montee_en_charge_mois"], 0.0, 1.0)
         restitue[:, ORGANISMES.index(v["organisme"])] += v["gain_productivite"] * v["part_effectifs"] * rampe
-    f = (1.0 / (1.0 - np.minimum(restitue, 0.9))).reshape(len(ANNEES), 12, -1).mean(1)
-    return xr.DataArray(f, coords={"year": list(ANNEES), "organisme": list(ORGANISMES)}, dims=("year", "organisme"))
+    f = (1.0 / (1.0 - np.minimum(restitue, 0.9))).reshape(h.n_annees, 12, -1).mean(1)
+    return xr.DataArray(f, coords={"year": list(h.annees), "organisme": list(ORGANISMES)}, dims=("year", "organisme"))
 
 
 def file_attente_dossiers(entrees: np.ndarray, capacite: np.ndarray, delai_min: np.ndarray,

@@ -66,7 +66,7 @@ FIGURES_COG: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...] = (
 )
 # the spread of the stochastic run: 5 % and 95 % quantiles over its replicates
 QUANTILES_COG = (("etpma", ("total", "cnaf"), (2022,)), ("masse_salariale", ("regime_general",), (2022,)))
-# the other shipped scenarios, deterministic only
+# the other shipped scenarios, deterministic only (and their last year when it is after 2022)
 FIGURES_AUTRES = (
     ("etpma", ("regime_general", "total"), (2022,)),
     ("masse_salariale", ("total",), (2022,)),
@@ -111,7 +111,10 @@ def golden_values(datasets: dict[tuple[str, bool], object] | None = None) -> dic
            f"{COG} stochastic": figures(ds(COG, False), FIGURES_COG, QUANTILES_COG)}
     for path in sorted(SCENARIOS.glob("*.toml")):
         if path.stem != COG:
-            out[f"{path.stem} deterministic"] = figures(ds(path.stem, True), FIGURES_AUTRES)
+            d = ds(path.stem, True)
+            derniere = int(d["year"].values[-1])  # a scenario beyond 2022 (COG 2023-2027): its last year too
+            spec = tuple((n, o, tuple(sorted({*ys, derniere}))) for n, o, ys in FIGURES_AUTRES)
+            out[f"{path.stem} deterministic"] = figures(d, spec)
     return out
 
 
