@@ -57,7 +57,7 @@ def test_check_errors_are_in_french_by_default_without_english_words():
     assert lines[0].startswith("avertissement : tests/fixtures/soft_bound.toml : ") and "hors de la plage habituelle" in lines[0]
     assert all(line.startswith(("erreur : ", "avertissement : ")) for line in lines)
     text = r.stderr
-    assert "vouliez-vous dire « taux_remplacement » ?" in text and "année invalide" in text
+    assert "vouliez-vous dire « taux_remplacement » ?" in text and "année hors de l'horizon 2013-2022" in text
     assert "scenarios/no_such_scenario.toml : fichier introuvable (autorisé : un fichier TOML existant)" in text
     for english in ("error", "warning", "allowed", "unknown", "did you mean", "out of range", "wrong type", "a number",
                     "an integer", "file not found", "ends before"):

@@ -196,7 +196,7 @@ def test_a_later_start_outside_cogsim_run_is_refused():
 
 
 def test_export_state_outside_the_horizon_is_refused(tmp_path):
-    with pytest.raises(InputError, match="--export-state = 2030: outside the horizon 2013-2022"):
+    with pytest.raises(InputError, match="export_state = 2030: outside the horizon 2013-2022"):
         run_scenario(SCENARIOS / "cog_2018_2022.toml", deterministic=True, out=tmp_path / "x", export_state=2030)
 
 

@@ -77,7 +77,8 @@ LABELS = {
 ARGUMENTS = "arguments"
 SOURCE = "command line"
 OPTIONS = {"source": SOURCE, "out": "--out", "replicates": "--replicates", "seed": "--seed",
-           "deterministic": "--deterministic", "precision": "--precision", "lang": "--lang"}
+           "deterministic": "--deterministic", "precision": "--precision", "lang": "--lang",
+           "export_state": "--export-state"}
 
 
 def as_options(problems: Sequence[Problem], options: Mapping[str, str]) -> list[Problem]:

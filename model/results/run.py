@@ -99,7 +99,7 @@ def run_scenario(path: str | Path, *, out: str | Path | None = None, replicates:
     sc = load_scenario(path, overrides)
     par = sc.parametres
     if export_state is not None and export_state not in par.horizon:
-        raise InputError([Problem("command line", "--export-state", export_state,
+        raise InputError([Problem("arguments", "export_state", export_state,
                                   f"outside the horizon {par.horizon}",
                                   f"a year from {par.horizon.premiere} to {par.horizon.derniere}")])
     depart = depart_tardif(path, sc, overrides)
