@@ -7,6 +7,7 @@ the note names them, the read-me in the workbook's language; ``run --report`` an
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,11 +119,14 @@ def test_workbook_units_formats_zeros_and_labels(run, tmp_path, lang):
 # ----------------------------------------------------------------------------- first hour
 def test_run_says_where_and_run_report_does_both(tmp_path):
     cmd = [sys.executable, str(ROOT / "run_scenario.py"), "run", "scenarios/cog_2018_2022.toml", "--deterministic"]
-    r = subprocess.run(cmd + ["--out", str(tmp_path / "a")], capture_output=True, text=True, cwd=ROOT)
+    # as a user runs it: French by default (the suite's conftest sets COGSIM_LANG=en for the library's messages)
+    env = {k: v for k, v in os.environ.items() if k != "COGSIM_LANG"}
+    r = subprocess.run(cmd + ["--out", str(tmp_path / "a")], capture_output=True, text=True, cwd=ROOT, env=env)
     assert r.returncode == 0, r.stderr
     assert f"Résultats écrits dans {tmp_path / 'a'}" in r.stdout
     assert f"report {tmp_path / 'a'}" in r.stdout and "--report" in r.stdout
-    r = subprocess.run(cmd + ["--out", str(tmp_path / "b"), "--report"], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(cmd + ["--out", str(tmp_path / "b"), "--report"], capture_output=True, text=True, cwd=ROOT,
+                       env=env)
     assert r.returncode == 0, r.stderr
     report = tmp_path / "b" / "report"
     assert (report / "b_note.pdf").exists() and (report / "b_tableaux.xlsx").exists()
