@@ -62,7 +62,7 @@ class Ligne:
     autres_regimes: bool
     tolerance: float  # % (level) or points (share)
     fit: str  # construction | hors_ajustement
-    goal: bool  # a row of the issue-15 gap table: its tolerance is a goal (tests/test_reconciliation.py)
+    goal: bool  # a row of the issue-15 gap table: its tolerance is a goal (tests/test_perimetres_gestion.py)
     source_id: str
     note: str
     modele: float = math.nan
