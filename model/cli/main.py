@@ -330,10 +330,14 @@ def _cmd_run(path, out, replicates, seed, deterministic, lang, summary, charts=F
 
 def _program() -> str:
     """How the user called cogsim, to repeat it in a hint: ``cogsim`` when on the PATH, else the path
-    typed (``.venv/bin/cogsim``) or ``python run_scenario.py``."""
+    typed (``.venv/bin/cogsim``) or the interpreter that ran ``run_scenario.py`` (``.venv/bin/python
+    run_scenario.py``: a bare ``python`` may be one without cogsim's dependencies)."""
     argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("cogsim")
     if argv0.name == "run_scenario.py":
-        return f"python {argv0}"
+        exe = Path(sys.executable)
+        if exe.is_absolute() and exe.is_relative_to(Path.cwd()):
+            exe = exe.relative_to(Path.cwd())
+        return f"{exe} {argv0}"
     if argv0.name == "cogsim" and shutil.which("cogsim") and Path(shutil.which("cogsim")).resolve() == argv0.resolve():
         return "cogsim"
     return str(argv0) if argv0.name == "cogsim" else "cogsim"
