@@ -173,12 +173,11 @@ def ecrire_modele(path: str | Path, parametres: Parametres, annees: Sequence[int
 
 
 def _col(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    """The spreadsheet letter of the 0-based column ``i`` (openpyxl's, 1-based)."""
+    # lazy: openpyxl only when a workbook is written or read
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(i + 1)
 
 
 def cellule(sheet: str, row: int, col: int) -> str:
